@@ -1,0 +1,131 @@
+// The Express app: /trpc, /health, /ready and the client (built files, or Vite in dev mode).
+// Routes for webhooks, uploads and files join here as their modules land.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from './common/logger.ts';
+import type { Config } from './config.ts';
+import { migrationsApplied } from './db/orm.ts';
+import { appRouter } from './router.ts';
+import { createHttpContextFactory } from './trpc/context.ts';
+import { trpcRequestGuard } from './trpc/csrf.ts';
+
+export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const CLIENT_DIST = join(ROOT_DIR, 'dist', 'client');
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export type AppOptions = {
+  orm: MikroORM;
+  config: Config;
+  logger: Logger;
+  /** Serve the client through Vite's dev server (hot reload) instead of dist/client. */
+  dev?: boolean;
+};
+
+export async function createApp({ orm, config, logger, dev = false }: AppOptions) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(requestId, requestLog(logger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: dev
+        ? false
+        : {
+            directives: {
+              'default-src': ["'self'"],
+              'img-src': ["'self'", 'data:', 'blob:'],
+              'style-src': ["'self'", "'unsafe-inline'"],
+              'object-src': ["'none'"],
+              'base-uri': ["'none'"],
+              'frame-ancestors': ["'none'"],
+            },
+          },
+      strictTransportSecurity: config.sessionCookieSecure,
+    }),
+  );
+
+  app.get('/health', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/ready', async (_req, res) => {
+    try {
+      await orm.em.getConnection().execute('select 1');
+      const migrated = await migrationsApplied(orm);
+      res.status(migrated ? 200 : 503).json({ ok: migrated, database: true, migrations: migrated });
+    } catch {
+      res.status(503).json({ ok: false, database: false });
+    }
+  });
+
+  app.use(
+    '/trpc',
+    trpcRequestGuard,
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createHttpContextFactory({ orm, config, logger }),
+      maxBodySize: MAX_BODY_BYTES,
+      allowMethodOverride: false,
+      onError({ error, path, ctx }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR' && !ctx) {
+          logger.error({ err: error.cause ?? error, path }, 'request failed before reaching a procedure');
+        }
+      },
+    }),
+  );
+
+  if (dev) {
+    const { createServer } = await import('vite');
+    const vite = await createServer({
+      configFile: join(ROOT_DIR, 'client', 'vite.config.ts'),
+      server: { middlewareMode: true },
+      appType: 'spa',
+    });
+    app.use(vite.middlewares);
+  } else if (existsSync(CLIENT_DIST)) {
+    app.use(express.static(CLIENT_DIST, { index: false, maxAge: '1h' }));
+    app.get(/^\/(?!trpc|health|ready).*/, (_req, res) => {
+      res.sendFile(join(CLIENT_DIST, 'index.html'), { maxAge: 0 });
+    });
+  }
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'Not found' });
+  });
+  app.use(((error, req, res, _next) => {
+    logger.error({ err: error, requestId: req.id }, 'unhandled request error');
+    if (!res.headersSent) res.status(500).json({ error: 'Internal error', requestId: req.id });
+  }) satisfies ErrorRequestHandler);
+  return app;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+  }
+}
+
+const requestId: RequestHandler = (req, res, next) => {
+  const incoming = req.get('x-request-id');
+  req.id = incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', req.id);
+  next();
+};
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const entry = { requestId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms };
+      if (res.statusCode >= 500) logger.warn(entry, 'request');
+      else logger.debug(entry, 'request');
+    });
+    next();
+  };
+}

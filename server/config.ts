@@ -1,0 +1,85 @@
+// The environment, parsed once with zod into a typed, frozen object. A bad value stops start
+// with a message naming the variable.
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATABASE_SSL: bool(false),
+    PGPOOL_MAX: int(50, 1),
+    PGPOOL_IDLE_MS: int(30_000),
+    PGPOOL_CONN_TIMEOUT_MS: int(5_000),
+    PORT: int(3000).pipe(z.number().max(65_535)),
+    HOST: z.string().default('0.0.0.0'),
+    PUBLIC_URL: z.url().optional(),
+    SESSION_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
+    GENERATION_RETENTION_DAYS: int(365, 1),
+    SLOW_QUERY_MS: int(500),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    RUN_WORKER: bool(true),
+    AI_PROVIDER: z.enum(['local', 'replicate']).default('local'),
+    AI_PROVIDER_URL: z.url().optional(),
+    AI_PROVIDER_TOKEN: z.string().optional(),
+    STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+    STRIPE_SECRET_KEY: z.string().optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().optional(),
+    STRIPE_API_BASE: z.url().optional(),
+    POLAR_WEBHOOK_SECRET: z.string().optional(),
+    POLAR_ACCESS_TOKEN: z.string().optional(),
+    MAIL_DRIVER: z.enum(['log', 'smtp']).default('log'),
+    /** Where embedded PostgreSQL keeps its cluster and files live (default `.data/`). */
+    DATA_DIR: z.string().default('.data'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AI_PROVIDER === 'replicate' && !env.AI_PROVIDER_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AI_PROVIDER_URL'], message: 'required when AI_PROVIDER=replicate' });
+    }
+  });
+
+export type Config = Readonly<ReturnType<typeof toConfig>>;
+
+function toConfig(env: z.output<typeof envSchema>) {
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+  return {
+    env: env.NODE_ENV,
+    isProduction: env.NODE_ENV === 'production',
+    databaseUrl: env.DATABASE_URL,
+    databaseSsl: env.DATABASE_SSL,
+    pool: { max: env.PGPOOL_MAX, idleMs: env.PGPOOL_IDLE_MS, connectionTimeoutMs: env.PGPOOL_CONN_TIMEOUT_MS },
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl,
+    sessionCookieSecure:
+      env.SESSION_COOKIE_SECURE === 'auto' ? publicUrl.startsWith('https:') : env.SESSION_COOKIE_SECURE === 'true',
+    generationRetentionDays: env.GENERATION_RETENTION_DAYS,
+    slowQueryMs: env.SLOW_QUERY_MS,
+    logLevel: env.LOG_LEVEL,
+    runWorker: env.RUN_WORKER,
+    aiProvider: { name: env.AI_PROVIDER, url: env.AI_PROVIDER_URL, token: env.AI_PROVIDER_TOKEN },
+    storageDriver: env.STORAGE_DRIVER,
+    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
+    polar: { webhookSecret: env.POLAR_WEBHOOK_SECRET, accessToken: env.POLAR_ACCESS_TOKEN },
+    mailDriver: env.MAIL_DRIVER,
+    dataDir: env.DATA_DIR,
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Parses an environment (default: process.env). Throws ConfigError listing every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(toConfig(parsed.data));
+}

@@ -1,0 +1,68 @@
+// The db:* commands: migrate, migrate:create [name], migrate:down, reset (dev only), seed.
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../common/logger.ts';
+import { migrateToLatest, openDatabase } from './orm.ts';
+import { seedDatabase } from './seed.ts';
+
+const [command, ...args] = process.argv.slice(2);
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+
+const commands: Record<string, () => Promise<void>> = {
+  async migrate() {
+    await withDatabase(async () => {}, { migrate: true });
+  },
+  async 'migrate:create'() {
+    await withDatabase(
+      async ({ orm }) => {
+        const result = await orm.migrator.create(undefined, false, false, args[0]);
+        console.log(result.fileName ? `created migrations/${result.fileName}` : 'no schema changes');
+      },
+      { migrate: true },
+    );
+  },
+  async 'migrate:down'() {
+    await withDatabase(async ({ orm }) => {
+      const reverted = await orm.migrator.down();
+      console.log(reverted.length ? `reverted ${reverted.map((m) => m.name).join(', ')}` : 'nothing to revert');
+    });
+  },
+  async reset() {
+    if (config.isProduction) throw new Error('db:reset refuses to run with NODE_ENV=production');
+    await withDatabase(async ({ orm }) => {
+      await orm.em.getConnection().execute('drop schema public cascade; create schema public;');
+      await migrateToLatest(orm, logger);
+      await seedDatabase(orm, logger);
+      console.log('database reset, migrated and seeded');
+    });
+  },
+  async seed() {
+    await withDatabase(async ({ orm }) => {
+      await seedDatabase(orm, logger);
+    });
+  },
+};
+
+async function withDatabase(
+  run: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<void>,
+  options: { migrate?: boolean } = { migrate: false },
+) {
+  const db = await openDatabase(config, logger, options);
+  try {
+    await run(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const run = command ? commands[command] : undefined;
+if (!run) {
+  console.error(`usage: node server/db/cli.ts <${Object.keys(commands).join('|')}>`);
+  process.exit(2);
+}
+try {
+  await run();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+}

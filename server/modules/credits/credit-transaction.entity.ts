@@ -1,0 +1,43 @@
+// The append-only credit ledger. Rows are only ever inserted, by credits.service's post(); the
+// user's balance row moves in the same statement. Index names follow seed 000.
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { CREDIT_TRANSACTION_TYPES, OPERATION_TYPES } from '../../../shared/schemas/credits.ts';
+import { createdAtProperty, idProperty } from '../../common/entity-properties.ts';
+import { User } from '../identity/user.entity.ts';
+
+export const CreditTransaction = defineEntity({
+  name: 'CreditTransaction',
+  tableName: 'credit_transactions',
+  properties: {
+    id: idProperty(),
+    // Nullable so that a hard-deleted user's ledger rows survive (see README, "Deleting users").
+    user: () => p.manyToOne(User).nullable().deleteRule('set null').index('credit_transactions_user_id_idx'),
+    seq: p.integer(),
+    type: p.enum(CREDIT_TRANSACTION_TYPES),
+    amount: p.integer(),
+    balanceAfter: p.integer(),
+    description: p.text().nullable(),
+    operationType: p.enum(OPERATION_TYPES).nullable(),
+    externalOrderId: p.string().length(256).nullable().index('credit_transactions_polar_order_id_idx'),
+    externalProductId: p.string().length(256).nullable(),
+    performedBy: () =>
+      p.manyToOne(User).nullable().deleteRule('set null').index('credit_transactions_performed_by_idx'),
+    idempotencyKey: p.string().length(200).nullable(),
+    metadata: p.json<Record<string, unknown>>().nullable(),
+    createdAt: createdAtProperty(),
+  },
+  indexes: [
+    {
+      name: 'credit_transactions_user_id_created_at_idx',
+      expression:
+        'create index "credit_transactions_user_id_created_at_idx" on "credit_transactions" ("user_id", "created_at" desc)',
+    },
+    { name: 'credit_transactions_type_created_at_idx', properties: ['type', 'createdAt'] },
+  ],
+  uniques: [
+    { name: 'credit_transactions_user_id_seq_unique', properties: ['user', 'seq'] },
+    { name: 'credit_transactions_user_id_idempotency_key_unique', properties: ['user', 'idempotencyKey'] },
+  ],
+  checks: [{ name: 'credit_transactions_amount_check', expression: 'amount <> 0 and balance_after >= 0' }],
+});
+export type CreditTransaction = InferEntity<typeof CreditTransaction>;

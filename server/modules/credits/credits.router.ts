@@ -1,0 +1,13 @@
+// credits.*: the caller's balance and ledger, and what each operation costs.
+import { transactionsInput } from '../../../shared/schemas/credits.ts';
+import { publicProcedure, router, userProcedure } from '../../trpc/trpc.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import * as credits from './credits.service.ts';
+
+export const creditsRouter = router({
+  balance: userProcedure.query(({ ctx }) => credits.balanceOf(ctx.em, ctx.user.id)),
+  transactions: userProcedure
+    .input(transactionsInput)
+    .query(({ ctx, input }) => credits.history(ctx.em, ctx.user.id, input)),
+  costs: publicProcedure.query(async ({ ctx }) => (await getSettings(ctx.em)).featureCosts),
+});

@@ -1,0 +1,107 @@
+// Sign-up, sign-in and sessions. A sign-up creates the user, their balance and the sign-up bonus in
+// the caller's transaction; sign-in answers an unknown email exactly like a wrong password.
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import type { signInInput, signUpInput } from '../../../shared/schemas/identity.ts';
+import { AppError } from '../../common/app-error.ts';
+import * as credits from '../credits/credits.service.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import type { AuthUser, SessionListItem } from './identity.dto.ts';
+import { type Auth, hashSessionId } from './lucia.ts';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
+import { Session } from './session.entity.ts';
+import { User } from './user.entity.ts';
+
+export type ClientInfo = { ip: string | null; userAgent: string | null };
+export type SignedIn = { user: AuthUser; sessionId: string };
+
+const INVALID_CREDENTIALS = 'Wrong email or password';
+
+const toAuthUser = (user: User): AuthUser => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  role: user.role,
+  status: user.status,
+});
+
+/** Creates an account with its balance and sign-up bonus. Does not sign in. */
+export async function createAccount(
+  em: EntityManager,
+  input: { email: string; password: string; name: string; role?: User['role'] },
+): Promise<AuthUser> {
+  const passwordHash = await hashPassword(input.password);
+  const user = em.create(User, { email: input.email, name: input.name, passwordHash, role: input.role ?? 'user' });
+  credits.openBalance(em, user);
+  try {
+    await em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) {
+      throw new AppError('conflict', 'This email is already registered', {
+        fieldErrors: { email: ['This email is already registered'] },
+      });
+    }
+    throw error;
+  }
+  const { signupBonus } = await getSettings(em);
+  if (signupBonus > 0) {
+    await credits.grant(em, user.id, signupBonus, 'signup_bonus', { description: 'Welcome bonus' });
+  }
+  return toAuthUser(user);
+}
+
+export async function signUp(
+  em: EntityManager,
+  auth: Auth,
+  input: z.output<typeof signUpInput>,
+  client: ClientInfo,
+): Promise<SignedIn> {
+  const user = await createAccount(em, input);
+  const session = await auth.createSession(user.id, { ...client });
+  return { user, sessionId: session.id };
+}
+
+export async function signIn(
+  em: EntityManager,
+  auth: Auth,
+  input: z.output<typeof signInInput>,
+  client: ClientInfo,
+): Promise<SignedIn> {
+  const user = await em.findOne(User, { email: input.email }, { populate: ['passwordHash'] });
+  const valid = user?.passwordHash
+    ? await verifyPassword(user.passwordHash, input.password)
+    : await verifyAgainstDummy(input.password);
+  if (!user || !valid) throw new AppError('invalid_credentials', INVALID_CREDENTIALS);
+  if (user.status !== 'active') {
+    throw new AppError('forbidden', user.status === 'banned' ? 'This account is suspended' : 'This account is deactivated');
+  }
+  user.lastLoginAt = new Date();
+  await em.flush();
+  const session = await auth.createSession(user.id, { ...client });
+  return { user: toAuthUser(user), sessionId: session.id };
+}
+
+export function signOut(auth: Auth, sessionId: string): Promise<void> {
+  return auth.invalidateSession(sessionId);
+}
+
+export async function listSessions(auth: Auth, userId: string, currentSessionId: string | null): Promise<SessionListItem[]> {
+  const currentHandle = currentSessionId ? hashSessionId(currentSessionId) : null;
+  const sessions = await auth.getUserSessions(userId);
+  return sessions.map((session) => ({
+    // The adapter hands back stored rows, whose id is already the hash.
+    id: session.id,
+    ip: session.ip,
+    userAgent: session.userAgent,
+    createdAt: session.createdAt ?? null,
+    expiresAt: session.expiresAt,
+    current: session.id === currentHandle,
+  }));
+}
+
+/** Ends one of the user's sessions by its public handle; NOT_FOUND for anyone else's. */
+export async function revokeSession(em: EntityManager, userId: string, handle: string): Promise<void> {
+  const deleted = await em.nativeDelete(Session, { id: handle, user: userId });
+  if (!deleted) throw new AppError('not_found', 'No such session');
+}

@@ -1,0 +1,110 @@
+// Lucia 3 wired to MikroORM. The adapter hashes every session id (SHA-256) before it touches the
+// database, so the sessions table holds only hashes: the hash doubles as the session's public
+// handle in auth.sessions.*. Sessions slide over Lucia's 30-day window but never outlive
+// SESSION_ABSOLUTE_MS from their creation.
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Adapter, type DatabaseSession, type DatabaseUser, Lucia, TimeSpan } from 'lucia';
+import { SESSION_COOKIE } from '../../../shared/errors.ts';
+import type { UserRole, UserStatus } from '../../../shared/schemas/identity.ts';
+import { Session } from './session.entity.ts';
+import { User } from './user.entity.ts';
+
+export const SESSION_SLIDING_WINDOW = new TimeSpan(30, 'd');
+export const SESSION_ABSOLUTE_MS = 90 * 24 * 60 * 60 * 1000;
+
+export type SessionAttributes = { ip: string | null; userAgent: string | null; createdAt?: Date };
+export type AuthUserAttributes = { email: string; name: string; role: UserRole; status: UserStatus };
+
+declare module 'lucia' {
+  interface Register {
+    Lucia: Auth;
+    UserId: string;
+    DatabaseSessionAttributes: SessionAttributes;
+    DatabaseUserAttributes: AuthUserAttributes;
+  }
+}
+
+export const hashSessionId = (sessionId: string) => createHash('sha256').update(sessionId).digest('hex');
+
+const absoluteExpiry = (createdAt: Date) => new Date(createdAt.getTime() + SESSION_ABSOLUTE_MS);
+const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
+
+export class MikroOrmSessionAdapter implements Adapter {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async getSessionAndUser(sessionId: string): Promise<[DatabaseSession | null, DatabaseUser | null]> {
+    const row = await this.#em.findOne(Session, { id: hashSessionId(sessionId) }, { populate: ['user'] });
+    if (!row) return [null, null];
+    const user = row.user;
+    const session: DatabaseSession = {
+      id: sessionId,
+      userId: user.id,
+      // The absolute cap wins over the sliding expiry.
+      expiresAt: earliest(row.expiresAt, absoluteExpiry(row.createdAt)),
+      attributes: { ip: row.ip ?? null, userAgent: row.userAgent ?? null, createdAt: row.createdAt },
+    };
+    // A banned or deactivated user has no valid session, whatever is stored.
+    if (user.status !== 'active') return [session, null];
+    return [session, { id: user.id, attributes: { email: user.email, name: user.name, role: user.role, status: user.status } }];
+  }
+
+  async getUserSessions(userId: string): Promise<DatabaseSession[]> {
+    const rows = await this.#em.find(Session, { user: userId }, { orderBy: { createdAt: 'desc' } });
+    return rows.map((row) => ({
+      id: row.id,
+      userId,
+      expiresAt: earliest(row.expiresAt, absoluteExpiry(row.createdAt)),
+      attributes: { ip: row.ip ?? null, userAgent: row.userAgent ?? null, createdAt: row.createdAt },
+    }));
+  }
+
+  async setSession(session: DatabaseSession): Promise<void> {
+    const createdAt = new Date();
+    this.#em.create(Session, {
+      id: hashSessionId(session.id),
+      user: session.userId,
+      expiresAt: earliest(session.expiresAt, absoluteExpiry(createdAt)),
+      ip: session.attributes.ip,
+      userAgent: session.attributes.userAgent?.slice(0, 512) ?? null,
+      createdAt,
+    });
+    await this.#em.flush();
+  }
+
+  async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
+    await this.#em.getConnection().execute(
+      `update sessions set expires_at = least(?, created_at + make_interval(secs => ?)) where id = ?`,
+      [expiresAt, SESSION_ABSOLUTE_MS / 1000, hashSessionId(sessionId)],
+      'run',
+      this.#em.getTransactionContext(),
+    );
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    await this.#em.nativeDelete(Session, { id: hashSessionId(sessionId) });
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    await this.#em.nativeDelete(Session, { user: userId });
+  }
+
+  async deleteExpiredSessions(): Promise<void> {
+    await this.#em.nativeDelete(Session, { expiresAt: { $lte: new Date() } });
+  }
+}
+
+export type Auth = Lucia<SessionAttributes, AuthUserAttributes>;
+
+/** A Lucia instance bound to one EntityManager (so session writes join its transaction). */
+export function createAuth(em: EntityManager, options: { secureCookie: boolean }): Auth {
+  return new Lucia(new MikroOrmSessionAdapter(em), {
+    sessionExpiresIn: SESSION_SLIDING_WINDOW,
+    sessionCookie: { name: SESSION_COOKIE, attributes: { secure: options.secureCookie, sameSite: 'lax' } },
+    getSessionAttributes: (attributes) => attributes,
+    getUserAttributes: (attributes) => attributes,
+  });
+}

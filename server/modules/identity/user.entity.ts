@@ -1,0 +1,32 @@
+// Accounts. Emails are stored lower-cased (the zod schema normalises them; a CHECK enforces it),
+// which makes the plain unique constraint case-insensitive.
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { USER_ROLES, USER_STATUSES } from '../../../shared/schemas/identity.ts';
+import {
+  createdAtProperty,
+  idProperty,
+  timestampColumn,
+  updatedAtProperty,
+} from '../../common/entity-properties.ts';
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: idProperty(),
+    email: p.string().length(254).unique('users_email_unique'),
+    passwordHash: p.text().nullable().hidden().lazy(),
+    name: p.string().length(120),
+    firstName: p.string().length(120).nullable(),
+    lastName: p.string().length(120).nullable(),
+    avatarUrl: p.text().nullable(),
+    role: p.enum(USER_ROLES).default('user').index('users_role_idx'),
+    status: p.enum(USER_STATUSES).default('active').index('users_status_idx'),
+    emailVerifiedAt: timestampColumn().nullable(),
+    lastLoginAt: timestampColumn().nullable(),
+    createdAt: createdAtProperty().index('users_created_at_idx'),
+    updatedAt: updatedAtProperty(),
+  },
+  checks: [{ name: 'users_email_lowercase_check', expression: 'email = lower(email)' }],
+});
+export type User = InferEntity<typeof User>;

@@ -1,0 +1,25 @@
+// The admin settings singleton: feature costs and the sign-up bonus. A unique index on a constant
+// expression keeps it to one row.
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { OperationType } from '../../../shared/schemas/credits.ts';
+import { createdAtProperty, idProperty, updatedAtProperty } from '../../common/entity-properties.ts';
+
+export const AdminSettings = defineEntity({
+  name: 'AdminSettings',
+  tableName: 'admin_settings',
+  properties: {
+    id: idProperty(),
+    featureCosts: p.json<Record<OperationType, number>>(),
+    signupBonus: p.integer(),
+    createdAt: createdAtProperty(),
+    updatedAt: updatedAtProperty(),
+  },
+  indexes: [
+    {
+      name: 'admin_settings_singleton',
+      expression: 'create unique index "admin_settings_singleton" on "admin_settings" ((true))',
+    },
+  ],
+  checks: [{ name: 'admin_settings_signup_bonus_check', expression: 'signup_bonus >= 0' }],
+});
+export type AdminSettings = InferEntity<typeof AdminSettings>;

@@ -1,0 +1,12 @@
+// The router tree: the only file that knows every module. Its type is the API contract.
+import { creditsRouter } from './modules/credits/credits.router.ts';
+import { authRouter } from './modules/identity/auth.router.ts';
+import { publicProcedure, router } from './trpc/trpc.ts';
+
+export const appRouter = router({
+  health: publicProcedure.query(() => ({ ok: true as const, time: new Date() })),
+  auth: authRouter,
+  credits: creditsRouter,
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,82 @@
+// The tRPC context. `createContextInner` holds everything that does not need req/res: tests and
+// in-process callers build contexts with it. `createHttpContext` identifies the caller of an HTTP
+// request (session cookie, or a bearer API key once the API-keys module lands) before any
+// procedure runs. Each procedure call then forks its own EntityManager (see trpc.ts).
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
+import type { Logger } from '../common/logger.ts';
+import type { Config } from '../config.ts';
+import type { AuthUser } from '../modules/identity/identity.dto.ts';
+import type { ClientInfo } from '../modules/identity/identity.service.ts';
+import { createAuth } from '../modules/identity/lucia.ts';
+
+export type AuthMethod = 'cookie' | 'bearer';
+
+/** Where Set-Cookie headers go: the HTTP response, or a list a test can read. */
+export type CookieSink = { set(serialized: string): void };
+
+export type ContextInner = {
+  orm: MikroORM;
+  config: Config;
+  logger: Logger;
+  requestId: string;
+  user: AuthUser | null;
+  /** The raw session id (from the cookie), when signed in with a session. */
+  sessionId: string | null;
+  authMethod: AuthMethod | null;
+  client: ClientInfo;
+  cookies: CookieSink;
+  /** True when a cookie-authenticated request carried the CSRF header (always true off HTTP). */
+  csrfHeader: boolean;
+};
+
+export type Deps = { orm: MikroORM; config: Config; logger: Logger };
+
+export function createContextInner(
+  deps: Deps,
+  caller: Partial<Omit<ContextInner, keyof Deps>> = {},
+): ContextInner {
+  return {
+    ...deps,
+    requestId: caller.requestId ?? randomUUID(),
+    user: caller.user ?? null,
+    sessionId: caller.sessionId ?? null,
+    authMethod: caller.authMethod ?? (caller.user ? 'cookie' : null),
+    client: caller.client ?? { ip: null, userAgent: null },
+    cookies: caller.cookies ?? { set() {} },
+    csrfHeader: caller.csrfHeader ?? true,
+  };
+}
+
+export function createHttpContextFactory(deps: Deps) {
+  return async ({ req, res }: CreateExpressContextOptions): Promise<ContextInner> => {
+    const cookies: CookieSink = { set: (serialized) => res.appendHeader('Set-Cookie', serialized) };
+    const requestId = (req as { id?: string }).id ?? randomUUID();
+    const client: ClientInfo = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+    const csrfHeader = req.get('x-csrf-protection') === '1';
+    const base = { requestId, client, cookies, csrfHeader };
+
+    const authorization = req.get('authorization');
+    if (authorization?.startsWith('Bearer ')) {
+      // The seam for API keys (issue: accounts, API keys): until then a bearer identifies no one.
+      return createContextInner(deps, { ...base, authMethod: null });
+    }
+
+    const auth = createAuth(deps.orm.em.fork(), { secureCookie: deps.config.sessionCookieSecure });
+    const sessionId = auth.readSessionCookie(req.get('cookie') ?? '');
+    if (!sessionId) return createContextInner(deps, base);
+    const { session, user } = await auth.validateSession(sessionId);
+    if (!session) {
+      cookies.set(auth.createBlankSessionCookie().serialize());
+      return createContextInner(deps, base);
+    }
+    if (session.fresh) cookies.set(auth.createSessionCookie(session.id).serialize());
+    return createContextInner(deps, {
+      ...base,
+      user: { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status },
+      sessionId: session.id,
+      authMethod: 'cookie',
+    });
+  };
+}

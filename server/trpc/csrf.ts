@@ -1,0 +1,35 @@
+// CSRF defence in front of /trpc (spec §11). Browsers send `multipart/form-data`, `text/plain` and
+// urlencoded bodies cross-site without a preflight, and tRPC treats a multipart POST as a mutation:
+// so a non-GET must be JSON, and must not come from another site. Cookie-authenticated mutations
+// must also carry the x-csrf-protection header (checked per procedure in trpc.ts).
+import type { RequestHandler } from 'express';
+
+export const trpcRequestGuard: RequestHandler = (req, res, next) => {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+  const contentType = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') {
+    res.status(415).json({ error: 'tRPC mutations must be sent as application/json' });
+    return;
+  }
+  if (req.get('sec-fetch-site') === 'cross-site') {
+    res.status(403).json({ error: 'Cross-site request refused' });
+    return;
+  }
+  const origin = req.get('origin');
+  if (origin && origin !== 'null') {
+    let sameHost = false;
+    try {
+      sameHost = new URL(origin).host === req.get('host');
+    } catch {
+      sameHost = false;
+    }
+    if (!sameHost) {
+      res.status(403).json({ error: 'Cross-origin request refused' });
+      return;
+    }
+  } else if (origin === 'null') {
+    res.status(403).json({ error: 'Opaque-origin request refused' });
+    return;
+  }
+  next();
+};

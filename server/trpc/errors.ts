@@ -1,0 +1,69 @@
+// The one place that turns failures into tRPC errors: AppError codes from shared/, MikroORM's
+// not-found, unique-violation and optimistic-lock errors, and zod errors. Unknown errors become
+// INTERNAL_SERVER_ERROR without their message (the log keeps it, with the request id).
+import { NotFoundError, OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { ZodError, z } from 'zod';
+import type { AppErrorCode } from '../../shared/errors.ts';
+import { AppError } from '../common/app-error.ts';
+
+const TRPC_CODE_OF: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
+  bad_request: 'BAD_REQUEST',
+  unauthorized: 'UNAUTHORIZED',
+  invalid_credentials: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  not_found: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  insufficient_credits: 'PAYMENT_REQUIRED',
+  rate_limited: 'TOO_MANY_REQUESTS',
+};
+
+/** Returns the tRPC error a failure should surface as (the original cause is kept). */
+export function toTRPCError(error: TRPCError): TRPCError {
+  const cause = error.cause;
+  if (cause instanceof AppError) {
+    return new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+  }
+  if (cause instanceof ZodError) {
+    const summary = cause.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ` : '') + issue.message);
+    return new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input — ${summary.join('; ')}`, cause });
+  }
+  if (cause instanceof NotFoundError) return new TRPCError({ code: 'NOT_FOUND', message: 'Not found', cause });
+  if (cause instanceof UniqueConstraintViolationException) {
+    return new TRPCError({ code: 'CONFLICT', message: 'This already exists', cause });
+  }
+  if (cause instanceof OptimisticLockError) {
+    return new TRPCError({ code: 'CONFLICT', message: 'This was changed by someone else; reload and retry', cause });
+  }
+  return error;
+}
+
+export type ErrorData = {
+  /** Our domain code (shared/errors.ts), when the failure was a known one. */
+  appCode: AppErrorCode | null;
+  /** Messages by input field: zod issues, or a service's field errors. */
+  fieldErrors: Record<string, string[]> | null;
+  formErrors: string[] | null;
+  requestId: string | null;
+};
+
+/** Field-level detail for the client's forms. */
+export function errorData(error: TRPCError, requestId: string | null): ErrorData {
+  const cause = error.cause;
+  if (cause instanceof ZodError) {
+    const flat = z.flattenError(cause);
+    return {
+      appCode: 'bad_request',
+      fieldErrors: flat.fieldErrors as Record<string, string[]>,
+      formErrors: flat.formErrors,
+      requestId,
+    };
+  }
+  if (cause instanceof AppError) {
+    return { appCode: cause.code, fieldErrors: cause.fieldErrors ?? null, formErrors: null, requestId };
+  }
+  return { appCode: null, fieldErrors: null, formErrors: null, requestId };
+}
+
+export const INTERNAL_MESSAGE = 'Something went wrong on our side. It has been logged.';

@@ -1,0 +1,82 @@
+// initTRPC and the procedure builders every module uses:
+//   publicProcedure  — anyone; userProcedure — a signed-in caller; adminProcedure — admin roles.
+// Every procedure call gets its own EntityManager fork (a batch runs its calls concurrently on one
+// context, so forks are per call, not per request). Every mutation runs in one transaction: the
+// procedure's rows, ledger entries, queued jobs and audit entries commit together or not at all.
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import { ADMIN_ROLES } from '../../shared/schemas/identity.ts';
+import type { ContextInner } from './context.ts';
+import { errorData, INTERNAL_MESSAGE, toTRPCError } from './errors.ts';
+
+const t = initTRPC.context<ContextInner>().create({
+  transformer: superjson,
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 20_000 } },
+  errorFormatter({ shape, error, ctx }) {
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    return {
+      ...shape,
+      message: internal ? INTERNAL_MESSAGE : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        ...errorData(error, ctx?.requestId ?? null),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/** Marks a failed procedure result so the surrounding transaction rolls back. */
+class RollbackSignal extends Error {}
+
+const unitOfWork = t.middleware(async ({ ctx, type, next }) => {
+  const em = ctx.orm.em.fork();
+  if (type !== 'mutation') return next({ ctx: { em } });
+  let result: Awaited<ReturnType<typeof next>> | undefined;
+  try {
+    await em.transactional(async (tx) => {
+      result = await next({ ctx: { em: tx } });
+      if (!result.ok) throw new RollbackSignal();
+    });
+  } catch (error) {
+    if (!(error instanceof RollbackSignal)) throw error;
+  }
+  return result as Awaited<ReturnType<typeof next>>;
+});
+
+const mapErrors = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const error = toTRPCError(result.error);
+  if (error.code === 'INTERNAL_SERVER_ERROR') {
+    ctx.logger.error({ err: error.cause ?? error, path, requestId: ctx.requestId }, 'procedure failed');
+  }
+  throw error;
+});
+
+/** Cookie-authenticated mutations must carry `x-csrf-protection: 1` (a cross-site form cannot). */
+const csrf = t.middleware(({ ctx, type, next }) => {
+  if (type === 'mutation' && ctx.authMethod === 'cookie' && !ctx.csrfHeader) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Missing the x-csrf-protection header' });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(csrf).use(unitOfWork);
+
+export const userProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
+  return next({ ctx: { user: ctx.user } });
+});
+
+export const adminProcedure = userProcedure.use(({ ctx, next }) => {
+  if (!(ADMIN_ROLES as readonly string[]).includes(ctx.user.role)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Administrators only' });
+  }
+  return next();
+});

@@ -1,0 +1,18 @@
+// Domain error codes shared by server and client. Services throw AppError with one of these;
+// server/trpc/errors.ts maps them to tRPC codes, and the client can switch on the same values.
+export const APP_ERROR_CODES = [
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'insufficient_credits',
+  'rate_limited',
+  'invalid_credentials',
+] as const;
+export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
+
+/** Header every cookie-authenticated mutation must carry (see README, "CSRF"). */
+export const CSRF_HEADER = 'x-csrf-protection';
+/** Name of the Lucia session cookie. */
+export const SESSION_COOKIE = 'forgeline_session';
