@@ -4,7 +4,7 @@
 // crashed run is detected by its lock file and shut down before we start a new one.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -113,6 +113,16 @@ function passwordFor(dir: string): string {
   return password;
 }
 const basenameOf = (dir: string) => resolve(dir).split('/').pop() ?? 'pg';
+
+/**
+ * A fresh temporary directory that PostgreSQL's system user can enter (mkdtemp makes 0700
+ * directories, which a server running as `postgres` under root could not reach).
+ */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dir = resolve(options.dir);

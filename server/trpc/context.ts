@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
+import { parse as parseCookies } from 'cookie';
+import { SESSION_COOKIE } from '../../shared/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Config } from '../config.ts';
 import type { AuthUser } from '../modules/identity/identity.dto.ts';
@@ -63,20 +65,33 @@ export function createHttpContextFactory(deps: Deps) {
       return createContextInner(deps, { ...base, authMethod: null });
     }
 
-    const auth = createAuth(deps.orm.em.fork(), { secureCookie: deps.config.sessionCookieSecure });
-    const sessionId = auth.readSessionCookie(req.get('cookie') ?? '');
+    const sessionId = readSessionCookie(req.get('cookie') ?? '');
     if (!sessionId) return createContextInner(deps, base);
-    const { session, user } = await auth.validateSession(sessionId);
-    if (!session) {
-      cookies.set(auth.createBlankSessionCookie().serialize());
-      return createContextInner(deps, base);
-    }
-    if (session.fresh) cookies.set(auth.createSessionCookie(session.id).serialize());
-    return createContextInner(deps, {
-      ...base,
-      user: { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status },
-      sessionId: session.id,
-      authMethod: 'cookie',
-    });
+    return createContextInner(deps, { ...base, ...(await authenticateSession(deps, sessionId, cookies)) });
+  };
+}
+
+const readSessionCookie = (header: string) => parseCookies(header)[SESSION_COOKIE] ?? null;
+
+/**
+ * Validates a session id (sliding its expiry when due, refreshing or clearing the cookie) and
+ * returns who the caller is. An unknown, expired, capped or banned session identifies no one.
+ */
+export async function authenticateSession(
+  deps: Deps,
+  sessionId: string,
+  cookies: CookieSink,
+): Promise<Pick<ContextInner, 'user' | 'sessionId' | 'authMethod'>> {
+  const auth = createAuth(deps.orm.em.fork(), { secureCookie: deps.config.sessionCookieSecure });
+  const { session, user } = await auth.validateSession(sessionId);
+  if (!session) {
+    cookies.set(auth.createBlankSessionCookie().serialize());
+    return { user: null, sessionId: null, authMethod: null };
+  }
+  if (session.fresh) cookies.set(auth.createSessionCookie(session.id).serialize());
+  return {
+    user: { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status },
+    sessionId: session.id,
+    authMethod: 'cookie',
   };
 }

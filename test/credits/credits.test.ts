@@ -1,0 +1,191 @@
+import { TRPCError } from '@trpc/server';
+import { describe, expect, it } from 'vitest';
+import * as credits from '../../server/modules/credits/credits.service.ts';
+import { verifyInvariants } from '../../server/db/verify.ts';
+import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
+import { callerFor } from '../support/callers.ts';
+import { useTestDatabase } from '../support/database.ts';
+import { createUser } from '../support/factories.ts';
+
+const db = useTestDatabase();
+
+const errorOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+};
+
+const spendOnce = (userId: string, amount: number, key?: string) =>
+  db.orm.em.fork().transactional((em) => credits.spend(em, userId, amount, 'logo_generation', {}, key));
+
+async function expectLedgerConsistent(userId: string) {
+  expect(await verifyInvariants(db.orm.em.fork(), { userIds: [userId] })).toEqual([]);
+}
+
+describe('credits.balance', () => {
+  it('shows the sign-up bonus of a new account', async () => {
+    const user = await createUser(db);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({
+      balance: 100,
+      totalGranted: 100,
+      totalUsed: 0,
+    });
+  });
+
+  it('refuses anonymous callers', async () => {
+    expect((await errorOf(callerFor(db, null).credits.balance())).code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('spending credits', () => {
+  it('never overdraws: 50 parallel spends of 3 against 100 → exactly 33 succeed', async () => {
+    const user = await createUser(db, { credits: 100 });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => spendOnce(user.id, 3)));
+    const succeeded = results.filter((r) => r.status === 'fulfilled');
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(succeeded).toHaveLength(33);
+    expect(failed).toHaveLength(17);
+    for (const failure of failed) expect(failure.reason).toMatchObject({ code: 'insufficient_credits' });
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 1, totalUsed: 99 });
+    await expectLedgerConsistent(user.id);
+  });
+
+  it('fails with PAYMENT_REQUIRED and changes nothing when short', async () => {
+    const user = await createUser(db, { credits: 2 });
+    await expect(spendOnce(user.id, 3)).rejects.toMatchObject({ code: 'insufficient_credits' });
+    const caller = callerFor(db, user);
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 2 });
+    const { items } = await caller.credits.transactions({ types: ['usage'] });
+    expect(items).toEqual([]);
+  });
+
+  it('is idempotent: the same key debits once and returns the first result', async () => {
+    const user = await createUser(db, { credits: 100 });
+    const first = await spendOnce(user.id, 5, 'order-1');
+    const second = await spendOnce(user.id, 5, 'order-1');
+    expect(second).toMatchObject({ id: first.id, balanceAfter: 95, replayed: true });
+    expect(first.replayed).toBe(false);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 95 });
+    await expectLedgerConsistent(user.id);
+  });
+
+  it('is idempotent under concurrency: 10 parallel spends with one key debit once', async () => {
+    const user = await createUser(db, { credits: 100 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => spendOnce(user.id, 7, 'same-key')));
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 93 });
+    await expectLedgerConsistent(user.id);
+  });
+
+  it('refuses to reuse a key for a different amount', async () => {
+    const user = await createUser(db, { credits: 100 });
+    await spendOnce(user.id, 5, 'k');
+    await expect(spendOnce(user.id, 6, 'k')).rejects.toMatchObject({ code: 'conflict' });
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 95 });
+  });
+
+  it('rolls back with the transaction it joined', async () => {
+    const user = await createUser(db, { credits: 10 });
+    await expect(
+      db.orm.em.fork().transactional(async (em) => {
+        await credits.spend(em, user.id, 4, 'text_generation');
+        throw new Error('the rest of the unit of work failed');
+      }),
+    ).rejects.toThrow('the rest of the unit of work failed');
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 10 });
+    await expectLedgerConsistent(user.id);
+  });
+
+  it('rejects non-positive and fractional amounts', async () => {
+    const user = await createUser(db);
+    for (const amount of [0, -1, 1.5, Number.NaN]) {
+      await expect(spendOnce(user.id, amount)).rejects.toMatchObject({ code: 'bad_request' });
+    }
+  });
+});
+
+describe('grants and refunds', () => {
+  it('keep the totals by type and the balance_after chain', async () => {
+    const user = await createUser(db, { credits: 10 });
+    const em = db.orm.em.fork();
+    await em.transactional(async (tx) => {
+      await credits.spend(tx, user.id, 4, 'image_generation');
+      await credits.refund(tx, user.id, 4, { description: 'generation failed' });
+      await credits.grant(tx, user.id, 50, 'purchase', { externalOrderId: 'ord_1' });
+    });
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({
+      balance: 60,
+      totalPurchased: 50,
+      totalUsed: 4,
+      totalRefunded: 4,
+    });
+    await expectLedgerConsistent(user.id);
+  });
+});
+
+describe('credits.transactions', () => {
+  it('pages newest first with a cursor until the end', async () => {
+    const user = await createUser(db, { credits: 100 });
+    for (let i = 0; i < 7; i++) await spendOnce(user.id, 1);
+    const caller = callerFor(db, user);
+    const seen: number[] = [];
+    let cursor: number | null | undefined;
+    do {
+      const page = await caller.credits.transactions({ limit: 3, cursor });
+      seen.push(...page.items.map((item) => item.seq));
+      cursor = page.nextCursor;
+    } while (cursor);
+    // signup bonus + test adjustment? (100 = bonus, so no adjustment) + 7 spends
+    expect(seen).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+
+  it('filters by type and date range', async () => {
+    const user = await createUser(db, { credits: 100 });
+    await spendOnce(user.id, 2);
+    const caller = callerFor(db, user);
+    const usage = await caller.credits.transactions({ types: ['usage'] });
+    expect(usage.items.map((item) => item.type)).toEqual(['usage']);
+    expect(usage.items[0]).toMatchObject({ amount: -2, balanceAfter: 98, operationType: 'logo_generation' });
+
+    const future = new Date(Date.now() + 60_000);
+    expect((await caller.credits.transactions({ from: future })).items).toEqual([]);
+    const past = new Date(Date.now() - 60_000);
+    expect((await caller.credits.transactions({ from: past, to: future })).items).toHaveLength(2);
+  });
+
+  it("never shows another user's ledger", async () => {
+    const alice = await createUser(db);
+    const bob = await createUser(db);
+    await spendOnce(bob.id, 9);
+    const { items } = await callerFor(db, alice).credits.transactions({});
+    expect(items.every((item) => item.amount !== -9)).toBe(true);
+    expect(items).toHaveLength(1);
+  });
+
+  it.each([
+    [{ limit: 0 }, 'limit'],
+    [{ limit: 1000 }, 'limit'],
+    [{ cursor: -1 }, 'cursor'],
+    [{ types: ['bogus'] }, 'types'],
+    [{ from: new Date(2030, 0, 1), to: new Date(2020, 0, 1) }, 'to'],
+  ])('rejects bad input %j with a field issue on %s', async (input, field) => {
+    const user = await createUser(db);
+    const caller = callerFor(db, user);
+    // biome-ignore lint/suspicious/noExplicitAny: deliberately invalid input
+    const error = await errorOf(caller.credits.transactions(input as any));
+    expect(error.code).toBe('BAD_REQUEST');
+    const { errorData } = await import('../../server/trpc/errors.ts');
+    expect(errorData(error, null).fieldErrors).toHaveProperty(field);
+  });
+});
+
+describe('credits.costs', () => {
+  it('is public and returns the feature costs', async () => {
+    await expect(callerFor(db, null).credits.costs()).resolves.toEqual(DEFAULT_FEATURE_COSTS);
+  });
+});
