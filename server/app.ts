@@ -122,7 +122,13 @@ function requestLog(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const entry = { requestId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms };
+      const entry = {
+        requestId: req.id,
+        method: req.method,
+        url: req.originalUrl,
+        status: res.statusCode,
+        ms,
+      };
       if (res.statusCode >= 500) logger.warn(entry, 'request');
       else logger.debug(entry, 'request');
     });

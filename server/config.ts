@@ -40,7 +40,11 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.AI_PROVIDER === 'replicate' && !env.AI_PROVIDER_URL) {
-      ctx.addIssue({ code: 'custom', path: ['AI_PROVIDER_URL'], message: 'required when AI_PROVIDER=replicate' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AI_PROVIDER_URL'],
+        message: 'required when AI_PROVIDER=replicate',
+      });
     }
   });
 
@@ -53,19 +57,29 @@ function toConfig(env: z.output<typeof envSchema>) {
     isProduction: env.NODE_ENV === 'production',
     databaseUrl: env.DATABASE_URL,
     databaseSsl: env.DATABASE_SSL,
-    pool: { max: env.PGPOOL_MAX, idleMs: env.PGPOOL_IDLE_MS, connectionTimeoutMs: env.PGPOOL_CONN_TIMEOUT_MS },
+    pool: {
+      max: env.PGPOOL_MAX,
+      idleMs: env.PGPOOL_IDLE_MS,
+      connectionTimeoutMs: env.PGPOOL_CONN_TIMEOUT_MS,
+    },
     port: env.PORT,
     host: env.HOST,
     publicUrl,
     sessionCookieSecure:
-      env.SESSION_COOKIE_SECURE === 'auto' ? publicUrl.startsWith('https:') : env.SESSION_COOKIE_SECURE === 'true',
+      env.SESSION_COOKIE_SECURE === 'auto'
+        ? publicUrl.startsWith('https:')
+        : env.SESSION_COOKIE_SECURE === 'true',
     generationRetentionDays: env.GENERATION_RETENTION_DAYS,
     slowQueryMs: env.SLOW_QUERY_MS,
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
     aiProvider: { name: env.AI_PROVIDER, url: env.AI_PROVIDER_URL, token: env.AI_PROVIDER_TOKEN },
     storageDriver: env.STORAGE_DRIVER,
-    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
+    stripe: {
+      secretKey: env.STRIPE_SECRET_KEY,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      apiBase: env.STRIPE_API_BASE,
+    },
     polar: { webhookSecret: env.POLAR_WEBHOOK_SECRET, accessToken: env.POLAR_ACCESS_TOKEN },
     mailDriver: env.MAIL_DRIVER,
     dataDir: env.DATA_DIR,

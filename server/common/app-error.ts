@@ -7,7 +7,11 @@ export class AppError extends Error {
   /** Field-level detail for forms: `{ email: ['already registered'] }`. */
   readonly fieldErrors: Record<string, string[]> | undefined;
 
-  constructor(code: AppErrorCode, message: string, options?: { fieldErrors?: Record<string, string[]>; cause?: unknown }) {
+  constructor(
+    code: AppErrorCode,
+    message: string,
+    options?: { fieldErrors?: Record<string, string[]>; cause?: unknown },
+  ) {
     super(message, { cause: options?.cause });
     this.name = 'AppError';
     this.code = code;

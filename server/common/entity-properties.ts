@@ -2,8 +2,16 @@
 import { p } from '@mikro-orm/core';
 import { uuidv7 } from './ids.ts';
 
-export const idProperty = () => p.uuid().primary().onCreate(() => uuidv7());
-export const createdAtProperty = () => p.datetime().columnType('timestamptz').onCreate(() => new Date());
+export const idProperty = () =>
+  p
+    .uuid()
+    .primary()
+    .onCreate(() => uuidv7());
+export const createdAtProperty = () =>
+  p
+    .datetime()
+    .columnType('timestamptz')
+    .onCreate(() => new Date());
 export const updatedAtProperty = () =>
   p
     .datetime()

@@ -8,7 +8,14 @@ export function createLogger(level: string): Logger {
     level,
     base: undefined,
     redact: {
-      paths: ['req.headers.cookie', 'req.headers.authorization', '*.password', '*.passwordHash', '*.token', '*.secret'],
+      paths: [
+        'req.headers.cookie',
+        'req.headers.authorization',
+        '*.password',
+        '*.passwordHash',
+        '*.token',
+        '*.secret',
+      ],
       censor: '[redacted]',
     },
   });

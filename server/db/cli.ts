@@ -1,6 +1,7 @@
 // The db:* commands: migrate, migrate:create [name], migrate:down, reset (dev only), seed.
-import { loadConfig } from '../config.ts';
+
 import { createLogger } from '../common/logger.ts';
+import { loadConfig } from '../config.ts';
 import { migrateToLatest, openDatabase } from './orm.ts';
 import { seedDatabase } from './seed.ts';
 
@@ -24,7 +25,9 @@ const commands: Record<string, () => Promise<void>> = {
   async 'migrate:down'() {
     await withDatabase(async ({ orm }) => {
       const reverted = await orm.migrator.down();
-      console.log(reverted.length ? `reverted ${reverted.map((m) => m.name).join(', ')}` : 'nothing to revert');
+      console.log(
+        reverted.length ? `reverted ${reverted.map((m) => m.name).join(', ')}` : 'nothing to revert',
+      );
     });
   },
   async reset() {

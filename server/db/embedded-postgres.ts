@@ -4,7 +4,16 @@
 // crashed run is detected by its lock file and shut down before we start a new one.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,9 +44,12 @@ async function binaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch (cause) {
-    throw new Error(`No embedded PostgreSQL for ${process.platform}-${process.arch} (${name}); set DATABASE_URL`, {
-      cause,
-    });
+    throw new Error(
+      `No embedded PostgreSQL for ${process.platform}-${process.arch} (${name}); set DATABASE_URL`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -138,7 +150,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     try {
       const init = spawnSync(
         initdb,
-        [`--pgdata=${dir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C.UTF-8'],
+        [
+          `--pgdata=${dir}`,
+          '--auth=scram-sha-256',
+          `--username=${SUPERUSER}`,
+          `--pwfile=${pwfile}`,
+          '--encoding=UTF8',
+          '--locale=C.UTF-8',
+        ],
         { ...ids, encoding: 'utf8' },
       );
       if (init.status !== 0) throw new Error(`initdb failed:\n${init.stderr || init.stdout}`);
@@ -154,7 +173,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     unix_socket_directories: '',
     ...options.settings,
   };
-  const args = ['-D', dir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const args = [
+    '-D',
+    dir,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
   // Own process group: a Ctrl-C in the terminal reaches us, and we stop PostgreSQL last.
   const child = spawn(postgres, args, { ...ids, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   const stopOnExit = () => child.kill('SIGINT');
@@ -170,7 +195,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       }
       if (chunk.includes('database system is ready to accept connections')) ready();
     });
-    child.once('exit', (code) => fail(new Error(`PostgreSQL exited (${code}) while starting:\n${output.join('\n')}`)));
+    child.once('exit', (code) =>
+      fail(new Error(`PostgreSQL exited (${code}) while starting:\n${output.join('\n')}`)),
+    );
     child.once('error', fail);
   });
   child.stderr.removeAllListeners('data');
@@ -193,7 +220,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
           const found = await client.query('select 1 from pg_database where datname = $1', [name]);
           if (found.rowCount) return;
         }
-        await client.query(`create database ${quoted}${template ? ` template "${template.replaceAll('"', '""')}"` : ''}`);
+        await client.query(
+          `create database ${quoted}${template ? ` template "${template.replaceAll('"', '""')}"` : ''}`,
+        );
       } finally {
         await client.end();
       }

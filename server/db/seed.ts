@@ -17,7 +17,12 @@ export async function seedDatabase(orm: MikroORM, logger: Logger): Promise<SeedR
     const hasAdmin = await em.count(User, { role: { $in: ['admin', 'super_admin'] } });
     if (hasAdmin) return { admin: null };
     const password = randomBytes(12).toString('base64url');
-    await createAccount(em, { email: DEMO_ADMIN_EMAIL, password, name: 'Forgeline Admin', role: 'super_admin' });
+    await createAccount(em, {
+      email: DEMO_ADMIN_EMAIL,
+      password,
+      name: 'Forgeline Admin',
+      role: 'super_admin',
+    });
     logger.info({ email: DEMO_ADMIN_EMAIL }, 'created the demo admin account');
     return { admin: { email: DEMO_ADMIN_EMAIL, password } };
   });

@@ -35,7 +35,10 @@ const CHECKS: Record<string, string> = {
     select u.id as user_id from users u left join credit_balances b on b.user_id = u.id where b.id is null`,
 };
 
-export async function verifyInvariants(em: EntityManager, options: { userIds?: string[] } = {}): Promise<Violation[]> {
+export async function verifyInvariants(
+  em: EntityManager,
+  options: { userIds?: string[] } = {},
+): Promise<Violation[]> {
   const violations: Violation[] = [];
   for (const [check, sql] of Object.entries(CHECKS)) {
     const rows = await em.getConnection().execute<Record<string, unknown>[]>(sql);

@@ -26,15 +26,22 @@ export function toTRPCError(error: TRPCError): TRPCError {
     return new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
   }
   if (cause instanceof ZodError) {
-    const summary = cause.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ` : '') + issue.message);
+    const summary = cause.issues.map(
+      (issue) => (issue.path.length ? `${issue.path.join('.')}: ` : '') + issue.message,
+    );
     return new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input — ${summary.join('; ')}`, cause });
   }
-  if (cause instanceof NotFoundError) return new TRPCError({ code: 'NOT_FOUND', message: 'Not found', cause });
+  if (cause instanceof NotFoundError)
+    return new TRPCError({ code: 'NOT_FOUND', message: 'Not found', cause });
   if (cause instanceof UniqueConstraintViolationException) {
     return new TRPCError({ code: 'CONFLICT', message: 'This already exists', cause });
   }
   if (cause instanceof OptimisticLockError) {
-    return new TRPCError({ code: 'CONFLICT', message: 'This was changed by someone else; reload and retry', cause });
+    return new TRPCError({
+      code: 'CONFLICT',
+      message: 'This was changed by someone else; reload and retry',
+      cause,
+    });
   }
   return error;
 }

@@ -13,7 +13,12 @@ export const CREDIT_TRANSACTION_TYPES = [
 ] as const;
 export type CreditTransactionType = (typeof CREDIT_TRANSACTION_TYPES)[number];
 
-export const OPERATION_TYPES = ['logo_generation', 'image_generation', 'text_generation', 'code_generation'] as const;
+export const OPERATION_TYPES = [
+  'logo_generation',
+  'image_generation',
+  'text_generation',
+  'code_generation',
+] as const;
 export type OperationType = (typeof OPERATION_TYPES)[number];
 
 /**
@@ -30,7 +35,10 @@ export const BALANCE_TOTAL_OF_TYPE = {
   expiration: 'totalGranted',
   usage: 'totalUsed',
   refund: 'totalRefunded',
-} as const satisfies Record<CreditTransactionType, 'totalPurchased' | 'totalGranted' | 'totalUsed' | 'totalRefunded'>;
+} as const satisfies Record<
+  CreditTransactionType,
+  'totalPurchased' | 'totalGranted' | 'totalUsed' | 'totalRefunded'
+>;
 
 export const PAGE_SIZE_MAX = 100;
 

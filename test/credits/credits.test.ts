@@ -1,13 +1,13 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import * as credits from '../../server/modules/credits/credits.service.ts';
 import { verifyInvariants } from '../../server/db/verify.ts';
+import * as credits from '../../server/modules/credits/credits.service.ts';
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { callerFor } from '../support/callers.ts';
-import { useTestDatabase } from '../support/database.ts';
+import { setupTestDatabase } from '../support/database.ts';
 import { createUser } from '../support/factories.ts';
 
-const db = useTestDatabase();
+const db = setupTestDatabase();
 
 const errorOf = async (promise: Promise<unknown>) => {
   try {

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { Session } from '../../server/modules/identity/session.entity.ts';
 import { User } from '../../server/modules/identity/user.entity.ts';
 import { callerFor, callerForSession, sessionIdFrom } from '../support/callers.ts';
-import { useTestDatabase } from '../support/database.ts';
+import { setupTestDatabase } from '../support/database.ts';
 import { failureOf } from '../support/errors.ts';
 import { createUser, uniqueEmail } from '../support/factories.ts';
 
-const db = useTestDatabase();
+const db = setupTestDatabase();
 const password = 'a long enough password';
 
 async function signUp(email = uniqueEmail()) {
@@ -76,7 +76,9 @@ describe('auth.signIn', () => {
 
   it('answers a wrong password and an unknown email with the same UNAUTHORIZED message', async () => {
     const user = await createUser(db, { password });
-    const wrong = await failureOf(callerFor(db, null).auth.signIn({ email: user.email, password: 'not it at all' }));
+    const wrong = await failureOf(
+      callerFor(db, null).auth.signIn({ email: user.email, password: 'not it at all' }),
+    );
     const unknown = await failureOf(callerFor(db, null).auth.signIn({ email: uniqueEmail(), password }));
     expect(wrong.code).toBe('UNAUTHORIZED');
     expect(unknown.code).toBe('UNAUTHORIZED');
@@ -178,20 +180,32 @@ describe('sessions', () => {
     const day = 24 * 60 * 60 * 1000;
     const em = db.orm.em.fork();
     // 20 days old with 10 days left: due for sliding.
-    await em.nativeUpdate(Session, { id: hash }, { createdAt: new Date(Date.now() - 20 * day), expiresAt: new Date(Date.now() + 10 * day) });
+    await em.nativeUpdate(
+      Session,
+      { id: hash },
+      { createdAt: new Date(Date.now() - 20 * day), expiresAt: new Date(Date.now() + 10 * day) },
+    );
     const refreshed = await callerForSession(db, sessionId);
     expect(refreshed.cookies.at(-1)).toMatch(/^forgeline_session=\w+/);
     const slid = await db.orm.em.fork().findOneOrFail(Session, { id: hash });
     expect(slid.expiresAt.getTime()).toBeGreaterThan(Date.now() + 29 * day);
 
     // 89 days old: sliding may add at most one more day.
-    await em.nativeUpdate(Session, { id: hash }, { createdAt: new Date(Date.now() - 89 * day), expiresAt: new Date(Date.now() + 5 * day) });
+    await em.nativeUpdate(
+      Session,
+      { id: hash },
+      { createdAt: new Date(Date.now() - 89 * day), expiresAt: new Date(Date.now() + 5 * day) },
+    );
     await callerForSession(db, sessionId);
     const capped = await db.orm.em.fork().findOneOrFail(Session, { id: hash });
     expect(capped.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + day + 1000);
 
     // 91 days old: over the cap, whatever expires_at says.
-    await em.nativeUpdate(Session, { id: hash }, { createdAt: new Date(Date.now() - 91 * day), expiresAt: new Date(Date.now() + 5 * day) });
+    await em.nativeUpdate(
+      Session,
+      { id: hash },
+      { createdAt: new Date(Date.now() - 91 * day), expiresAt: new Date(Date.now() + 5 * day) },
+    );
     await expect((await callerForSession(db, sessionId)).auth.me()).resolves.toBeNull();
   });
 

@@ -22,7 +22,9 @@ export function callerFor(
   const ctx = createContextInner(
     { orm: db.orm, config: db.config, logger: db.logger },
     {
-      user: user ? { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status } : null,
+      user: user
+        ? { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status }
+        : null,
       cookies: { set: (cookie) => cookies.push(cookie) },
       ...options,
     },
@@ -40,7 +42,11 @@ export function sessionIdFrom(cookies: string[]): string | null {
 }
 
 /** A caller authenticated the way an HTTP request is: by validating a session id. */
-export async function callerForSession(db: TestDatabase, sessionId: string, options: { csrfHeader?: boolean } = {}) {
+export async function callerForSession(
+  db: TestDatabase,
+  sessionId: string,
+  options: { csrfHeader?: boolean } = {},
+) {
   const cookies: string[] = [];
   const identity = await authenticateSession(
     { orm: db.orm, config: db.config, logger: db.logger },
@@ -49,7 +55,11 @@ export async function callerForSession(db: TestDatabase, sessionId: string, opti
   );
   const ctx = createContextInner(
     { orm: db.orm, config: db.config, logger: db.logger },
-    { ...identity, cookies: { set: (cookie) => cookies.push(cookie) }, csrfHeader: options.csrfHeader ?? true },
+    {
+      ...identity,
+      cookies: { set: (cookie) => cookies.push(cookie) },
+      csrfHeader: options.csrfHeader ?? true,
+    },
   );
   return withExtras(createCaller(ctx), { cookies, ctx });
 }

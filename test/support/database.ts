@@ -41,7 +41,7 @@ export async function createTestDatabase(): Promise<TestDatabase & { drop(): Pro
 }
 
 /** Registers beforeAll/afterAll for this file; the returned object is filled in beforeAll. */
-export function useTestDatabase(): TestDatabase {
+export function setupTestDatabase(): TestDatabase {
   const db = {} as TestDatabase;
   let drop = async () => {};
   beforeAll(async () => {

@@ -1,8 +1,8 @@
 // Factories return plain objects (ids and fields), never managed entities.
 import { randomBytes } from 'node:crypto';
-import type { UserRole } from '../../shared/schemas/identity.ts';
 import * as credits from '../../server/modules/credits/credits.service.ts';
 import { createAccount } from '../../server/modules/identity/identity.service.ts';
+import type { UserRole } from '../../shared/schemas/identity.ts';
 import type { TestDatabase } from './database.ts';
 
 export type TestUser = {
@@ -33,7 +33,12 @@ export async function createUser(
       const { balance } = await credits.balanceOf(em, user.id);
       const delta = options.credits - balance;
       if (delta !== 0) {
-        await credits.post(em, { userId: user.id, type: 'admin_adjustment', amount: delta, description: 'test setup' });
+        await credits.post(em, {
+          userId: user.id,
+          type: 'admin_adjustment',
+          amount: delta,
+          description: 'test setup',
+        });
       }
     }
     return { ...user, password };

@@ -20,6 +20,6 @@ export const toTransactionDto = (row: CreditTransaction) => ({
   balanceAfter: row.balanceAfter,
   description: row.description ?? null,
   operationType: row.operationType ?? null,
-  createdAt: row.createdAt,
+  createdAt: row.createdAt as Date,
 });
 export type TransactionDto = ReturnType<typeof toTransactionDto>;

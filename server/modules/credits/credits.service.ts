@@ -109,7 +109,10 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     // A savepoint (or a transaction of its own): a unique violation must not poison the caller's.
     return await em.transactional(insert);
   } catch (error) {
-    if (!(error instanceof UniqueConstraintViolationException) || !String(error.message).includes(IDEMPOTENCY_CONSTRAINT)) {
+    if (
+      !(error instanceof UniqueConstraintViolationException) ||
+      !String(error.message).includes(IDEMPOTENCY_CONSTRAINT)
+    ) {
       throw error;
     }
     return replay(em, posting);
@@ -159,7 +162,14 @@ export function spend(
   links: Pick<Posting, 'description' | 'metadata'> = {},
   idempotencyKey?: string | null,
 ): Promise<PostedTransaction> {
-  return post(em, { userId, type: 'usage', amount: -positive(amount), operationType, idempotencyKey, ...links });
+  return post(em, {
+    userId,
+    type: 'usage',
+    amount: -positive(amount),
+    operationType,
+    idempotencyKey,
+    ...links,
+  });
 }
 
 export type GrantType = Exclude<CreditTransactionType, 'usage' | 'refund' | 'expiration'>;
@@ -205,7 +215,12 @@ export async function history(em: EntityManager, userId: string, input: Transact
       ...(input.cursor ? { seq: { $lt: input.cursor } } : {}),
       ...(input.types?.length ? { type: { $in: input.types } } : {}),
       ...(input.from || input.to
-        ? { createdAt: { ...(input.from ? { $gte: input.from } : {}), ...(input.to ? { $lte: input.to } : {}) } }
+        ? {
+            createdAt: {
+              ...(input.from ? { $gte: input.from } : {}),
+              ...(input.to ? { $lte: input.to } : {}),
+            },
+          }
         : {}),
     },
     { orderBy: { seq: 'desc' }, limit: input.limit + 1 },

@@ -1,11 +1,12 @@
 // auth.*: sign-up, sign-in, sign-out, the current user and their sessions.
+
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { revokeSessionInput, signInInput, signUpInput } from '../../../shared/schemas/identity.ts';
 import type { ContextInner } from '../../trpc/context.ts';
 import { publicProcedure, router, userProcedure } from '../../trpc/trpc.ts';
 import { toMeDto } from './identity.dto.ts';
 import * as identity from './identity.service.ts';
 import { createAuth } from './lucia.ts';
-import type { EntityManager } from '@mikro-orm/postgresql';
 
 const authFor = (ctx: ContextInner & { em: EntityManager }) =>
   createAuth(ctx.em, { secureCookie: ctx.config.sessionCookieSecure });

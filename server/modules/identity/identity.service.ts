@@ -32,7 +32,12 @@ export async function createAccount(
   input: { email: string; password: string; name: string; role?: User['role'] },
 ): Promise<AuthUser> {
   const passwordHash = await hashPassword(input.password);
-  const user = em.create(User, { email: input.email, name: input.name, passwordHash, role: input.role ?? 'user' });
+  const user = em.create(User, {
+    email: input.email,
+    name: input.name,
+    passwordHash,
+    role: input.role ?? 'user',
+  });
   credits.openBalance(em, user);
   try {
     await em.flush();
@@ -74,7 +79,10 @@ export async function signIn(
     : await verifyAgainstDummy(input.password);
   if (!user || !valid) throw new AppError('invalid_credentials', INVALID_CREDENTIALS);
   if (user.status !== 'active') {
-    throw new AppError('forbidden', user.status === 'banned' ? 'This account is suspended' : 'This account is deactivated');
+    throw new AppError(
+      'forbidden',
+      user.status === 'banned' ? 'This account is suspended' : 'This account is deactivated',
+    );
   }
   user.lastLoginAt = new Date();
   await em.flush();
@@ -86,7 +94,11 @@ export function signOut(auth: Auth, sessionId: string): Promise<void> {
   return auth.invalidateSession(sessionId);
 }
 
-export async function listSessions(auth: Auth, userId: string, currentSessionId: string | null): Promise<SessionListItem[]> {
+export async function listSessions(
+  auth: Auth,
+  userId: string,
+  currentSessionId: string | null,
+): Promise<SessionListItem[]> {
   const currentHandle = currentSessionId ? hashSessionId(currentSessionId) : null;
   const sessions = await auth.getUserSessions(userId);
   return sessions.map((session) => ({

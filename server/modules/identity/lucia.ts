@@ -8,7 +8,6 @@ import { type Adapter, type DatabaseSession, type DatabaseUser, Lucia, TimeSpan 
 import { SESSION_COOKIE } from '../../../shared/errors.ts';
 import type { UserRole, UserStatus } from '../../../shared/schemas/identity.ts';
 import { Session } from './session.entity.ts';
-import { User } from './user.entity.ts';
 
 export const SESSION_SLIDING_WINDOW = new TimeSpan(30, 'd');
 export const SESSION_ABSOLUTE_MS = 90 * 24 * 60 * 60 * 1000;
@@ -49,7 +48,13 @@ export class MikroOrmSessionAdapter implements Adapter {
     };
     // A banned or deactivated user has no valid session, whatever is stored.
     if (user.status !== 'active') return [session, null];
-    return [session, { id: user.id, attributes: { email: user.email, name: user.name, role: user.role, status: user.status } }];
+    return [
+      session,
+      {
+        id: user.id,
+        attributes: { email: user.email, name: user.name, role: user.role, status: user.status },
+      },
+    ];
   }
 
   async getUserSessions(userId: string): Promise<DatabaseSession[]> {
@@ -76,12 +81,14 @@ export class MikroOrmSessionAdapter implements Adapter {
   }
 
   async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
-    await this.#em.getConnection().execute(
-      `update sessions set expires_at = least(?, created_at + make_interval(secs => ?)) where id = ?`,
-      [expiresAt, SESSION_ABSOLUTE_MS / 1000, hashSessionId(sessionId)],
-      'run',
-      this.#em.getTransactionContext(),
-    );
+    await this.#em
+      .getConnection()
+      .execute(
+        `update sessions set expires_at = least(?, created_at + make_interval(secs => ?)) where id = ?`,
+        [expiresAt, SESSION_ABSOLUTE_MS / 1000, hashSessionId(sessionId)],
+        'run',
+        this.#em.getTransactionContext(),
+      );
   }
 
   async deleteSession(sessionId: string): Promise<void> {

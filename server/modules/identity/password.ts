@@ -3,7 +3,12 @@
 // loop's two cores; the rest of the API stays responsive.
 import { hash, verify } from '@node-rs/argon2';
 
-const ARGON2_OPTIONS = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2_OPTIONS = {
+  algorithm: 2 /* Argon2id */,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 const MAX_CONCURRENT_HASHES = 2;
 
 let running = 0;

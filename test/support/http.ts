@@ -1,0 +1,70 @@
+// The real Express app on an ephemeral port, and a vanilla tRPC client that keeps cookies like a
+// browser and sends the CSRF header like our clients do.
+import type { AddressInfo } from 'node:net';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import superjson from 'superjson';
+import { afterAll, beforeAll } from 'vitest';
+import { createApp } from '../../server/app.ts';
+import type { AppRouter } from '../../server/router.ts';
+import type { TestDatabase } from './database.ts';
+
+export type TestServer = { baseUrl: string };
+
+export function setupTestServer(db: TestDatabase): TestServer {
+  const server = {} as TestServer;
+  let close = async () => {};
+  beforeAll(async () => {
+    const app = await createApp({ orm: db.orm, config: db.config, logger: db.logger });
+    const listening = app.listen(0, '127.0.0.1');
+    await new Promise((ready) => listening.once('listening', ready));
+    server.baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    close = () =>
+      new Promise<void>((done) => {
+        listening.close(() => done());
+        listening.closeAllConnections();
+      });
+  });
+  afterAll(() => close());
+  return server;
+}
+
+/** Cookies by name, as a browser would keep them for one site. */
+export class CookieJar {
+  readonly #cookies = new Map<string, string>();
+  store(response: Response) {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair = ''] = header.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (/Max-Age=0/i.test(header) || value === '') this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+  }
+  header(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+  get(name: string) {
+    return this.#cookies.get(name);
+  }
+}
+
+export function httpClient(server: TestServer, options: { csrf?: boolean; jar?: CookieJar } = {}) {
+  const jar = options.jar ?? new CookieJar();
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${server.baseUrl}/trpc`,
+        transformer: superjson,
+        headers: () => ({
+          ...(options.csrf === false ? {} : { 'x-csrf-protection': '1' }),
+          ...(jar.header() ? { cookie: jar.header() } : {}),
+        }),
+        fetch: async (url, init) => {
+          const response = await fetch(url, init as RequestInit);
+          jar.store(response);
+          return response;
+        },
+      }),
+    ],
+  });
+  return { client, jar };
+}

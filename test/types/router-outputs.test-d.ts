@@ -1,0 +1,29 @@
+// Router outputs carry no secrets: no password hashes, no session or token hashes.
+import type { inferRouterOutputs } from '@trpc/server';
+import { describe, expectTypeOf, it } from 'vitest';
+import type { AppRouter } from '../../server/router.ts';
+
+type Outputs = inferRouterOutputs<AppRouter>;
+type SecretKey = 'passwordHash' | 'password' | 'tokenHash' | 'hash' | 'secret';
+
+describe('router outputs', () => {
+  it('auth outputs hold no secret fields', () => {
+    expectTypeOf<NonNullable<Outputs['auth']['me']>>().not.toHaveProperty('passwordHash');
+    expectTypeOf<Outputs['auth']['signIn']>().not.toHaveProperty('passwordHash');
+    expectTypeOf<Outputs['auth']['signUp']>().not.toHaveProperty('passwordHash');
+    expectTypeOf<
+      Extract<keyof Outputs['auth']['sessions']['list'][number], SecretKey>
+    >().toEqualTypeOf<never>();
+  });
+
+  it('credits outputs hold no secret fields', () => {
+    expectTypeOf<Extract<keyof Outputs['credits']['balance'], SecretKey>>().toEqualTypeOf<never>();
+    expectTypeOf<
+      Extract<keyof Outputs['credits']['transactions']['items'][number], SecretKey>
+    >().toEqualTypeOf<never>();
+  });
+
+  it('dates cross the wire as Dates (superjson)', () => {
+    expectTypeOf<Outputs['credits']['transactions']['items'][number]['createdAt']>().toEqualTypeOf<Date>();
+  });
+});
