@@ -35,7 +35,8 @@ export function ormConfig(options: OrmConnectionOptions) {
       ...(options.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
     },
     slowQueryThreshold: options.slowQueryMs,
-    slowQueryLoggerFactory: (loggerOptions: LoggerOptions) => new SlowQueryLogger(loggerOptions, options.onSlowQuery),
+    slowQueryLoggerFactory: (loggerOptions: LoggerOptions) =>
+      new SlowQueryLogger(loggerOptions, options.onSlowQuery),
     migrations: {
       path: `${rootDir}migrations`,
       glob: '!(*.d).ts',
@@ -63,4 +64,6 @@ class SlowQueryLogger extends DefaultLogger {
   }
 }
 
-export default ormConfig({ clientUrl: process.env.DATABASE_URL ?? 'postgresql://postgres@localhost:5432/forgeline' });
+export default ormConfig({
+  clientUrl: process.env.DATABASE_URL ?? 'postgresql://postgres@localhost:5432/forgeline',
+});
