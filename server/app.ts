@@ -11,7 +11,10 @@ import helmet from 'helmet';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
+import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
+import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
+import type { Runtime } from './runtime.ts';
 import { createHttpContextFactory } from './trpc/context.ts';
 import { trpcRequestGuard } from './trpc/csrf.ts';
 
@@ -23,11 +26,13 @@ export type AppOptions = {
   orm: MikroORM;
   config: Config;
   logger: Logger;
+  runtime: Runtime;
   /** Serve the client through Vite's dev server (hot reload) instead of dist/client. */
   dev?: boolean;
 };
 
-export async function createApp({ orm, config, logger, dev = false }: AppOptions) {
+export async function createApp({ orm, config, logger, runtime, dev = false }: AppOptions) {
+  const deps = { orm, config, logger, runtime };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
@@ -63,12 +68,15 @@ export async function createApp({ orm, config, logger, dev = false }: AppOptions
     }
   });
 
+  app.use(storageRoutes(deps));
+  app.use(providerWebhookRoutes(deps));
+
   app.use(
     '/trpc',
     trpcRequestGuard,
     createExpressMiddleware({
       router: appRouter,
-      createContext: createHttpContextFactory({ orm, config, logger }),
+      createContext: createHttpContextFactory(deps),
       maxBodySize: MAX_BODY_BYTES,
       allowMethodOverride: false,
       onError({ error, path, ctx }) {
@@ -89,7 +97,7 @@ export async function createApp({ orm, config, logger, dev = false }: AppOptions
     app.use(vite.middlewares);
   } else if (existsSync(CLIENT_DIST)) {
     app.use(express.static(CLIENT_DIST, { index: false, maxAge: '1h' }));
-    app.get(/^\/(?!trpc|health|ready).*/, (_req, res) => {
+    app.get(/^\/(?!trpc|health|ready|files|uploads|webhooks).*/, (_req, res) => {
       res.sendFile(join(CLIENT_DIST, 'index.html'), { maxAge: 0 });
     });
   }
@@ -98,6 +106,12 @@ export async function createApp({ orm, config, logger, dev = false }: AppOptions
     res.status(404).json({ error: 'Not found' });
   });
   app.use(((error, req, res, _next) => {
+    // Client errors raised by body parsers (too large, malformed) carry their own status.
+    const status = (error as { status?: number; expose?: boolean }).status;
+    if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+      if (!res.headersSent) res.status(status).json({ error: (error as Error).message, requestId: req.id });
+      return;
+    }
     logger.error({ err: error, requestId: req.id }, 'unhandled request error');
     if (!res.headersSent) res.status(500).json({ error: 'Internal error', requestId: req.id });
   }) satisfies ErrorRequestHandler);

@@ -1,6 +1,7 @@
 // Process entry: config → database (embedded PostgreSQL unless DATABASE_URL) → migrations → seed
-// on first run → client build if missing → HTTP app → listen. SIGINT/SIGTERM drain in-flight
-// requests, then close the ORM, then stop PostgreSQL.
+// on first run → client build if missing → runtime (queue, events, workers unless RUN_WORKER=false)
+// → HTTP app → listen. SIGINT/SIGTERM drain in-flight requests, then in-flight jobs, then close
+// the ORM, then stop PostgreSQL.
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { createLogger } from './common/logger.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { seedDatabase } from './db/seed.ts';
+import { startRuntime } from './runtime.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 const dev = process.argv.includes('--dev');
@@ -38,7 +40,10 @@ if (!dev && !existsSync(join(CLIENT_DIST, 'index.html'))) {
   await build({ configFile: join(ROOT_DIR, 'client', 'vite.config.ts'), logLevel: 'warn' });
 }
 
-const app = await createApp({ orm: db.orm, config, logger, dev });
+const runtime = await startRuntime({ orm: db.orm, databaseUrl: db.url, config, logger });
+if (config.runWorker) await runtime.startWorkers();
+
+const app = await createApp({ orm: db.orm, config, logger, runtime, dev });
 const server: Server = app.listen(config.port, config.host, () => {
   console.log(`\n  Forgeline is running at ${config.publicUrl}\n`);
 });
@@ -55,6 +60,8 @@ async function shutdown(signal: string) {
     server.closeIdleConnections();
   });
   clearTimeout(forced);
+  logger.info('finishing in-flight jobs');
+  await runtime.stop();
   await db.close();
   logger.info('stopped');
   process.exit(0);

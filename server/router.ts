@@ -1,12 +1,16 @@
 // The router tree: the only file that knows every module. Its type is the API contract.
 import { creditsRouter } from './modules/credits/credits.router.ts';
+import { generationsRouter } from './modules/generations/generations.router.ts';
 import { authRouter } from './modules/identity/auth.router.ts';
+import { storageRouter } from './modules/storage/storage.router.ts';
 import { publicProcedure, router } from './trpc/trpc.ts';
 
 export const appRouter = router({
   health: publicProcedure.query(() => ({ ok: true as const, time: new Date() })),
   auth: authRouter,
   credits: creditsRouter,
+  generations: generationsRouter,
+  storage: storageRouter,
 });
 
 export type AppRouter = typeof appRouter;

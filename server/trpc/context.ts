@@ -12,16 +12,14 @@ import type { Config } from '../config.ts';
 import type { AuthUser } from '../modules/identity/identity.dto.ts';
 import type { ClientInfo } from '../modules/identity/identity.service.ts';
 import { createAuth } from '../modules/identity/lucia.ts';
+import type { Runtime } from '../runtime.ts';
 
 export type AuthMethod = 'cookie' | 'bearer';
 
 /** Where Set-Cookie headers go: the HTTP response, or a list a test can read. */
 export type CookieSink = { set(serialized: string): void };
 
-export type ContextInner = {
-  orm: MikroORM;
-  config: Config;
-  logger: Logger;
+export type ContextInner = Deps & {
   requestId: string;
   user: AuthUser | null;
   /** The raw session id (from the cookie), when signed in with a session. */
@@ -33,7 +31,8 @@ export type ContextInner = {
   csrfHeader: boolean;
 };
 
-export type Deps = { orm: MikroORM; config: Config; logger: Logger };
+/** What every context shares: the ORM, configuration, logger and the runtime (queue, events, storage). */
+export type Deps = { orm: MikroORM; config: Config; logger: Logger; runtime: Runtime };
 
 export function createContextInner(
   deps: Deps,

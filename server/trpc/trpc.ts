@@ -31,22 +31,21 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
-/** Marks a failed procedure result so the surrounding transaction rolls back. */
-class RollbackSignal extends Error {}
-
 const unitOfWork = t.middleware(async ({ ctx, type, next }) => {
   const em = ctx.orm.em.fork();
   if (type !== 'mutation') return next({ ctx: { em } });
-  let result: Awaited<ReturnType<typeof next>> | undefined;
+  // begin/commit by hand (rather than em.transactional) so the procedure's result, ok or not,
+  // passes through unchanged: a failed result rolls back, a successful one flushes and commits.
+  await em.begin();
   try {
-    await em.transactional(async (tx) => {
-      result = await next({ ctx: { em: tx } });
-      if (!result.ok) throw new RollbackSignal();
-    });
+    const result = await next({ ctx: { em } });
+    if (result.ok) await em.commit();
+    else await em.rollback();
+    return result;
   } catch (error) {
-    if (!(error instanceof RollbackSignal)) throw error;
+    await em.rollback().catch(() => {});
+    throw error;
   }
-  return result as Awaited<ReturnType<typeof next>>;
 });
 
 const mapErrors = t.middleware(async ({ ctx, path, next }) => {

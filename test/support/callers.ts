@@ -19,16 +19,13 @@ export function callerFor(
   options: Partial<Pick<ContextInner, 'sessionId' | 'authMethod' | 'csrfHeader' | 'client'>> = {},
 ) {
   const cookies: string[] = [];
-  const ctx = createContextInner(
-    { orm: db.orm, config: db.config, logger: db.logger },
-    {
-      user: user
-        ? { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status }
-        : null,
-      cookies: { set: (cookie) => cookies.push(cookie) },
-      ...options,
-    },
-  );
+  const ctx = createContextInner(db.deps, {
+    user: user
+      ? { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status }
+      : null,
+    cookies: { set: (cookie) => cookies.push(cookie) },
+    ...options,
+  });
   return withExtras(createCaller(ctx), { cookies, ctx });
 }
 
@@ -48,18 +45,11 @@ export async function callerForSession(
   options: { csrfHeader?: boolean } = {},
 ) {
   const cookies: string[] = [];
-  const identity = await authenticateSession(
-    { orm: db.orm, config: db.config, logger: db.logger },
-    sessionId,
-    { set: (cookie) => cookies.push(cookie) },
-  );
-  const ctx = createContextInner(
-    { orm: db.orm, config: db.config, logger: db.logger },
-    {
-      ...identity,
-      cookies: { set: (cookie) => cookies.push(cookie) },
-      csrfHeader: options.csrfHeader ?? true,
-    },
-  );
+  const identity = await authenticateSession(db.deps, sessionId, { set: (cookie) => cookies.push(cookie) });
+  const ctx = createContextInner(db.deps, {
+    ...identity,
+    cookies: { set: (cookie) => cookies.push(cookie) },
+    csrfHeader: options.csrfHeader ?? true,
+  });
   return withExtras(createCaller(ctx), { cookies, ctx });
 }

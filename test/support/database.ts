@@ -1,14 +1,25 @@
 // A database of this test file's own, cloned from the migrated template, and the ORM on it.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { Logger } from '../../server/common/logger.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
+import { makeTempDir } from '../../server/db/embedded-postgres.ts';
 import { createOrm } from '../../server/db/orm.ts';
+import { type Runtime, type RuntimeOptions, startRuntime } from '../../server/runtime.ts';
 import { createTestLogger } from './logger.ts';
 
-export type TestDatabase = { orm: MikroORM; config: Config; logger: Logger; url: string };
+export type TestDatabase = {
+  orm: MikroORM;
+  config: Config;
+  logger: Logger;
+  url: string;
+  runtime: Runtime;
+  /** What createContextInner and createApp take. */
+  deps: { orm: MikroORM; config: Config; logger: Logger; runtime: Runtime };
+};
 
 async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
@@ -20,7 +31,9 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDatabase(): Promise<TestDatabase & { drop(): Promise<void> }> {
+export async function createTestDatabase(
+  options: Pick<RuntimeOptions, 'providers' | 'providerName'> = {},
+): Promise<TestDatabase & { drop(): Promise<void> }> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database ${name} template ${inject('templateDatabase')}`));
   const url = new URL(inject('adminDatabaseUrl'));
@@ -28,24 +41,40 @@ export async function createTestDatabase(): Promise<TestDatabase & { drop(): Pro
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error', PGPOOL_MAX: '20' });
   const logger = createTestLogger();
   const orm = await createOrm(url.toString(), config, logger);
+  const storageRoot = makeTempDir('forgeline-files-');
+  const runtime = await startRuntime({
+    orm,
+    databaseUrl: url.toString(),
+    config,
+    logger,
+    storageRoot,
+    superviseIntervalSeconds: 1,
+    ...options,
+  });
   return {
     orm,
     config,
     logger,
     url: url.toString(),
+    runtime,
+    deps: { orm, config, logger, runtime },
     async drop() {
+      await runtime.stop();
       await orm.close(true);
+      rmSync(storageRoot, { recursive: true, force: true });
       await admin((client) => client.query(`drop database if exists ${name} with (force)`));
     },
   };
 }
 
 /** Registers beforeAll/afterAll for this file; the returned object is filled in beforeAll. */
-export function setupTestDatabase(): TestDatabase {
+export function setupTestDatabase(
+  options: Pick<RuntimeOptions, 'providers' | 'providerName'> = {},
+): TestDatabase {
   const db = {} as TestDatabase;
   let drop = async () => {};
   beforeAll(async () => {
-    const created = await createTestDatabase();
+    const created = await createTestDatabase(options);
     Object.assign(db, created);
     drop = created.drop;
   });

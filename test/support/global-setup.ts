@@ -9,6 +9,7 @@ import { createLogger } from '../../server/common/logger.ts';
 import { loadConfig } from '../../server/config.ts';
 import { makeTempDir, startEmbeddedPostgres } from '../../server/db/embedded-postgres.ts';
 import { createOrm, migrateToLatest } from '../../server/db/orm.ts';
+import { startJobs } from '../../server/modules/jobs/queue.ts';
 import { ensureSettings } from '../../server/modules/settings/settings.service.ts';
 
 export const TEMPLATE_DATABASE = 'forgeline_test_template';
@@ -55,6 +56,9 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(orm);
   await ensureSettings(orm.em.fork());
   await orm.close(true);
+  // Install pg-boss's schema and our queues once, in the template.
+  const jobs = await startJobs({ url: templateUrl.toString(), logger: createLogger('silent') });
+  await jobs.stop();
 
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', TEMPLATE_DATABASE);

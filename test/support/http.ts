@@ -14,7 +14,7 @@ export function setupTestServer(db: TestDatabase): TestServer {
   const server = {} as TestServer;
   let close = async () => {};
   beforeAll(async () => {
-    const app = await createApp({ orm: db.orm, config: db.config, logger: db.logger });
+    const app = await createApp(db.deps);
     const listening = app.listen(0, '127.0.0.1');
     await new Promise((ready) => listening.once('listening', ready));
     server.baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;

@@ -35,9 +35,7 @@ const testRouter = router({
 });
 
 const callerAs = (user: Awaited<ReturnType<typeof createUser>>) =>
-  createCallerFactory(testRouter)(
-    createContextInner({ orm: db.orm, config: db.config, logger: db.logger }, { user }),
-  );
+  createCallerFactory(testRouter)(createContextInner(db.deps, { user }));
 
 async function stateOf(userId: string) {
   const em = db.orm.em.fork();

@@ -3,6 +3,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { CREDIT_TRANSACTION_TYPES, OPERATION_TYPES } from '../../../shared/schemas/credits.ts';
 import { createdAtProperty, idProperty } from '../../common/entity-properties.ts';
+import { Generation } from '../generations/generation.entity.ts';
 import { User } from '../identity/user.entity.ts';
 
 export const CreditTransaction = defineEntity({
@@ -22,6 +23,12 @@ export const CreditTransaction = defineEntity({
     externalProductId: p.string().length(256).nullable(),
     performedBy: () =>
       p.manyToOne(User).nullable().deleteRule('set null').index('credit_transactions_performed_by_idx'),
+    generation: () =>
+      p
+        .manyToOne(Generation)
+        .nullable()
+        .deleteRule('set null')
+        .index('credit_transactions_logo_generation_id_idx'),
     idempotencyKey: p.string().length(200).nullable(),
     metadata: p.json<Record<string, unknown>>().nullable(),
     createdAt: createdAtProperty(),
@@ -33,6 +40,12 @@ export const CreditTransaction = defineEntity({
         'create index "credit_transactions_user_id_created_at_idx" on "credit_transactions" ("user_id", "created_at" desc)',
     },
     { name: 'credit_transactions_type_created_at_idx', properties: ['type', 'createdAt'] },
+    {
+      // Spec invariant 3: a generation is refunded at most once, whatever retries or callbacks race.
+      name: 'credit_transactions_generation_refund_unique',
+      expression:
+        'create unique index "credit_transactions_generation_refund_unique" on "credit_transactions" ("generation_id") where "type" = \'refund\'',
+    },
   ],
   uniques: [
     { name: 'credit_transactions_user_id_seq_unique', properties: ['user', 'seq'] },

@@ -29,6 +29,7 @@ export type Posting = {
   externalProductId?: string | null;
   performedBy?: string | null;
   idempotencyKey?: string | null;
+  generationId?: string | null;
   metadata?: Record<string, unknown> | null;
 };
 
@@ -59,8 +60,8 @@ with moved as (
    returning user_id, balance, ledger_seq)
 insert into credit_transactions
   (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
-   external_product_id, performed_by_id, idempotency_key, metadata, created_at)
-select ?, user_id, ledger_seq, ?, ?, balance, ?, ?, ?, ?, ?, ?, ?::jsonb, now() from moved
+   external_product_id, performed_by_id, idempotency_key, generation_id, metadata, created_at)
+select ?, user_id, ledger_seq, ?, ?, balance, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() from moved
 returning id, seq, amount, balance_after, created_at`;
 
 type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
@@ -90,6 +91,7 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     posting.externalProductId ?? null,
     posting.performedBy ?? null,
     posting.idempotencyKey ?? null,
+    posting.generationId ?? null,
     posting.metadata ? JSON.stringify(posting.metadata) : null,
   ];
 
@@ -159,7 +161,7 @@ export function spend(
   userId: string,
   amount: number,
   operationType: OperationType,
-  links: Pick<Posting, 'description' | 'metadata'> = {},
+  links: Pick<Posting, 'description' | 'metadata' | 'generationId'> = {},
   idempotencyKey?: string | null,
 ): Promise<PostedTransaction> {
   return post(em, {

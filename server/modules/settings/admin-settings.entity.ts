@@ -11,6 +11,8 @@ export const AdminSettings = defineEntity({
     id: idProperty(),
     featureCosts: p.json<Record<OperationType, number>>(),
     signupBonus: p.integer(),
+    /** HMAC key for signed, expiring file links (GET /files/:id?exp=…&sig=…). Never leaves the server. */
+    signingSecret: p.string().length(128).hidden().lazy(),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },

@@ -1,0 +1,171 @@
+// The worker side of a generation: runs it on its provider and records the outcome.
+// pg-boss may run the same job twice (a timed-out attempt is retried while the first still works,
+// a killed worker's job is picked up again); every write here is a conditional transition, so the
+// second run changes nothing and refunds nothing.
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { GenerationImage } from '../../../shared/schemas/generations.ts';
+import type { Logger } from '../../common/logger.ts';
+import { discardFiles, storeFile } from '../storage/storage.service.ts';
+import type { StorageDriver } from '../storage/storage-driver.ts';
+import * as generations from './generations.service.ts';
+import {
+  type GenerationProvider,
+  type ProviderJob,
+  type ProviderResult,
+  ProviderUnavailableError,
+} from './providers/provider.ts';
+
+export type RunnerDeps = {
+  orm: MikroORM;
+  logger: Logger;
+  storage: StorageDriver;
+  providers: Record<string, GenerationProvider>;
+  /** Base URL providers can call back (POST {base}/webhooks/provider/:name); null = poll only. */
+  webhookBaseUrl: string | null;
+  /** Delay between polls of a pending prediction (ms). */
+  pollIntervalMs?: number;
+};
+
+export type Attempt = { retryCount: number; retryLimit: number; signal: AbortSignal };
+
+/** Handles one generation-run job. Throws to ask the queue for a retry. */
+export async function runGeneration(deps: RunnerDeps, generationId: string, attempt: Attempt): Promise<void> {
+  const generation = await deps.orm.em.fork().transactional((em) => generations.startRun(em, generationId));
+  if (!generation) return; // already finished: a duplicate run has nothing to do
+  const provider = deps.providers[generation.provider];
+  if (!provider) {
+    await finish(deps, generationId, { state: 'failed', error: `Unknown provider "${generation.provider}"` });
+    return;
+  }
+  const lastAttempt = attempt.retryCount >= attempt.retryLimit;
+  try {
+    let result: ProviderResult | { state: 'settled' } = generation.providerPredictionId
+      ? await provider.get(generation.providerPredictionId, attempt.signal)
+      : await provider.create(toProviderJob(deps, generation), attempt.signal);
+    if (result.state === 'pending') {
+      const { predictionId, providerResponse } = result;
+      await deps.orm.em
+        .fork()
+        .transactional((em) =>
+          generations.recordPrediction(em, generationId, predictionId, providerResponse),
+        );
+      result = await pollUntilDone(deps, provider, generationId, predictionId, attempt.signal);
+    }
+    await finish(deps, generationId, result);
+  } catch (error) {
+    if (!lastAttempt) {
+      // Network trouble, a 5xx, a timeout, a crash: the queue retries with backoff.
+      deps.logger.warn(
+        { generationId, attempt: attempt.retryCount, err: error },
+        'generation attempt failed; will retry',
+      );
+      throw error;
+    }
+    const message =
+      error instanceof ProviderUnavailableError ? 'The provider is unavailable' : 'The generation failed';
+    await finish(deps, generationId, {
+      state: 'failed',
+      error: `${message}: ${(error as Error).message ?? error}`,
+    });
+  }
+}
+
+async function pollUntilDone(
+  deps: RunnerDeps,
+  provider: GenerationProvider,
+  generationId: string,
+  predictionId: string,
+  signal: AbortSignal,
+): Promise<ProviderResult | { state: 'settled' }> {
+  const interval = deps.pollIntervalMs ?? 1000;
+  for (;;) {
+    if (signal.aborted) throw new Error('The attempt timed out while waiting for the provider');
+    // A webhook may have settled it already.
+    const status = await currentStatus(deps, generationId);
+    if (status !== 'running') return { state: 'settled' };
+    const result = await provider.get(predictionId, signal);
+    if (result.state !== 'pending') return result;
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+async function currentStatus(deps: RunnerDeps, generationId: string) {
+  const rows = await deps.orm.em
+    .fork()
+    .execute<{ status: string }[]>('select status from generations where id = ?', [generationId]);
+  return rows[0]?.status;
+}
+
+/** Records a provider result (from the worker or a webhook). Safe to call any number of times. */
+export async function finish(
+  deps: Pick<RunnerDeps, 'orm' | 'storage' | 'logger'>,
+  generationId: string,
+  result: ProviderResult | { state: 'settled' },
+): Promise<void> {
+  if (result.state === 'settled' || result.state === 'pending') return;
+  if (result.state === 'failed') {
+    await deps.orm.em
+      .fork()
+      .transactional((em) => generations.failRun(em, generationId, result.error, result.providerResponse));
+    return;
+  }
+  if (result.state === 'canceled') {
+    await deps.orm.em.fork().transactional((em) => generations.cancelRunByProvider(em, generationId));
+    return;
+  }
+  const { output } = result;
+  const written: string[] = [];
+  const completed = await deps.orm.em
+    .fork()
+    .transactional(async (em) => {
+      const owner = await em.execute<{ user_id: string | null }[]>(
+        'select user_id from generations where id = ?',
+        [generationId],
+      );
+      const userId = owner[0]?.user_id;
+      const images: GenerationImage[] = [];
+      if (userId) {
+        for (const file of output.files) {
+          const object = await storeFile(em, deps.storage, { userId, ...file });
+          written.push(object.key);
+          images.push({ objectId: object.id, url: object.url, contentType: object.contentType });
+        }
+        await em.flush();
+      }
+      const done = await generations.completeRun(em, generationId, {
+        images,
+        text: output.text ?? null,
+        tokensUsed: output.tokensUsed ?? null,
+        providerResponse: output.providerResponse ?? null,
+      });
+      if (!done) throw new LostRace();
+      return true;
+    })
+    .catch(async (error: unknown) => {
+      await discardFiles(deps.storage, written);
+      if (error instanceof LostRace) return false;
+      throw error;
+    });
+  if (!completed)
+    deps.logger.info({ generationId }, 'generation finished elsewhere; discarded this run’s outputs');
+}
+
+class LostRace extends Error {}
+
+function toProviderJob(
+  deps: RunnerDeps,
+  generation: NonNullable<Awaited<ReturnType<typeof generations.startRun>>>,
+): ProviderJob {
+  return {
+    generationId: generation.id,
+    kind: generation.kind,
+    input: generation.input,
+    prompt: generation.prompt ?? '',
+    model: generation.model ?? null,
+    outputCount: generation.outputCount,
+    agentType: generation.agentType ?? null,
+    webhookUrl: deps.webhookBaseUrl
+      ? `${deps.webhookBaseUrl}/webhooks/provider/${generation.provider}`
+      : null,
+  };
+}

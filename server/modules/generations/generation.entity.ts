@@ -1,0 +1,67 @@
+// AI generations: one row per request, with its provider lifecycle. Index names follow seed 000.
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import {
+  AGENT_TYPES,
+  GENERATION_KINDS,
+  GENERATION_STATUSES,
+  type GenerationImage,
+} from '../../../shared/schemas/generations.ts';
+import {
+  createdAtProperty,
+  idProperty,
+  timestampColumn,
+  updatedAtProperty,
+} from '../../common/entity-properties.ts';
+import { User } from '../identity/user.entity.ts';
+
+export const Generation = defineEntity({
+  name: 'Generation',
+  tableName: 'generations',
+  properties: {
+    id: idProperty(),
+    user: () => p.manyToOne(User).nullable().deleteRule('set null'),
+    // organization and project become foreign keys when their modules land.
+    organizationId: p.uuid().nullable().index('generations_organization_id_idx'),
+    projectId: p.uuid().nullable().index('generations_project_id_idx'),
+    kind: p.enum(GENERATION_KINDS),
+    agentType: p.enum(AGENT_TYPES).nullable(),
+    input: p.json<Record<string, unknown>>(),
+    prompt: p.text().nullable(),
+    provider: p.string().length(32),
+    model: p.string().length(64).nullable(),
+    outputCount: p.integer(),
+    creditsCharged: p.integer(),
+    status: p.enum(GENERATION_STATUSES).default('queued').index('logo_generations_status_idx'),
+    providerPredictionId: p
+      .string()
+      .length(128)
+      .nullable()
+      .index('logo_generations_provider_prediction_id_idx'),
+    images: p.json<GenerationImage[]>().nullable(),
+    response: p.text().nullable(),
+    providerResponse: p.json<Record<string, unknown>>().nullable().lazy(),
+    error: p.text().nullable(),
+    tokensUsed: p.integer().nullable(),
+    durationMs: p.integer().nullable(),
+    attempts: p.integer().default(0),
+    idempotencyKey: p.string().length(200).nullable(),
+    startedAt: timestampColumn().nullable(),
+    completedAt: timestampColumn().nullable(),
+    deletedAt: timestampColumn().nullable(),
+    createdAt: createdAtProperty().index('logo_generations_created_at_idx'),
+    updatedAt: updatedAtProperty(),
+  },
+  indexes: [
+    {
+      name: 'logo_generations_user_id_created_at_idx',
+      expression:
+        'create index "logo_generations_user_id_created_at_idx" on "generations" ("user_id", "created_at" desc, "id" desc)',
+    },
+  ],
+  uniques: [{ name: 'generations_user_id_idempotency_key_unique', properties: ['user', 'idempotencyKey'] }],
+  checks: [
+    { name: 'generations_output_count_check', expression: 'output_count between 1 and 8' },
+    { name: 'generations_credits_charged_check', expression: 'credits_charged >= 0' },
+  ],
+});
+export type Generation = InferEntity<typeof Generation>;

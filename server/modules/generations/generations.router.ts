@@ -1,0 +1,50 @@
+// generations.*: create (charge + enqueue), read, list, cancel, remove, and live updates (SSE).
+import {
+  createGenerationInput,
+  generationIdInput,
+  listGenerationsInput,
+} from '../../../shared/schemas/generations.ts';
+import { router, userProcedure } from '../../trpc/trpc.ts';
+import * as generations from './generations.service.ts';
+import { cancelRemotePrediction } from './providers/cancel.ts';
+
+export const generationsRouter = router({
+  create: userProcedure
+    .input(createGenerationInput)
+    .mutation(({ ctx, input }) =>
+      generations.createGeneration(
+        ctx.em,
+        { jobs: ctx.runtime.jobs, providerName: ctx.runtime.providerName },
+        ctx.user.id,
+        input,
+      ),
+    ),
+  get: userProcedure
+    .input(generationIdInput)
+    .query(({ ctx, input }) => generations.getGeneration(ctx.em, ctx.user.id, input.id)),
+  list: userProcedure
+    .input(listGenerationsInput)
+    .query(({ ctx, input }) => generations.listGenerations(ctx.em, ctx.user.id, input)),
+  cancel: userProcedure.input(generationIdInput).mutation(async ({ ctx, input }) => {
+    const { generation, predictionToCancel } = await generations.cancelGeneration(
+      ctx.em,
+      ctx.user.id,
+      input.id,
+    );
+    cancelRemotePrediction(ctx.runtime, ctx.logger, predictionToCancel);
+    return generation;
+  }),
+  remove: userProcedure.input(generationIdInput).mutation(async ({ ctx, input }) => {
+    const { predictionToCancel } = await generations.removeGeneration(ctx.em, ctx.user.id, input.id);
+    cancelRemotePrediction(ctx.runtime, ctx.logger, predictionToCancel);
+    return { ok: true as const };
+  }),
+  onUpdate: userProcedure.subscription(async function* ({ ctx, signal }) {
+    for await (const event of ctx.runtime.events.listen(ctx.user.id, signal)) {
+      const generation = await generations
+        .getGeneration(ctx.orm.em.fork(), ctx.user.id, event.id)
+        .catch(() => null);
+      if (generation) yield generation;
+    }
+  }),
+});

@@ -1,0 +1,140 @@
+// Files: storing bytes through the driver with their StorageObject row, listing, soft delete and
+// restore, signed expiring links, and the purge of soft-deleted files.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import type { listStorageInput } from '../../../shared/schemas/storage.ts';
+import { AppError } from '../../common/app-error.ts';
+import { uuidv7 } from '../../common/ids.ts';
+import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { getSigningSecret } from '../settings/settings.service.ts';
+import { toStorageObjectDto } from './storage.dto.ts';
+import type { StorageDriver } from './storage-driver.ts';
+import { StorageObject } from './storage-object.entity.ts';
+
+export type NewFile = { userId: string; name: string; contentType: string; body: Buffer };
+
+/** Writes the bytes, then registers the row in `em` (flushed with the caller's unit of work). */
+export async function storeFile(
+  em: EntityManager,
+  driver: StorageDriver,
+  file: NewFile,
+): Promise<StorageObject> {
+  const id = uuidv7();
+  const key = `${file.userId}/${id}`;
+  await driver.put(key, file.body);
+  return em.create(StorageObject, {
+    id,
+    user: file.userId,
+    provider: driver.provider,
+    key,
+    url: `/files/${id}`,
+    name: file.name.slice(0, 255),
+    contentType: file.contentType,
+    size: file.body.length,
+    sha256: createHash('sha256').update(file.body).digest('hex'),
+  });
+}
+
+/** Removes bytes written for rows that were never committed (a lost race, a rolled-back unit of work). */
+export async function discardFiles(driver: StorageDriver, keys: string[]): Promise<void> {
+  await Promise.all(keys.map((key) => driver.remove(key)));
+}
+
+const ownedBy = async (em: EntityManager, userId: string, id: string) => {
+  const row = await em.findOne(StorageObject, { id, user: userId });
+  if (!row) throw new AppError('not_found', 'No such file');
+  return row;
+};
+
+export async function listFiles(em: EntityManager, userId: string, input: z.output<typeof listStorageInput>) {
+  const cursor = decodeCursor(input.cursor);
+  const rows = await em.find(
+    StorageObject,
+    {
+      user: userId,
+      deletedAt: input.deleted ? { $ne: null } : null,
+      ...newestFirstAfter(cursor),
+    },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
+  );
+  return toPage(rows as (StorageObject & { createdAt: Date })[], input.limit, toStorageObjectDto);
+}
+
+export async function getFile(em: EntityManager, userId: string, id: string) {
+  const row = await ownedBy(em, userId, id);
+  return { ...toStorageObjectDto(row), downloadUrl: await signedUrl(em, row.id, 15 * 60) };
+}
+
+export async function removeFile(em: EntityManager, userId: string, id: string) {
+  const row = await ownedBy(em, userId, id);
+  row.deletedAt ??= new Date();
+  return toStorageObjectDto(row);
+}
+
+export async function restoreFile(em: EntityManager, userId: string, id: string) {
+  const row = await ownedBy(em, userId, id);
+  row.deletedAt = null;
+  return toStorageObjectDto(row);
+}
+
+/** The file for GET /files/:id: its owner, or anyone holding a valid signed link. */
+export async function findServableFile(
+  em: EntityManager,
+  id: string,
+  access: { userId: string | null; exp?: string; sig?: string },
+): Promise<StorageObject | null> {
+  const row = await em.findOne(StorageObject, { id, deletedAt: null });
+  if (!row) return null;
+  if (access.userId && row.user.id === access.userId) return row;
+  if (access.exp && access.sig && (await verifySignature(em, id, access.exp, access.sig))) return row;
+  return null;
+}
+
+async function signature(em: EntityManager, id: string, exp: string): Promise<string> {
+  return createHmac('sha256', await getSigningSecret(em))
+    .update(`${id}.${exp}`)
+    .digest('base64url');
+}
+
+/** A link that opens the file without a session until it expires (for <img> tags, downloads, sharing). */
+export async function signedUrl(em: EntityManager, id: string, ttlSeconds: number): Promise<string> {
+  const exp = String(Math.floor(Date.now() / 1000) + ttlSeconds);
+  return `/files/${id}?exp=${exp}&sig=${await signature(em, id, exp)}`;
+}
+
+async function verifySignature(em: EntityManager, id: string, exp: string, sig: string): Promise<boolean> {
+  if (!/^\d{1,12}$/.test(exp) || Number(exp) < Date.now() / 1000) return false;
+  const expected = Buffer.from(await signature(em, id, exp));
+  const given = Buffer.from(sig);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** Purges files soft-deleted before `olderThan`, in bounded batches; returns how many went. */
+export async function purgeDeletedFiles(
+  em: EntityManager,
+  driver: StorageDriver,
+  olderThan: Date,
+  batchSize = 500,
+): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const rows = await em.fork().transactional(async (tx) => {
+      const batch = await tx.getConnection().execute<{ id: string; key: string }[]>(
+        `delete from storage_objects where id in (
+           select id from storage_objects where deleted_at < ? order by deleted_at limit ? for update skip locked)
+         returning id, key`,
+        [olderThan, batchSize],
+        'all',
+        tx.getTransactionContext(),
+      );
+      return batch;
+    });
+    await discardFiles(
+      driver,
+      rows.map((row) => row.key),
+    );
+    purged += rows.length;
+    if (rows.length < batchSize) return purged;
+  }
+}

@@ -1,0 +1,139 @@
+// What runs beside the ORM: the job queue, live generation events, file storage, AI providers,
+// and (when this process is a worker) the job handlers. Built once by the server, the worker
+// and the tests.
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { JobWithMetadata } from 'pg-boss';
+import type { Logger } from './common/logger.ts';
+import type { Config } from './config.ts';
+import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
+import { runGeneration } from './modules/generations/generation-runner.ts';
+import { failRun } from './modules/generations/generations.service.ts';
+import { createLocalProvider } from './modules/generations/providers/local-provider.ts';
+import type { GenerationProvider } from './modules/generations/providers/provider.ts';
+import { createReplicateProvider } from './modules/generations/providers/replicate-provider.ts';
+import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
+import { runRetention } from './modules/retention/retention.service.ts';
+import { createLocalStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
+
+export type Runtime = {
+  jobs: Jobs;
+  events: GenerationEvents;
+  storage: StorageDriver;
+  providers: Record<string, GenerationProvider>;
+  /** The provider new generations use (AI_PROVIDER). */
+  providerName: string;
+  webhookBaseUrl: string | null;
+  /** Registers the job handlers in this process. */
+  startWorkers(options?: { concurrency?: number; pollIntervalMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export type RuntimeOptions = {
+  orm: MikroORM;
+  databaseUrl: string;
+  config: Config;
+  logger: Logger;
+  /** Extra providers (tests register loopback fakes here). */
+  providers?: Record<string, GenerationProvider>;
+  /** Overrides where providers send callbacks (tests point it at their loopback server). */
+  webhookBaseUrl?: string | null;
+  /** Overrides AI_PROVIDER for new generations (tests). */
+  providerName?: string;
+  superviseIntervalSeconds?: number;
+  storageRoot?: string;
+};
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { orm, config, logger } = options;
+  const jobs = await startJobs({
+    url: options.databaseUrl,
+    ssl: config.databaseSsl,
+    logger,
+    schedule: config.runWorker,
+    superviseIntervalSeconds: options.superviseIntervalSeconds,
+  });
+  const events = await startGenerationEvents({ url: options.databaseUrl, ssl: config.databaseSsl, logger });
+  const storage = createLocalStorage(options.storageRoot ?? join(config.dataDir, 'storage'));
+  const providers: Record<string, GenerationProvider> = {
+    local: createLocalProvider(),
+    ...(config.aiProvider.url
+      ? {
+          replicate: createReplicateProvider({
+            baseUrl: config.aiProvider.url,
+            token: config.aiProvider.token,
+          }),
+        }
+      : {}),
+    ...options.providers,
+  };
+  // Providers can only call us back where we are publicly reachable; otherwise the worker polls.
+  const webhookBaseUrl =
+    options.webhookBaseUrl !== undefined
+      ? options.webhookBaseUrl
+      : config.publicUrl.startsWith('https:')
+        ? config.publicUrl
+        : null;
+
+  const runtime: Runtime = {
+    jobs,
+    events,
+    storage,
+    providers,
+    providerName: options.providerName ?? config.aiProvider.name,
+    webhookBaseUrl,
+    async startWorkers({ concurrency = 4, pollIntervalMs } = {}) {
+      const runnerDeps = {
+        orm,
+        logger,
+        storage,
+        providers,
+        pollIntervalMs,
+        get webhookBaseUrl() {
+          return runtime.webhookBaseUrl;
+        },
+      };
+      // NOTIFY wakes workers for new jobs at once, but not when a delayed retry becomes due: without
+      // notifyPollingIntervalSeconds the backstop poll is 30 s, and every retry would wait that long.
+      const polling = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 };
+      await jobs.boss.work<GenerationJob>(
+        QUEUES.generationRun,
+        { includeMetadata: true, localConcurrency: concurrency, ...polling },
+        async ([job]) => {
+          if (!job) return;
+          await runGeneration(runnerDeps, job.data.generationId, {
+            retryCount: job.retryCount,
+            retryLimit: (job as JobWithMetadata<GenerationJob>).retryLimit,
+            signal: job.signal,
+          });
+        },
+      );
+      await jobs.boss.work<GenerationJob>(QUEUES.generationDead, polling, async ([job]) => {
+        if (!job) return;
+        await orm.em
+          .fork()
+          .transactional((em) =>
+            failRun(
+              em,
+              job.data.generationId,
+              'The generation timed out or its worker stopped; it was not completed',
+            ),
+          );
+      });
+      await jobs.boss.work(QUEUES.retention, async () => {
+        const report = await runRetention(
+          { orm, storage },
+          { retentionDays: config.generationRetentionDays },
+        );
+        logger.info(report, 'retention run');
+        return report;
+      });
+      await jobs.boss.schedule(QUEUES.retention, '17 3 * * *');
+    },
+    async stop() {
+      await jobs.stop({ graceful: true });
+      await events.close();
+    },
+  };
+  return runtime;
+}

@@ -1,0 +1,39 @@
+// `npm run worker`: the job worker alone (generations, dead letters, retention), for running
+// workers apart from API processes (set RUN_WORKER=false on those). SIGINT/SIGTERM finish
+// in-flight jobs before exiting.
+import { createLogger } from './common/logger.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openDatabase } from './db/orm.ts';
+import { startRuntime } from './runtime.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}
+const logger = createLogger(config.logLevel);
+const db = await openDatabase(config, logger);
+const runtime = await startRuntime({
+  orm: db.orm,
+  databaseUrl: db.url,
+  config: { ...config, runWorker: true },
+  logger,
+  superviseIntervalSeconds: Number(process.env.WORKER_SUPERVISE_SECONDS) || undefined,
+});
+await runtime.startWorkers();
+logger.info('worker started');
+console.log('worker ready');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'worker stopping: finishing in-flight jobs');
+  await runtime.stop();
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

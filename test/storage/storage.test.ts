@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { UPLOAD_MAX_BYTES } from '../../shared/schemas/storage.ts';
+import { callerFor } from '../support/callers.ts';
+import { setupTestDatabase } from '../support/database.ts';
+import { failureOf } from '../support/errors.ts';
+import { uniqueEmail } from '../support/factories.ts';
+import { httpClient, setupTestServer } from '../support/http.ts';
+
+const db = setupTestDatabase();
+const server = setupTestServer(db);
+
+async function signedInClient() {
+  const { client, jar } = httpClient(server);
+  const me = await client.auth.signUp.mutate({
+    email: uniqueEmail(),
+    password: 'a long enough password',
+    name: 'Uploader',
+  });
+  return { client, jar, me };
+}
+
+const upload = (
+  jar: { header(): string },
+  body: BodyInit,
+  contentType: string,
+  headers: Record<string, string> = {},
+) =>
+  fetch(`${server.baseUrl}/uploads?name=${encodeURIComponent('hello world.txt')}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': contentType, cookie: jar.header(), 'x-csrf-protection': '1', ...headers },
+  });
+
+describe('uploads and files', () => {
+  it('uploads a file, lists it, serves it to its owner only, and by signed link', async () => {
+    const { client, jar, me } = await signedInClient();
+    const response = await upload(jar, 'hello, files', 'text/plain');
+    expect(response.status).toBe(201);
+    const object = (await response.json()) as { id: string; size: number; name: string };
+    expect(object).toMatchObject({ size: 12, name: 'hello world.txt' });
+
+    const page = await client.storage.list.query({});
+    expect(page.items.map((item) => item.id)).toEqual([object.id]);
+
+    const own = await fetch(`${server.baseUrl}/files/${object.id}`, { headers: { cookie: jar.header() } });
+    expect(own.status).toBe(200);
+    expect(await own.text()).toBe('hello, files');
+    expect(own.headers.get('content-security-policy')).toContain("default-src 'none'");
+
+    const stranger = await signedInClient();
+    const denied = await fetch(`${server.baseUrl}/files/${object.id}`, {
+      headers: { cookie: stranger.jar.header() },
+    });
+    expect(denied.status).toBe(404);
+    const anonymous = await fetch(`${server.baseUrl}/files/${object.id}`);
+    expect(anonymous.status).toBe(404);
+
+    const { downloadUrl } = await client.storage.get.query({ id: object.id });
+    const signed = await fetch(`${server.baseUrl}${downloadUrl}`);
+    expect(signed.status).toBe(200);
+    const forged = await fetch(`${server.baseUrl}${downloadUrl.replace(/sig=[^&]+/, 'sig=forged')}`);
+    expect(forged.status).toBe(404);
+    const expired = await fetch(`${server.baseUrl}${downloadUrl.replace(/exp=\d+/, 'exp=1000')}`);
+    expect(expired.status).toBe(404);
+
+    expect(
+      (
+        await failureOf(
+          callerFor(db, { ...me, status: 'active', password: '' }).storage.get({ id: crypto.randomUUID() }),
+        )
+      ).code,
+    ).toBe('NOT_FOUND');
+  });
+
+  it('soft-deletes and restores', async () => {
+    const { client, jar } = await signedInClient();
+    const object = (await (await upload(jar, '{"a":1}', 'application/json')).json()) as { id: string };
+    await client.storage.remove.mutate({ id: object.id });
+    expect((await client.storage.list.query({})).items).toHaveLength(0);
+    expect((await client.storage.list.query({ deleted: true })).items.map((i) => i.id)).toEqual([object.id]);
+    const gone = await fetch(`${server.baseUrl}/files/${object.id}`, { headers: { cookie: jar.header() } });
+    expect(gone.status).toBe(404);
+    await client.storage.restore.mutate({ id: object.id });
+    expect((await client.storage.list.query({})).items.map((i) => i.id)).toEqual([object.id]);
+  });
+
+  it('refuses uploads that are too large, of a refused type, anonymous, or without the CSRF header', async () => {
+    const { client, jar } = await signedInClient();
+    expect((await upload(jar, Buffer.alloc(UPLOAD_MAX_BYTES + 1), 'image/png')).status).toBe(413);
+    expect((await upload(jar, '<html></html>', 'text/html')).status).toBe(415);
+    expect((await upload(jar, '', 'text/plain')).status).toBe(400);
+    expect((await upload({ header: () => '' }, 'x', 'text/plain')).status).toBe(401);
+    expect((await upload(jar, 'x', 'text/plain', { 'x-csrf-protection': '0' })).status).toBe(403);
+    expect((await client.storage.list.query({})).items).toHaveLength(0);
+  });
+
+  it('validates storage procedure input', async () => {
+    const { client } = await signedInClient();
+    await expect(client.storage.get.query({ id: 'not-a-uuid' })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+    });
+    await expect(client.storage.list.query({ limit: 0 })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+    });
+  });
+});
