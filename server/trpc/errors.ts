@@ -4,7 +4,7 @@
 import { NotFoundError, OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { ZodError, z } from 'zod';
+import { ZodError } from 'zod';
 import type { AppErrorCode } from '../../shared/errors.ts';
 import { AppError } from '../common/app-error.ts';
 
@@ -59,13 +59,15 @@ export type ErrorData = {
 export function errorData(error: TRPCError, requestId: string | null): ErrorData {
   const cause = error.cause;
   if (cause instanceof ZodError) {
-    const flat = z.flattenError(cause);
-    return {
-      appCode: 'bad_request',
-      fieldErrors: flat.fieldErrors as Record<string, string[]>,
-      formErrors: flat.formErrors,
-      requestId,
-    };
+    // Keyed by the dotted path ("email", "input.appName") so a form can put each message on its field.
+    const fieldErrors: Record<string, string[]> = {};
+    const formErrors: string[] = [];
+    for (const issue of cause.issues) {
+      const key = issue.path.map(String).join('.');
+      if (key) fieldErrors[key] = [...(fieldErrors[key] ?? []), issue.message];
+      else formErrors.push(issue.message);
+    }
+    return { appCode: 'bad_request', fieldErrors, formErrors, requestId };
   }
   if (cause instanceof AppError) {
     return { appCode: cause.code, fieldErrors: cause.fieldErrors ?? null, formErrors: null, requestId };

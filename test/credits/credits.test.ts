@@ -171,7 +171,7 @@ describe('credits.transactions', () => {
     [{ limit: 0 }, 'limit'],
     [{ limit: 1000 }, 'limit'],
     [{ cursor: -1 }, 'cursor'],
-    [{ types: ['bogus'] }, 'types'],
+    [{ types: ['bogus'] }, 'types.0'],
     [{ from: new Date(2030, 0, 1), to: new Date(2020, 0, 1) }, 'to'],
   ])('rejects bad input %j with a field issue on %s', async (input, field) => {
     const user = await createUser(db);

@@ -125,11 +125,11 @@ describe('generations.create', () => {
   });
 
   it.each([
-    [{ kind: 'logo', input: { ...logo, color1: 'purple' } }, 'input'],
+    [{ kind: 'logo', input: { ...logo, color1: 'purple' } }, 'input.color1'],
     [{ kind: 'logo', input: logo, outputCount: 9 }, 'outputCount'],
     [{ kind: 'logo', input: logo, outputCount: 0 }, 'outputCount'],
     [{ kind: 'video', input: { prompt: 'x' } }, 'kind'],
-    [{ kind: 'text', input: { prompt: '' } }, 'input'],
+    [{ kind: 'text', input: { prompt: '' } }, 'input.prompt'],
     [{ kind: 'code', input: { prompt: 'an api' }, agentType: 'wizard' }, 'agentType'],
   ])('rejects %j with BAD_REQUEST on %s', async (input, field) => {
     const user = await createUser(db);
