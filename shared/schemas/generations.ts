@@ -60,8 +60,11 @@ const common = {
   model: z.string().max(64).optional(),
 };
 
+/** generations.create for a logo; also the logo generator form's schema (same field paths). */
+export const createLogoGenerationInput = z.object({ kind: z.literal('logo'), input: logoInput, ...common });
+
 export const createGenerationInput = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('logo'), input: logoInput, ...common }),
+  createLogoGenerationInput,
   z.object({ kind: z.literal('image'), input: promptInput, ...common }),
   z.object({ kind: z.literal('text'), input: promptInput, ...common, outputCount: z.literal(1).default(1) }),
   z.object({

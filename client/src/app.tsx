@@ -1,0 +1,39 @@
+// The app: the tRPC + TanStack Query providers and the routes.
+import { QueryClientProvider } from '@tanstack/react-query';
+import { useState } from 'react';
+import { createBrowserRouter, RouterProvider } from 'react-router';
+import { createQueryClient, createTrpcClient, trpc } from './lib/trpc.ts';
+import { AppShell } from './routes/app-shell.tsx';
+import { SignInPage, SignUpPage } from './routes/auth-pages.tsx';
+import { DashboardPage } from './routes/dashboard.tsx';
+import { FilesPage } from './routes/files.tsx';
+import { GeneratePage } from './routes/generate.tsx';
+import { HistoryPage } from './routes/history.tsx';
+import { NotFoundPage } from './routes/not-found.tsx';
+
+const router = createBrowserRouter([
+  { path: '/sign-in', element: <SignInPage /> },
+  { path: '/sign-up', element: <SignUpPage /> },
+  {
+    element: <AppShell />,
+    children: [
+      { index: true, element: <DashboardPage /> },
+      { path: 'generate', element: <GeneratePage /> },
+      { path: 'history', element: <HistoryPage /> },
+      { path: 'files', element: <FilesPage /> },
+    ],
+  },
+  { path: '*', element: <NotFoundPage /> },
+]);
+
+export function App() {
+  const [queryClient] = useState(createQueryClient);
+  const [trpcClient] = useState(createTrpcClient);
+  return (
+    <trpc.Provider client={trpcClient} queryClient={queryClient}>
+      <QueryClientProvider client={queryClient}>
+        <RouterProvider router={router} />
+      </QueryClientProvider>
+    </trpc.Provider>
+  );
+}

@@ -1,0 +1,43 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useForm } from 'react-hook-form';
+import { type SignInInput, signInInput } from '../../../../shared/schemas/identity.ts';
+import { trpc } from '../../lib/trpc.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field, FormError, Input } from '../../ui/field.tsx';
+import { applyServerErrors } from '../../ui/form.ts';
+import { useSessionChanged } from './use-session.ts';
+
+export function SignInForm({ next = '/' }: { next?: string }) {
+  const form = useForm<SignInInput>({
+    resolver: zodResolver(signInInput),
+    defaultValues: { email: '', password: '' },
+  });
+  const sessionChanged = useSessionChanged();
+  const signIn = trpc.auth.signIn.useMutation({
+    onSuccess: () => sessionChanged(next),
+    onError: (error) => applyServerErrors(error, form.setError, ['email', 'password']),
+  });
+  const { errors } = form.formState;
+
+  return (
+    <form noValidate className="space-y-5" onSubmit={form.handleSubmit((values) => signIn.mutate(values))}>
+      <Field label="Email" error={errors.email?.message}>
+        {(control) => <Input {...control} type="email" autoComplete="email" {...form.register('email')} />}
+      </Field>
+      <Field label="Password" error={errors.password?.message}>
+        {(control) => (
+          <Input
+            {...control}
+            type="password"
+            autoComplete="current-password"
+            {...form.register('password')}
+          />
+        )}
+      </Field>
+      <FormError message={errors.root?.server?.message} />
+      <Button type="submit" className="w-full" busy={signIn.isPending}>
+        Sign in
+      </Button>
+    </form>
+  );
+}

@@ -1,0 +1,45 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useForm } from 'react-hook-form';
+import { PASSWORD_MIN_LENGTH, type SignUpInput, signUpInput } from '../../../../shared/schemas/identity.ts';
+import { trpc } from '../../lib/trpc.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field, FormError, Input } from '../../ui/field.tsx';
+import { applyServerErrors } from '../../ui/form.ts';
+import { useSessionChanged } from './use-session.ts';
+
+export function SignUpForm() {
+  const form = useForm<SignUpInput>({
+    resolver: zodResolver(signUpInput),
+    defaultValues: { name: '', email: '', password: '' },
+  });
+  const sessionChanged = useSessionChanged();
+  const signUp = trpc.auth.signUp.useMutation({
+    onSuccess: () => sessionChanged('/'),
+    onError: (error) => applyServerErrors(error, form.setError, ['name', 'email', 'password']),
+  });
+  const { errors } = form.formState;
+
+  return (
+    <form noValidate className="space-y-5" onSubmit={form.handleSubmit((values) => signUp.mutate(values))}>
+      <Field label="Name" error={errors.name?.message}>
+        {(control) => <Input {...control} autoComplete="name" {...form.register('name')} />}
+      </Field>
+      <Field label="Email" error={errors.email?.message}>
+        {(control) => <Input {...control} type="email" autoComplete="email" {...form.register('email')} />}
+      </Field>
+      <Field
+        label="Password"
+        error={errors.password?.message}
+        hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
+      >
+        {(control) => (
+          <Input {...control} type="password" autoComplete="new-password" {...form.register('password')} />
+        )}
+      </Field>
+      <FormError message={errors.root?.server?.message} />
+      <Button type="submit" className="w-full" busy={signUp.isPending}>
+        Create account
+      </Button>
+    </form>
+  );
+}

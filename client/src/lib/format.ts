@@ -1,0 +1,33 @@
+// Display formatting shared by the pages: credits, dates, durations, sizes.
+const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+export const formatCredits = (amount: number) =>
+  `${integer.format(amount)} ${Math.abs(amount) === 1 ? 'credit' : 'credits'}`;
+
+export const formatSigned = (amount: number) =>
+  amount > 0 ? `+${integer.format(amount)}` : integer.format(amount);
+
+export const formatDateTime = (date: Date) => dateTime.format(date);
+
+export function formatRelative(date: Date, now = Date.now()) {
+  const seconds = Math.round((date.getTime() - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 7 * 86_400) return relative.format(Math.round(seconds / 86_400), 'day');
+  return formatDateTime(date);
+}
+
+export const formatDuration = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+export function formatBytes(bytes: number) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+export const humanize = (value: string) =>
+  (value.charAt(0).toUpperCase() + value.slice(1)).replaceAll('_', ' ');
