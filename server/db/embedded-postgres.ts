@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -51,6 +53,34 @@ async function binaries(): Promise<Binaries> {
       },
     );
   }
+}
+
+/**
+ * As root, PostgreSQL runs as `postgres`, which must be able to execute the binaries. A checkout
+ * under a private directory (mkdtemp's 0700, /root) hides node_modules from it: then the binaries
+ * are copied once to a world-readable cache in the system temp dir and run from there.
+ */
+function reachableBinaries(found: Binaries, ids: { uid?: number; gid?: number }): Binaries {
+  if (ids.uid === undefined) return found;
+  const canRun = (file: string) => spawnSync('/bin/sh', ['-c', 'test -x "$0"', file], ids).status === 0;
+  if (canRun(found.initdb) && canRun(found.postgres)) return found;
+  const native = dirname(dirname(found.initdb));
+  const version =
+    readFileSync(join(native, '..', 'package.json'), 'utf8').match(/"version":\s*"([^"]+)"/)?.[1] ??
+    'unknown';
+  const cache = join(tmpdir(), `forgeline-postgres-${process.platform}-${process.arch}-${version}`);
+  if (!existsSync(join(cache, 'bin', 'postgres'))) {
+    // Copy beside, then rename: parallel starters never see a half-copied tree.
+    const staging = `${cache}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, cache);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process won the race
+    }
+  }
+  return { initdb: join(cache, 'bin', 'initdb'), postgres: join(cache, 'bin', 'postgres') };
 }
 
 /** PostgreSQL refuses to run as root: as root we run it as the `postgres` system user. */
@@ -139,9 +169,9 @@ export function makeTempDir(prefix: string): string {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dir = resolve(options.dir);
   const log = options.onLog ?? (() => {});
-  const { postgres, initdb } = await binaries();
   mkdirSync(dirname(dir), { recursive: true });
   const ids = runAsIds(dir);
+  const { postgres, initdb } = reachableBinaries(await binaries(), ids);
   const password = passwordFor(dir);
 
   if (!existsSync(join(dir, 'PG_VERSION'))) {
@@ -160,7 +190,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         ],
         { ...ids, encoding: 'utf8' },
       );
-      if (init.status !== 0) throw new Error(`initdb failed:\n${init.stderr || init.stdout}`);
+      if (init.status !== 0) {
+        throw new Error(
+          `initdb failed:\n${init.error?.message ?? ''}${init.stderr ?? ''}${init.stdout ?? ''}`,
+        );
+      }
     } finally {
       rmSync(pwfile, { force: true });
     }
