@@ -150,11 +150,11 @@ describe('reading and owning generations', () => {
     });
     const caller = callerFor(db, other);
     for (const call of [
-      caller.generations.get({ id: created.id }),
-      caller.generations.cancel({ id: created.id }),
-      caller.generations.remove({ id: created.id }),
+      () => caller.generations.get({ id: created.id }),
+      () => caller.generations.cancel({ id: created.id }),
+      () => caller.generations.remove({ id: created.id }),
     ]) {
-      expect((await failureOf(call)).code).toBe('NOT_FOUND');
+      expect((await failureOf(call())).code).toBe('NOT_FOUND');
     }
     await expect(callerFor(db, owner).generations.get({ id: created.id })).resolves.toMatchObject({
       id: created.id,
