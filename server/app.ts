@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
+import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
@@ -70,6 +71,7 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
 
   app.use(storageRoutes(deps));
   app.use(providerWebhookRoutes(deps));
+  app.use(paymentWebhookRoutes(deps));
 
   app.use(
     '/trpc',

@@ -1,4 +1,5 @@
 // The router tree: the only file that knows every module. Its type is the API contract.
+import { billingRouter } from './modules/billing/billing.router.ts';
 import { creditsRouter } from './modules/credits/credits.router.ts';
 import { generationsRouter } from './modules/generations/generations.router.ts';
 import { authRouter } from './modules/identity/auth.router.ts';
@@ -9,6 +10,7 @@ export const appRouter = router({
   health: publicProcedure.query(() => ({ ok: true as const, time: new Date() })),
   auth: authRouter,
   credits: creditsRouter,
+  billing: billingRouter,
   generations: generationsRouter,
   storage: storageRouter,
 });

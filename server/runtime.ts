@@ -6,6 +6,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
+import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
+import { expireGrants } from './modules/credits/credits.service.ts';
 import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
 import { runGeneration } from './modules/generations/generation-runner.ts';
 import { failRun } from './modules/generations/generations.service.ts';
@@ -24,6 +26,8 @@ export type Runtime = {
   /** The provider new generations use (AI_PROVIDER). */
   providerName: string;
   webhookBaseUrl: string | null;
+  /** The Stripe SDK when STRIPE_SECRET_KEY is set; null means the dev checkout. */
+  stripe: StripeClient | null;
   /** Registers the job handlers in this process. */
   startWorkers(options?: { concurrency?: number; pollIntervalMs?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -42,6 +46,8 @@ export type RuntimeOptions = {
   providerName?: string;
   superviseIntervalSeconds?: number;
   storageRoot?: string;
+  /** Overrides the Stripe client (tests point one at a loopback Stripe). */
+  stripe?: StripeClient | null;
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -82,6 +88,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     providers,
     providerName: options.providerName ?? config.aiProvider.name,
     webhookBaseUrl,
+    stripe: options.stripe !== undefined ? options.stripe : createStripeClient(config),
     async startWorkers({ concurrency = 4, pollIntervalMs } = {}) {
       const runnerDeps = {
         orm,
@@ -129,6 +136,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return report;
       });
       await jobs.boss.schedule(QUEUES.retention, '17 3 * * *');
+      await jobs.boss.work(QUEUES.creditExpiry, async () => {
+        const expired = await expireGrants(orm.em.fork());
+        if (expired > 0) logger.info({ expired }, 'expired credit grants');
+        return { expired };
+      });
+      await jobs.boss.schedule(QUEUES.creditExpiry, '*/10 * * * *');
     },
     async stop() {
       await jobs.stop({ graceful: true });

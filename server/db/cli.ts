@@ -1,7 +1,10 @@
-// The db:* commands: migrate, migrate:create [name], migrate:down, reset (dev only), seed.
+// The db:* commands: migrate, migrate:create [name], migrate:down, reset (dev only), seed,
+// sync-stripe (Stripe products and prices → plans and packages).
 
 import { createLogger } from '../common/logger.ts';
 import { loadConfig } from '../config.ts';
+import { syncStripeCatalog } from '../modules/billing/stripe-catalog.ts';
+import { createStripeClient } from '../modules/billing/stripe-client.ts';
 import { migrateToLatest, openDatabase } from './orm.ts';
 import { seedDatabase } from './seed.ts';
 
@@ -42,6 +45,20 @@ const commands: Record<string, () => Promise<void>> = {
   async seed() {
     await withDatabase(async ({ orm }) => {
       await seedDatabase(orm, logger);
+    });
+  },
+  async 'sync-stripe'() {
+    const stripe = createStripeClient(config);
+    if (!stripe)
+      throw new Error('db:sync-stripe needs STRIPE_SECRET_KEY (and STRIPE_API_BASE for a non-Stripe host)');
+    await withDatabase(async ({ orm }) => {
+      const report = await orm.em.fork().transactional((em) => syncStripeCatalog(em, stripe));
+      console.log(`synced ${report.plans} plans and ${report.packages} packages from Stripe`);
+      if (report.skipped.length) {
+        console.log(
+          `skipped ${report.skipped.length} products without forgeline_kind metadata: ${report.skipped.join(', ')}`,
+        );
+      }
     });
   },
 };

@@ -1,5 +1,13 @@
 // Every entity the ORM knows, module by module. New module entities are added here.
+import { CreditPackage } from '../modules/billing/credit-package.entity.ts';
+import { Customer } from '../modules/billing/customer.entity.ts';
+import { Payment } from '../modules/billing/payment.entity.ts';
+import { Plan } from '../modules/billing/plan.entity.ts';
+import { Subscription } from '../modules/billing/subscription.entity.ts';
+import { SubscriptionEvent } from '../modules/billing/subscription-event.entity.ts';
+import { WebhookEvent } from '../modules/billing/webhook-event.entity.ts';
 import { CreditBalance } from '../modules/credits/credit-balance.entity.ts';
+import { CreditGrant } from '../modules/credits/credit-grant.entity.ts';
 import { CreditTransaction } from '../modules/credits/credit-transaction.entity.ts';
 import { Generation } from '../modules/generations/generation.entity.ts';
 import { Session } from '../modules/identity/session.entity.ts';
@@ -15,4 +23,12 @@ export const entities = [
   AdminSettings,
   Generation,
   StorageObject,
+  Plan,
+  CreditPackage,
+  Customer,
+  Subscription,
+  Payment,
+  SubscriptionEvent,
+  WebhookEvent,
+  CreditGrant,
 ];

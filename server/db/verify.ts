@@ -31,6 +31,15 @@ const CHECKS: Record<string, string> = {
              ('signup_bonus', 'subscription_grant', 'promo', 'admin_adjustment', 'expiration')), 0)
         or b.total_used <> -coalesce(sum(t.amount) filter (where t.type = 'usage'), 0)
         or b.total_refunded <> coalesce(sum(t.amount) filter (where t.type = 'refund'), 0)`,
+  'expiring credits never exceed the balance': `
+    select b.user_id, b.balance, sum(g.remaining)::int as expiring
+      from credit_balances b join credit_grants g on g.user_id = b.user_id
+     group by b.id
+    having sum(g.remaining) > b.balance`,
+  'purchases are credited once per payment': `
+    select user_id, payment_id, count(*)::int as credits
+      from credit_transactions where type in ('purchase', 'subscription_grant') and payment_id is not null
+     group by user_id, payment_id having count(*) > 1`,
   'every user has one balance': `
     select u.id as user_id from users u left join credit_balances b on b.user_id = u.id where b.id is null`,
 };

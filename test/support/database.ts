@@ -31,14 +31,20 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+export type TestDatabaseOptions = Pick<RuntimeOptions, 'providers' | 'providerName' | 'stripe'> & {
+  /** Extra environment for this file's config (e.g. STRIPE_WEBHOOK_SECRET). */
+  env?: Record<string, string>;
+};
+
 export async function createTestDatabase(
-  options: Pick<RuntimeOptions, 'providers' | 'providerName'> = {},
+  options: TestDatabaseOptions = {},
 ): Promise<TestDatabase & { drop(): Promise<void> }> {
+  const { env, ...runtimeOptions } = options;
   const name = `test_${randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database ${name} template ${inject('templateDatabase')}`));
   const url = new URL(inject('adminDatabaseUrl'));
   url.pathname = `/${name}`;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error', PGPOOL_MAX: '20' });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error', PGPOOL_MAX: '20', ...env });
   const logger = createTestLogger();
   const orm = await createOrm(url.toString(), config, logger);
   const storageRoot = makeTempDir('forgeline-files-');
@@ -49,7 +55,7 @@ export async function createTestDatabase(
     logger,
     storageRoot,
     superviseIntervalSeconds: 1,
-    ...options,
+    ...runtimeOptions,
   });
   return {
     orm,
@@ -68,9 +74,7 @@ export async function createTestDatabase(
 }
 
 /** Registers beforeAll/afterAll for this file; the returned object is filled in beforeAll. */
-export function setupTestDatabase(
-  options: Pick<RuntimeOptions, 'providers' | 'providerName'> = {},
-): TestDatabase {
+export function setupTestDatabase(options: TestDatabaseOptions = {}): TestDatabase {
   const db = {} as TestDatabase;
   let drop = async () => {};
   beforeAll(async () => {

@@ -3,6 +3,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { CREDIT_TRANSACTION_TYPES, OPERATION_TYPES } from '../../../shared/schemas/credits.ts';
 import { createdAtProperty, idProperty } from '../../common/entity-properties.ts';
+import { Payment } from '../billing/payment.entity.ts';
 import { Generation } from '../generations/generation.entity.ts';
 import { User } from '../identity/user.entity.ts';
 
@@ -29,6 +30,8 @@ export const CreditTransaction = defineEntity({
         .nullable()
         .deleteRule('set null')
         .index('credit_transactions_logo_generation_id_idx'),
+    payment: () =>
+      p.manyToOne(Payment).nullable().deleteRule('set null').index('credit_transactions_payment_id_idx'),
     idempotencyKey: p.string().length(200).nullable(),
     metadata: p.json<Record<string, unknown>>().nullable(),
     createdAt: createdAtProperty(),

@@ -15,6 +15,7 @@ import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import type { User } from '../identity/user.entity.ts';
 import { CreditBalance } from './credit-balance.entity.ts';
+import { CreditGrant } from './credit-grant.entity.ts';
 import { CreditTransaction } from './credit-transaction.entity.ts';
 import { toBalanceDto, toTransactionDto } from './credits.dto.ts';
 
@@ -30,6 +31,7 @@ export type Posting = {
   performedBy?: string | null;
   idempotencyKey?: string | null;
   generationId?: string | null;
+  paymentId?: string | null;
   metadata?: Record<string, unknown> | null;
 };
 
@@ -60,9 +62,22 @@ with moved as (
    returning user_id, balance, ledger_seq)
 insert into credit_transactions
   (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
-   external_product_id, performed_by_id, idempotency_key, generation_id, metadata, created_at)
-select ?, user_id, ledger_seq, ?, ?, balance, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() from moved
+   external_product_id, performed_by_id, idempotency_key, generation_id, payment_id, metadata, created_at)
+select ?, user_id, ledger_seq, ?, ?, balance, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() from moved
 returning id, seq, amount, balance_after, created_at`;
+
+const CONSUME_GRANTS_SQL = `
+with live as (
+  select id, remaining,
+         sum(remaining) over (order by expires_at, id) - remaining as before
+    from credit_grants
+   where user_id = ? and remaining > 0
+   order by expires_at, id),
+take as (select id, least(remaining, greatest(0, ?::int - before)) as used from live)
+update credit_grants g
+   set remaining = g.remaining - take.used, updated_at = now()
+  from take
+ where g.id = take.id and take.used > 0`;
 
 type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
 
@@ -92,6 +107,7 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     posting.performedBy ?? null,
     posting.idempotencyKey ?? null,
     posting.generationId ?? null,
+    posting.paymentId ?? null,
     posting.metadata ? JSON.stringify(posting.metadata) : null,
   ];
 
@@ -103,6 +119,10 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
         ? new AppError('insufficient_credits', 'Not enough credits for this operation')
         : new AppError('not_found', 'This account has no credit balance');
     }
+    // Debits drain expiring credits first, soonest expiry first. The balance row is locked by
+    // the statement above until commit, so this user's debits (and the expiry job, which locks
+    // the balance first too) reach here one at a time: no grant row lock is needed.
+    if (posting.amount < 0) await tx.execute(CONSUME_GRANTS_SQL, [posting.userId, -posting.amount]);
     return { ...fromRow(row), replayed: false };
   };
 
@@ -176,15 +196,117 @@ export function spend(
 
 export type GrantType = Exclude<CreditTransactionType, 'usage' | 'refund' | 'expiration'>;
 
-/** Adds credits: a sign-up bonus, a purchase, a subscription grant, a promo, an admin credit. */
-export function grant(
+/**
+ * Adds credits: a sign-up bonus, a purchase, a subscription grant, a promo, an admin credit.
+ * With `expiresAt`, the credits are a CreditGrant: spent before credits that never expire, and
+ * what is left at `expiresAt` is taken back by the expiry job (expireGrants).
+ */
+export async function grant(
   em: EntityManager,
   userId: string,
   amount: number,
   type: GrantType,
-  links: Omit<Posting, 'userId' | 'type' | 'amount'> = {},
+  links: Omit<Posting, 'userId' | 'type' | 'amount'> & { expiresAt?: Date | null } = {},
 ): Promise<PostedTransaction> {
-  return post(em, { ...links, userId, type, amount: positive(amount) });
+  const { expiresAt, ...rest } = links;
+  const posted = await post(em, { ...rest, userId, type, amount: positive(amount) });
+  if (expiresAt && !posted.replayed) {
+    await em.execute(
+      `insert into credit_grants (id, user_id, source_transaction_id, amount, remaining, expires_at, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, now(), now())`,
+      [uuidv7(), userId, posted.id, amount, amount, expiresAt],
+    );
+  }
+  return posted;
+}
+
+/** Live expiring credits of a user, soonest first. */
+export async function liveGrants(em: EntityManager, userId: string) {
+  const rows = await em.find(
+    CreditGrant,
+    { user: userId, remaining: { $gt: 0 }, expiresAt: { $gt: new Date() } },
+    { orderBy: { expiresAt: 'asc', id: 'asc' } },
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    amount: row.amount,
+    remaining: row.remaining,
+    expiresAt: row.expiresAt,
+  }));
+}
+
+/**
+ * Takes back what is left of grants that expired by `now`: one `expiration` ledger row per grant,
+ * keyed `expire:<grant id>` so a re-run (or a concurrent one) expires nothing twice. Each grant is
+ * its own short transaction; returns how many grants were expired.
+ */
+export async function expireGrants(
+  em: EntityManager,
+  options: { now?: Date; batchSize?: number } = {},
+): Promise<number> {
+  const now = options.now ?? new Date();
+  const due = await em.execute<{ id: string; user_id: string }[]>(
+    'select id, user_id from credit_grants where remaining > 0 and expires_at <= ? order by expires_at limit ?',
+    [now, options.batchSize ?? 1000],
+  );
+  let expired = 0;
+  for (const grantRow of due) {
+    const done = await em.fork().transactional(async (tx) => {
+      // Lock the balance first (as every debit does), then the grant: same order, no deadlock.
+      const balance = await tx.execute<{ balance: number }[]>(
+        'select balance from credit_balances where user_id = ? for update',
+        [grantRow.user_id],
+      );
+      const locked = await tx.execute<{ remaining: number }[]>(
+        'select remaining from credit_grants where id = ? and remaining > 0 for update',
+        [grantRow.id],
+      );
+      // Debits drain grants first (expired-but-unswept ones too), so the balance always covers
+      // what is left; least() only guards the invariant.
+      const remaining = Math.min(Number(locked[0]?.remaining ?? 0), Number(balance[0]?.balance ?? 0));
+      if (remaining <= 0) {
+        await tx.execute(
+          'update credit_grants set remaining = 0, expired_at = ?, updated_at = now() where id = ?',
+          [now, grantRow.id],
+        );
+        return false;
+      }
+      await tx.execute(
+        'update credit_grants set remaining = 0, expired_at = ?, updated_at = now() where id = ?',
+        [now, grantRow.id],
+      );
+      await insertExpiration(tx, grantRow.user_id, remaining, grantRow.id);
+      return true;
+    });
+    if (done) expired++;
+  }
+  return expired;
+}
+
+// An expiration must not drain other expiring grants (post() does that for ordinary debits).
+async function insertExpiration(em: EntityManager, userId: string, amount: number, grantId: string) {
+  const rows = await em.execute<PostRow[]>(POST_SQL, [
+    -amount,
+    0,
+    -amount,
+    0,
+    0,
+    userId,
+    -amount,
+    uuidv7(),
+    'expiration',
+    -amount,
+    'Expired credits',
+    null,
+    null,
+    null,
+    null,
+    `expire:${grantId}`,
+    null,
+    null,
+    JSON.stringify({ grantId }),
+  ]);
+  if (!rows[0]) throw new AppError('conflict', 'The balance does not cover the expiring credits');
 }
 
 /** Gives back credits taken by an earlier spend. */

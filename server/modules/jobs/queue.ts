@@ -12,6 +12,8 @@ export const QUEUES = {
   generationDead: 'generation-dead',
   /** The daily retention sweep. */
   retention: 'retention',
+  /** Every 10 minutes: takes back what is left of expired credit grants. */
+  creditExpiry: 'credit-expiry',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -35,6 +37,7 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
     notify: true,
   },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
+  [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
 };
 
 export type JobsOptions = {

@@ -1,0 +1,64 @@
+// Plain objects the billing procedures return (never provider payloads or external secrets).
+import type { CreditPackage } from './credit-package.entity.ts';
+import type { Payment } from './payment.entity.ts';
+import type { Plan } from './plan.entity.ts';
+import type { Subscription } from './subscription.entity.ts';
+
+export const toPlanDto = (plan: Plan) => ({
+  id: plan.id,
+  key: plan.key,
+  name: plan.name,
+  description: plan.description ?? null,
+  creditsPerPeriod: plan.creditsPerPeriod,
+  priceMonthlyCents: plan.priceMonthlyCents,
+  priceYearlyCents: plan.priceYearlyCents,
+  currency: plan.currency,
+  features: plan.features ?? [],
+  badge: plan.badge ?? null,
+  highlight: plan.highlight,
+  ctaType: plan.ctaType,
+  ctaLabel: plan.ctaLabel ?? null,
+  ctaUrl: plan.ctaUrl ?? null,
+  /** Whether the plan can be bought for each interval through checkout. */
+  purchasable: { month: plan.priceMonthlyCents > 0, year: plan.priceYearlyCents > 0 },
+});
+export type PlanDto = ReturnType<typeof toPlanDto>;
+
+export const toPackageDto = (pkg: CreditPackage) => ({
+  id: pkg.id,
+  name: pkg.name,
+  credits: pkg.credits,
+  priceCents: pkg.priceCents,
+  currency: pkg.currency,
+});
+export type PackageDto = ReturnType<typeof toPackageDto>;
+
+export const toSubscriptionDto = (sub: Subscription) => ({
+  id: sub.id,
+  provider: sub.provider,
+  status: sub.status,
+  plan: sub.plan
+    ? { key: sub.plan.key, name: sub.plan.name, creditsPerPeriod: sub.plan.creditsPerPeriod }
+    : null,
+  amount: sub.amount ?? null,
+  currency: sub.currency ?? null,
+  interval: sub.interval ?? null,
+  currentPeriodStart: sub.currentPeriodStart ?? null,
+  currentPeriodEnd: sub.currentPeriodEnd ?? null,
+  cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+  canceledAt: sub.canceledAt ?? null,
+  trialEnd: sub.trialEnd ?? null,
+});
+export type SubscriptionDto = ReturnType<typeof toSubscriptionDto>;
+
+export const toPaymentDto = (payment: Payment) => ({
+  id: payment.id,
+  provider: payment.provider,
+  kind: payment.kind,
+  amountCents: payment.amountCents,
+  currency: payment.currency,
+  status: payment.status,
+  description: payment.creditPackage?.name ?? (payment.kind === 'subscription' ? 'Subscription' : 'Credits'),
+  createdAt: payment.createdAt as Date,
+});
+export type PaymentDto = ReturnType<typeof toPaymentDto>;

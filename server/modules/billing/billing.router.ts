@@ -1,0 +1,40 @@
+// billing.*: plans and packages (public), the caller's subscription and payments, checkout,
+// cancel/resume; and the dev checkout used when no payment provider is configured.
+import { z } from 'zod';
+import { checkoutInput, paymentsInput } from '../../../shared/schemas/billing.ts';
+import type { Deps } from '../../trpc/context.ts';
+import { publicProcedure, router, userProcedure } from '../../trpc/trpc.ts';
+import * as billing from './billing.service.ts';
+import * as checkout from './checkout.ts';
+
+const devTokenInput = z.object({ token: z.string().min(10).max(2000) });
+
+export const billingRouter = router({
+  plans: publicProcedure.query(({ ctx }) => billing.listPlans(ctx.em)),
+  packages: publicProcedure.query(({ ctx }) => billing.listPackages(ctx.em)),
+  subscription: userProcedure.query(({ ctx }) => billing.subscriptionOverview(ctx.em, ctx.user.id)),
+  payments: userProcedure
+    .input(paymentsInput)
+    .query(({ ctx, input }) => billing.listPayments(ctx.em, ctx.user.id, input)),
+  checkout: userProcedure
+    .input(checkoutInput)
+    .mutation(({ ctx, input }) => checkout.createCheckout(ctx.em, paymentDeps(ctx), ctx.user, input)),
+  cancelSubscription: userProcedure.mutation(({ ctx }) =>
+    checkout.setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, true),
+  ),
+  resumeSubscription: userProcedure.mutation(({ ctx }) =>
+    checkout.setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, false),
+  ),
+  devCheckout: router({
+    get: userProcedure
+      .input(devTokenInput)
+      .query(({ ctx, input }) => checkout.describeDevCheckout(ctx.em, ctx.user.id, input.token)),
+    complete: userProcedure
+      .input(devTokenInput)
+      .mutation(({ ctx, input }) =>
+        checkout.completeDevCheckout(ctx.em, paymentDeps(ctx), ctx.user.id, input.token),
+      ),
+  }),
+});
+
+const paymentDeps = (ctx: Deps) => ({ orm: ctx.orm, config: ctx.config, stripe: ctx.runtime.stripe });

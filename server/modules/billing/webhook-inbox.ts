@@ -1,0 +1,49 @@
+// Store first, then apply once. Every verified webhook is inserted into webhook_events (a duplicate
+// delivery inserts nothing); it is then applied inside one transaction that holds the event's row
+// lock, so ten concurrent deliveries of one event apply it exactly once. A failure is recorded on
+// the row and answered with 500, and the provider's redelivery retries it.
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { WebhookProvider } from '../../../shared/schemas/billing.ts';
+import { uuidv7 } from '../../common/ids.ts';
+
+export type InboxEvent = { id: string; type: string; payload: Record<string, unknown> };
+export type ApplyResult = 'applied' | 'duplicate';
+
+export async function receiveEvent(
+  orm: MikroORM,
+  provider: WebhookProvider,
+  event: InboxEvent,
+  apply: (em: EntityManager) => Promise<void>,
+): Promise<ApplyResult> {
+  await orm.em.fork().execute(
+    `insert into webhook_events (id, provider, event_id, type, payload, received_at, attempts)
+     values (?, ?, ?, ?, ?::jsonb, now(), 0)
+     on conflict (provider, event_id) do nothing`,
+    [uuidv7(), provider, event.id, event.type, JSON.stringify(event.payload)],
+  );
+  try {
+    return await orm.em.fork().transactional(async (em) => {
+      const rows = await em.execute<{ processed_at: Date | null }[]>(
+        'select processed_at from webhook_events where provider = ? and event_id = ? for update',
+        [provider, event.id],
+      );
+      if (rows[0]?.processed_at) return 'duplicate';
+      await apply(em);
+      await em.flush();
+      await em.execute(
+        `update webhook_events set processed_at = now(), error = null, attempts = attempts + 1
+          where provider = ? and event_id = ?`,
+        [provider, event.id],
+      );
+      return 'applied';
+    });
+  } catch (error) {
+    await orm.em
+      .fork()
+      .execute(
+        'update webhook_events set error = ?, attempts = attempts + 1 where provider = ? and event_id = ?',
+        [String((error as Error).message ?? error).slice(0, 2000), provider, event.id],
+      );
+    throw error;
+  }
+}
