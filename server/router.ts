@@ -1,4 +1,5 @@
 // The router tree: the only file that knows every module. Its type is the API contract.
+import { adminRouter } from './modules/admin/admin.router.ts';
 import { billingRouter } from './modules/billing/billing.router.ts';
 import { creditsRouter } from './modules/credits/credits.router.ts';
 import { generationsRouter } from './modules/generations/generations.router.ts';
@@ -13,6 +14,7 @@ export const appRouter = router({
   billing: billingRouter,
   generations: generationsRouter,
   storage: storageRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

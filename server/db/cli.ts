@@ -1,5 +1,7 @@
 // The db:* commands: migrate, migrate:create [name], migrate:down, reset (dev only), seed,
-// sync-stripe (Stripe products and prices → plans and packages).
+// sync-stripe (Stripe products and prices → plans and packages), verify (every invariant of spec
+// §5; non-zero exit on a violation), setup-admin --email <e> [--password <p>] [--name <n>]
+// [--role admin|super_admin] (create or promote).
 
 import { createLogger } from '../common/logger.ts';
 import { loadConfig } from '../config.ts';
@@ -7,6 +9,8 @@ import { syncStripeCatalog } from '../modules/billing/stripe-catalog.ts';
 import { createStripeClient } from '../modules/billing/stripe-client.ts';
 import { migrateToLatest, openDatabase } from './orm.ts';
 import { seedDatabase } from './seed.ts';
+import { setupAdmin } from './setup-admin.ts';
+import { verifyInvariants } from './verify.ts';
 
 const [command, ...args] = process.argv.slice(2);
 const config = loadConfig();
@@ -45,6 +49,40 @@ const commands: Record<string, () => Promise<void>> = {
   async seed() {
     await withDatabase(async ({ orm }) => {
       await seedDatabase(orm, logger);
+    });
+  },
+  async verify() {
+    await withDatabase(async ({ orm }) => {
+      const violations = await verifyInvariants(orm.em.fork());
+      if (violations.length === 0) {
+        console.log('db:verify: every invariant holds');
+        return;
+      }
+      for (const violation of violations)
+        console.log(`✗ ${violation.check}: ${JSON.stringify(violation.detail)}`);
+      console.log(`db:verify: ${violations.length} violation(s)`);
+      process.exitCode = 1;
+    });
+  },
+  async 'setup-admin'() {
+    const option = (name: string) => {
+      const index = args.indexOf(`--${name}`);
+      return index >= 0 ? args[index + 1] : undefined;
+    };
+    const email = option('email');
+    if (!email)
+      throw new Error(
+        'usage: npm run db:setup-admin -- --email <email> [--password <pw>] [--name <name>] [--role admin|super_admin]',
+      );
+    await withDatabase(async ({ orm }) => {
+      const result = await setupAdmin(orm, {
+        email,
+        password: option('password'),
+        name: option('name'),
+        role: option('role'),
+      });
+      console.log(result.created ? `created ${result.role} ${email}` : `promoted ${email} to ${result.role}`);
+      if (result.generatedPassword) console.log(`password (shown once): ${result.generatedPassword}`);
     });
   },
   async 'sync-stripe'() {

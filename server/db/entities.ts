@@ -1,4 +1,5 @@
 // Every entity the ORM knows, module by module. New module entities are added here.
+import { AuditLog } from '../modules/audit/audit-log.entity.ts';
 import { CreditPackage } from '../modules/billing/credit-package.entity.ts';
 import { Customer } from '../modules/billing/customer.entity.ts';
 import { Payment } from '../modules/billing/payment.entity.ts';
@@ -31,4 +32,5 @@ export const entities = [
   SubscriptionEvent,
   WebhookEvent,
   CreditGrant,
+  AuditLog,
 ];

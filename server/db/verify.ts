@@ -40,6 +40,20 @@ const CHECKS: Record<string, string> = {
     select user_id, payment_id, count(*)::int as credits
       from credit_transactions where type in ('purchase', 'subscription_grant') and payment_id is not null
      group by user_id, payment_id having count(*) > 1`,
+  'a generation is refunded at most once': `
+    select g.user_id, g.id as generation_id, count(t.id)::int as refunds
+      from generations g join credit_transactions t on t.generation_id = g.id and t.type = 'refund'
+     group by g.id having count(t.id) > 1`,
+  'failed and canceled generations are refunded, succeeded ones never': `
+    select g.user_id, g.id as generation_id, g.status, count(t.id)::int as refunds
+      from generations g left join credit_transactions t on t.generation_id = g.id and t.type = 'refund'
+     where g.credits_charged > 0 and g.user_id is not null and g.status in ('failed', 'canceled', 'succeeded')
+     group by g.id
+    having (g.status in ('failed', 'canceled') and count(t.id) <> 1) or (g.status = 'succeeded' and count(t.id) > 0)`,
+  'grants belong to their source transaction’s user': `
+    select g.user_id, g.id as grant_id from credit_grants g
+      join credit_transactions t on t.id = g.source_transaction_id
+     where t.user_id is distinct from g.user_id`,
   'every user has one balance': `
     select u.id as user_id from users u left join credit_balances b on b.user_id = u.id where b.id is null`,
 };

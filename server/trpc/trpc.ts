@@ -5,7 +5,7 @@
 // procedure's rows, ledger entries, queued jobs and audit entries commit together or not at all.
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { ADMIN_ROLES } from '../../shared/schemas/identity.ts';
+import { ADMIN_ROLES, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
 import type { ContextInner } from './context.ts';
 import { errorData, INTERNAL_MESSAGE, toTRPCError } from './errors.ts';
 
@@ -71,6 +71,14 @@ export const publicProcedure = t.procedure.use(mapErrors).use(csrf).use(unitOfWo
 export const userProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
   return next({ ctx: { user: ctx.user } });
+});
+
+/** Reads of the admin area: moderators may look, not touch. */
+export const moderatorProcedure = userProcedure.use(({ ctx, next }) => {
+  if (!(MODERATOR_ROLES as readonly string[]).includes(ctx.user.role)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Moderators and administrators only' });
+  }
+  return next();
 });
 
 export const adminProcedure = userProcedure.use(({ ctx, next }) => {

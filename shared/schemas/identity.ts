@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const USER_ROLES = ['user', 'moderator', 'admin', 'super_admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 export const ADMIN_ROLES = ['admin', 'super_admin'] as const satisfies readonly UserRole[];
+/** Roles that may read the admin area. */
+export const MODERATOR_ROLES = ['moderator', 'admin', 'super_admin'] as const satisfies readonly UserRole[];
 
 export const USER_STATUSES = ['active', 'banned', 'deactivated'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];

@@ -11,6 +11,7 @@ import type {
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { toPackageDto, toPaymentDto, toPlanDto, toSubscriptionDto } from './billing.dto.ts';
 import { CreditPackage } from './credit-package.entity.ts';
@@ -160,13 +161,28 @@ export async function recordPackagePurchase(
   const pkg = await em.findOne(CreditPackage, { id: purchase.packageId });
   if (!pkg) throw new AppError('not_found', `Unknown credit package ${purchase.packageId}`);
   const paymentId = await recordPayment(em, { ...purchase, kind: 'credit_package' });
-  return credits.grant(em, purchase.userId, pkg.credits, 'purchase', {
+  const posted = await credits.grant(em, purchase.userId, pkg.credits, 'purchase', {
     description: `${pkg.name} (${pkg.credits} credits)`,
     paymentId,
     externalOrderId: purchase.externalPaymentId,
     externalProductId: purchase.externalProductId ?? null,
     idempotencyKey: `purchase:${purchase.provider}:${purchase.externalPaymentId}`,
   });
+  if (!posted.replayed) {
+    record(
+      em,
+      SYSTEM,
+      'credits.purchased',
+      { type: 'user', id: purchase.userId },
+      {
+        provider: purchase.provider,
+        payment: purchase.externalPaymentId,
+        credits: pkg.credits,
+        transactionId: posted.id,
+      },
+    );
+  }
+  return posted;
 }
 
 // ---- subscriptions ---------------------------------------------------------------------------
@@ -314,13 +330,29 @@ export async function grantForPaidInvoice(
   });
   const creditsPerPeriod = subscription.plan?.creditsPerPeriod ?? 0;
   if (creditsPerPeriod <= 0) return null;
-  return credits.grant(em, subscription.user.id, creditsPerPeriod, 'subscription_grant', {
+  const posted = await credits.grant(em, subscription.user.id, creditsPerPeriod, 'subscription_grant', {
     description: `${subscription.plan?.name ?? 'Subscription'} credits`,
     paymentId,
     externalOrderId: invoice.invoiceId,
     idempotencyKey: `invoice:${invoice.provider}:${invoice.invoiceId}`,
     expiresAt: invoice.periodEnd,
   });
+  if (!posted.replayed) {
+    record(
+      em,
+      SYSTEM,
+      'credits.subscription_granted',
+      { type: 'user', id: subscription.user.id },
+      {
+        provider: invoice.provider,
+        invoice: invoice.invoiceId,
+        credits: creditsPerPeriod,
+        expiresAt: invoice.periodEnd.toISOString(),
+        transactionId: posted.id,
+      },
+    );
+  }
+  return posted;
 }
 
 /** Plans and packages by their provider ids (for events that name a price or product). */

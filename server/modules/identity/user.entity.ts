@@ -27,6 +27,15 @@ export const User = defineEntity({
     createdAt: createdAtProperty().index('users_created_at_idx'),
     updatedAt: updatedAtProperty(),
   },
+  indexes: [
+    {
+      // Serves admin.users.list's case-insensitive substring search (pg_trgm); the expression must
+      // stay identical to USER_SEARCH_EXPRESSION in admin-users.service.ts.
+      name: 'users_search_trgm_idx',
+      expression:
+        "create index \"users_search_trgm_idx\" on \"users\" using gin ((lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || name || ' ' || email)) gin_trgm_ops)",
+    },
+  ],
   checks: [{ name: 'users_email_lowercase_check', expression: 'email = lower(email)' }],
 });
 export type User = InferEntity<typeof User>;

@@ -1,0 +1,141 @@
+// Admin editing of plans, credit packages and settings. Archiving hides a row from the catalog
+// (existing subscriptions and payments keep pointing at it); nothing is deleted.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import type {
+  packageUpsertInput,
+  planUpsertInput,
+  settingsUpdateInput,
+} from '../../../shared/schemas/admin.ts';
+import { AppError } from '../../common/app-error.ts';
+import { type Actor, record } from '../audit/audit.service.ts';
+import { CreditPackage } from '../billing/credit-package.entity.ts';
+import { Plan } from '../billing/plan.entity.ts';
+import { AdminSettings } from '../settings/admin-settings.entity.ts';
+import { getSettings } from '../settings/settings.service.ts';
+
+const planRow = (plan: Plan) => ({
+  id: plan.id,
+  key: plan.key,
+  name: plan.name,
+  description: plan.description ?? null,
+  creditsPerPeriod: plan.creditsPerPeriod,
+  priceMonthlyCents: plan.priceMonthlyCents,
+  priceYearlyCents: plan.priceYearlyCents,
+  currency: plan.currency,
+  features: plan.features ?? [],
+  badge: plan.badge ?? null,
+  highlight: plan.highlight,
+  ctaType: plan.ctaType,
+  ctaLabel: plan.ctaLabel ?? null,
+  ctaUrl: plan.ctaUrl ?? null,
+  billingSource: plan.billingSource,
+  externalProductId: plan.externalProductId ?? null,
+  active: plan.active,
+  sortOrder: plan.sortOrder,
+});
+
+const packageRow = (pkg: CreditPackage) => ({
+  id: pkg.id,
+  name: pkg.name,
+  credits: pkg.credits,
+  priceCents: pkg.priceCents,
+  currency: pkg.currency,
+  stripePriceId: pkg.stripePriceId ?? null,
+  polarProductId: pkg.polarProductId ?? null,
+  active: pkg.active,
+  sortOrder: pkg.sortOrder,
+});
+
+export async function listPlans(em: EntityManager) {
+  return (await em.find(Plan, {}, { orderBy: { active: 'desc', sortOrder: 'asc', key: 'asc' } })).map(
+    planRow,
+  );
+}
+
+export async function upsertPlan(em: EntityManager, actor: Actor, input: z.output<typeof planUpsertInput>) {
+  const { id, ...fields } = input;
+  const plan = id ? await em.findOne(Plan, { id }) : await em.findOne(Plan, { key: input.key });
+  if (id && !plan) throw new AppError('not_found', 'No such plan');
+  const clash = await em.findOne(Plan, { key: input.key, ...(plan ? { id: { $ne: plan.id } } : {}) });
+  if (clash)
+    throw new AppError('conflict', 'Another plan has this key', { fieldErrors: { key: ['Already used'] } });
+  const row = plan ?? em.create(Plan, { key: input.key, name: input.name });
+  em.assign(row, {
+    ...fields,
+    description: fields.description ?? null,
+    badge: fields.badge ?? null,
+    ctaLabel: fields.ctaLabel ?? null,
+    ctaUrl: fields.ctaUrl ?? null,
+    active: true,
+  });
+  await em.flush();
+  record(em, actor, 'plan.upserted', { type: 'plan', id: row.id }, { key: row.key, created: !plan });
+  return planRow(row);
+}
+
+export async function archivePlan(em: EntityManager, actor: Actor, id: string) {
+  const plan = await em.findOne(Plan, { id });
+  if (!plan) throw new AppError('not_found', 'No such plan');
+  plan.active = false;
+  record(em, actor, 'plan.archived', { type: 'plan', id }, { key: plan.key });
+  return planRow(plan);
+}
+
+export async function listPackages(em: EntityManager) {
+  return (
+    await em.find(CreditPackage, {}, { orderBy: { active: 'desc', sortOrder: 'asc', credits: 'asc' } })
+  ).map(packageRow);
+}
+
+export async function upsertPackage(
+  em: EntityManager,
+  actor: Actor,
+  input: z.output<typeof packageUpsertInput>,
+) {
+  const { id, ...fields } = input;
+  const existing = id ? await em.findOne(CreditPackage, { id }) : null;
+  if (id && !existing) throw new AppError('not_found', 'No such credit package');
+  const row =
+    existing ??
+    em.create(CreditPackage, { name: input.name, credits: input.credits, priceCents: input.priceCents });
+  em.assign(row, {
+    ...fields,
+    stripePriceId: fields.stripePriceId || null,
+    polarProductId: fields.polarProductId || null,
+    active: true,
+  });
+  await em.flush();
+  record(
+    em,
+    actor,
+    'package.upserted',
+    { type: 'credit_package', id: row.id },
+    { name: row.name, created: !existing },
+  );
+  return packageRow(row);
+}
+
+export async function archivePackage(em: EntityManager, actor: Actor, id: string) {
+  const pkg = await em.findOne(CreditPackage, { id });
+  if (!pkg) throw new AppError('not_found', 'No such credit package');
+  pkg.active = false;
+  record(em, actor, 'package.archived', { type: 'credit_package', id }, { name: pkg.name });
+  return packageRow(pkg);
+}
+
+export async function updateSettings(
+  em: EntityManager,
+  actor: Actor,
+  input: z.output<typeof settingsUpdateInput>,
+) {
+  const [row] = await em.findAll(AdminSettings, { limit: 1 });
+  if (!row) throw new AppError('not_found', 'The settings row is missing: run npm run db:seed');
+  const before = await getSettings(em);
+  if (input.featureCosts) row.featureCosts = { ...before.featureCosts, ...input.featureCosts };
+  if (input.signupBonus !== undefined) row.signupBonus = input.signupBonus;
+  await em.flush();
+  const after = await getSettings(em);
+  record(em, actor, 'settings.updated', { type: 'admin_settings', id: row.id }, { before, after });
+  return after;
+}

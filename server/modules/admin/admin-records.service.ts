@@ -1,0 +1,44 @@
+// Cross-user reads for the admin area: the ledger and generations of everyone, newest first.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import type { adminGenerationsInput, adminTransactionsInput } from '../../../shared/schemas/admin.ts';
+import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { CreditTransaction } from '../credits/credit-transaction.entity.ts';
+import { toTransactionDto } from '../credits/credits.dto.ts';
+import { Generation } from '../generations/generation.entity.ts';
+import { toGenerationDto } from '../generations/generations.dto.ts';
+
+export async function listTransactions(em: EntityManager, input: z.output<typeof adminTransactionsInput>) {
+  const rows = await em.find(
+    CreditTransaction,
+    {
+      ...(input.userId ? { user: input.userId } : {}),
+      ...(input.types?.length ? { type: { $in: input.types } } : {}),
+      ...newestFirstAfter(decodeCursor(input.cursor)),
+    },
+    { populate: ['user', 'performedBy'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
+  );
+  return toPage(rows as (CreditTransaction & { createdAt: Date })[], input.limit, (row) => ({
+    ...toTransactionDto(row),
+    user: row.user ? { id: row.user.id, email: row.user.email } : null,
+    performedBy: row.performedBy ? { id: row.performedBy.id, email: row.performedBy.email } : null,
+  }));
+}
+
+export async function listGenerations(em: EntityManager, input: z.output<typeof adminGenerationsInput>) {
+  const rows = await em.find(
+    Generation,
+    {
+      ...(input.userId ? { user: input.userId } : {}),
+      ...(input.status?.length ? { status: { $in: input.status } } : {}),
+      ...(input.kind?.length ? { kind: { $in: input.kind } } : {}),
+      ...newestFirstAfter(decodeCursor(input.cursor)),
+    },
+    { populate: ['user'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
+  );
+  return toPage(rows as (Generation & { createdAt: Date })[], input.limit, (row) => ({
+    ...toGenerationDto(row),
+    user: row.user ? { id: row.user.id, email: row.user.email } : null,
+    deletedAt: row.deletedAt ?? null,
+  }));
+}
