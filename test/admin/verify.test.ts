@@ -1,0 +1,80 @@
+// db:verify finds each kind of corruption, planted deliberately in this file's scratch database
+// behind the application's back (the app itself cannot produce them).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { verifyInvariants } from '../../server/db/verify.ts';
+import { setupTestDatabase } from '../support/database.ts';
+import { createUser } from '../support/factories.ts';
+
+const run = promisify(execFile);
+const db = setupTestDatabase();
+const em = () => db.orm.em.fork();
+const checksFor = async (userId: string) =>
+  (await verifyInvariants(em(), { userIds: [userId] })).map((v) => v.check);
+
+describe('db:verify', () => {
+  it('is clean on healthy data', async () => {
+    const user = await createUser(db, { credits: 40 });
+    expect(await checksFor(user.id)).toEqual([]);
+  });
+
+  it('finds a balance that disagrees with its ledger', async () => {
+    const user = await createUser(db, { credits: 40 });
+    await em().execute('update credit_balances set balance = balance + 5 where user_id = ?', [user.id]);
+    expect(await checksFor(user.id)).toContain('balance equals the sum of the ledger');
+  });
+
+  it('finds a broken balance_after chain and a sequence gap', async () => {
+    const user = await createUser(db, { credits: 40 });
+    await em().execute(
+      'update credit_transactions set balance_after = balance_after + 1 where user_id = ? and seq = 1',
+      [user.id],
+    );
+    await em().execute('update credit_balances set ledger_seq = ledger_seq + 1 where user_id = ?', [user.id]);
+    const checks = await checksFor(user.id);
+    expect(checks).toContain('balance_after follows the running sum');
+    expect(checks).toContain('ledger sequence has no gaps');
+  });
+
+  it('finds totals that disagree with the sums by type', async () => {
+    const user = await createUser(db, { credits: 40 });
+    await em().execute('update credit_balances set total_used = total_used + 3 where user_id = ?', [user.id]);
+    expect(await checksFor(user.id)).toContain('totals equal the sums by type');
+  });
+
+  it('finds a failed generation that was never refunded', async () => {
+    const user = await createUser(db, { credits: 40 });
+    await em().execute(
+      `insert into generations (id, user_id, kind, status, input, output_count, credits_charged, provider, attempts, created_at, updated_at)
+       values (gen_random_uuid(), ?, 'text', 'failed', '{}'::jsonb, 1, 2, 'local', 1, now(), now())`,
+      [user.id],
+    );
+    expect(await checksFor(user.id)).toContain(
+      'failed and canceled generations are refunded, succeeded ones never',
+    );
+  });
+
+  it('finds expiring credits beyond the balance, and a user without a balance', async () => {
+    const user = await createUser(db, { credits: 10 });
+    await em().execute(
+      `insert into credit_grants (id, user_id, source_transaction_id, amount, remaining, expires_at, created_at, updated_at)
+       select gen_random_uuid(), user_id, id, 50, 50, now() + interval '1 day', now(), now()
+         from credit_transactions where user_id = ? order by seq limit 1`,
+      [user.id],
+    );
+    expect(await checksFor(user.id)).toContain('expiring credits never exceed the balance');
+    const orphan = await createUser(db);
+    await em().execute('delete from credit_transactions where user_id = ?', [orphan.id]);
+    await em().execute('delete from credit_balances where user_id = ?', [orphan.id]);
+    expect(await checksFor(orphan.id)).toContain('every user has one balance');
+  });
+
+  it('exits non-zero from the command line when anything is wrong', async () => {
+    const failure = await run(process.execPath, ['server/db/cli.ts', 'verify'], {
+      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' },
+    }).catch((error: { code: number; stdout: string }) => error);
+    expect('code' in failure ? failure.code : 0).toBe(1);
+    expect((failure as { stdout: string }).stdout).toContain('violation(s)');
+  });
+});
