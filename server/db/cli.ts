@@ -7,6 +7,7 @@ import { createLogger } from '../common/logger.ts';
 import { loadConfig } from '../config.ts';
 import { syncStripeCatalog } from '../modules/billing/stripe-catalog.ts';
 import { createStripeClient } from '../modules/billing/stripe-client.ts';
+import { backupDatabase, restoreDatabase } from './backup.ts';
 import { migrateToLatest, openDatabase } from './orm.ts';
 import { seedDatabase } from './seed.ts';
 import { setupAdmin } from './setup-admin.ts';
@@ -62,6 +63,32 @@ const commands: Record<string, () => Promise<void>> = {
         console.log(`✗ ${violation.check}: ${JSON.stringify(violation.detail)}`);
       console.log(`db:verify: ${violations.length} violation(s)`);
       process.exitCode = 1;
+    });
+  },
+  async backup() {
+    const file = args[0] ?? `backups/forgeline-${new Date().toISOString().replace(/[:.]/g, '-')}.dump`;
+    await withDatabase(async ({ url }) => {
+      await backupDatabase(url, file);
+      console.log(`backed up to ${file}`);
+    });
+  },
+  async restore() {
+    const file = args[0];
+    if (!file) throw new Error('usage: npm run db:restore -- <file.dump>');
+    if (config.isProduction && !args.includes('--yes')) {
+      throw new Error('db:restore replaces the production database: add --yes if you mean it');
+    }
+    await withDatabase(async ({ orm, url }) => {
+      await restoreDatabase(url, file);
+      const violations = await verifyInvariants(orm.em.fork());
+      for (const violation of violations)
+        console.log(`✗ ${violation.check}: ${JSON.stringify(violation.detail)}`);
+      console.log(
+        violations.length
+          ? `restored, but db:verify found ${violations.length} violation(s)`
+          : `restored ${file}; db:verify is clean`,
+      );
+      if (violations.length) process.exitCode = 1;
     });
   },
   async 'setup-admin'() {

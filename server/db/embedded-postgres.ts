@@ -28,6 +28,8 @@ export type EmbeddedPostgresOptions = {
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string | number>;
   onLog?: (line: string) => void;
+  /** Other PostgreSQL binaries (e.g. an older major, to test against matching client tools). */
+  binaries?: Binaries;
 };
 
 export type EmbeddedPostgres = {
@@ -38,7 +40,7 @@ export type EmbeddedPostgres = {
   stop(): Promise<void>;
 };
 
-type Binaries = { postgres: string; initdb: string };
+export type Binaries = { postgres: string; initdb: string };
 const SUPERUSER = 'postgres';
 
 async function binaries(): Promise<Binaries> {
@@ -171,7 +173,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = options.onLog ?? (() => {});
   mkdirSync(dirname(dir), { recursive: true });
   const ids = runAsIds(dir);
-  const { postgres, initdb } = reachableBinaries(await binaries(), ids);
+  const { postgres, initdb } = reachableBinaries(options.binaries ?? (await binaries()), ids);
   const password = passwordFor(dir);
 
   if (!existsSync(join(dir, 'PG_VERSION'))) {
