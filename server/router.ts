@@ -3,6 +3,7 @@ import { adminRouter } from './modules/admin/admin.router.ts';
 import { billingRouter } from './modules/billing/billing.router.ts';
 import { creditsRouter } from './modules/credits/credits.router.ts';
 import { generationsRouter } from './modules/generations/generations.router.ts';
+import { accountRouter, apiKeysRouter } from './modules/identity/account.router.ts';
 import { authRouter } from './modules/identity/auth.router.ts';
 import { storageRouter } from './modules/storage/storage.router.ts';
 import { publicProcedure, router } from './trpc/trpc.ts';
@@ -10,6 +11,8 @@ import { publicProcedure, router } from './trpc/trpc.ts';
 export const appRouter = router({
   health: publicProcedure.query(() => ({ ok: true as const, time: new Date() })),
   auth: authRouter,
+  account: accountRouter,
+  apiKeys: apiKeysRouter,
   credits: creditsRouter,
   billing: billingRouter,
   generations: generationsRouter,

@@ -11,8 +11,11 @@ import { CreditBalance } from '../modules/credits/credit-balance.entity.ts';
 import { CreditGrant } from '../modules/credits/credit-grant.entity.ts';
 import { CreditTransaction } from '../modules/credits/credit-transaction.entity.ts';
 import { Generation } from '../modules/generations/generation.entity.ts';
+import { ApiKey } from '../modules/identity/api-key.entity.ts';
+import { AuthToken } from '../modules/identity/auth-token.entity.ts';
 import { Session } from '../modules/identity/session.entity.ts';
 import { User } from '../modules/identity/user.entity.ts';
+import { MailOutbox } from '../modules/mail/mail-outbox.entity.ts';
 import { AdminSettings } from '../modules/settings/admin-settings.entity.ts';
 import { StorageObject } from '../modules/storage/storage-object.entity.ts';
 
@@ -33,4 +36,7 @@ export const entities = [
   WebhookEvent,
   CreditGrant,
   AuditLog,
+  AuthToken,
+  ApiKey,
+  MailOutbox,
 ];

@@ -7,8 +7,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import { parse as parseCookies } from 'cookie';
 import { SESSION_COOKIE } from '../../shared/errors.ts';
+import type { ApiKeyScope } from '../../shared/schemas/identity.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Config } from '../config.ts';
+import { authenticateApiKey } from '../modules/identity/api-keys.service.ts';
 import type { AuthUser } from '../modules/identity/identity.dto.ts';
 import type { ClientInfo } from '../modules/identity/identity.service.ts';
 import { createAuth } from '../modules/identity/lucia.ts';
@@ -29,6 +31,9 @@ export type ContextInner = Deps & {
   cookies: CookieSink;
   /** True when a cookie-authenticated request carried the CSRF header (always true off HTTP). */
   csrfHeader: boolean;
+  /** Set when the caller authenticated with an API key: which one, and what it may do. */
+  apiKeyId: string | null;
+  scopes: ApiKeyScope[];
 };
 
 /** What every context shares: the ORM, configuration, logger and the runtime (queue, events, storage). */
@@ -47,6 +52,8 @@ export function createContextInner(
     client: caller.client ?? { ip: null, userAgent: null },
     cookies: caller.cookies ?? { set() {} },
     csrfHeader: caller.csrfHeader ?? true,
+    apiKeyId: caller.apiKeyId ?? null,
+    scopes: caller.scopes ?? [],
   };
 }
 
@@ -60,8 +67,16 @@ export function createHttpContextFactory(deps: Deps) {
 
     const authorization = req.get('authorization');
     if (authorization?.startsWith('Bearer ')) {
-      // The seam for API keys (issue: accounts, API keys): until then a bearer identifies no one.
-      return createContextInner(deps, { ...base, authMethod: null });
+      // An API key: no cookie, no CSRF concern (a browser never attaches it on its own).
+      const identity = await authenticateApiKey(deps.orm.em.fork(), authorization.slice(7).trim());
+      if (!identity) return createContextInner(deps, { ...base, authMethod: null });
+      return createContextInner(deps, {
+        ...base,
+        user: identity.user,
+        authMethod: 'bearer',
+        apiKeyId: identity.apiKeyId,
+        scopes: identity.scopes,
+      });
     }
 
     const sessionId = readSessionCookie(req.get('cookie') ?? '');

@@ -5,27 +5,36 @@
 // procedure's rows, ledger entries, queued jobs and audit entries commit together or not at all.
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { ADMIN_ROLES, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
+import { ADMIN_ROLES, type ApiKeyScope, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
 import type { ContextInner } from './context.ts';
 import { errorData, INTERNAL_MESSAGE, toTRPCError } from './errors.ts';
 
-const t = initTRPC.context<ContextInner>().create({
-  transformer: superjson,
-  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 20_000 } },
-  errorFormatter({ shape, error, ctx }) {
-    const internal = error.code === 'INTERNAL_SERVER_ERROR';
-    return {
-      ...shape,
-      message: internal ? INTERNAL_MESSAGE : shape.message,
-      data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
-        path: shape.data.path,
-        ...errorData(error, ctx?.requestId ?? null),
-      },
-    };
-  },
-});
+/**
+ * Per-procedure facts the middlewares read. `scope`: an API-key scope that allows this mutation
+ * besides `write`; `sessionOnly`: refused to API keys (managing keys, passwords, the account).
+ */
+export type ProcedureMeta = { scope?: ApiKeyScope; sessionOnly?: boolean };
+
+const t = initTRPC
+  .context<ContextInner>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer: superjson,
+    sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 20_000 } },
+    errorFormatter({ shape, error, ctx }) {
+      const internal = error.code === 'INTERNAL_SERVER_ERROR';
+      return {
+        ...shape,
+        message: internal ? INTERNAL_MESSAGE : shape.message,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          ...errorData(error, ctx?.requestId ?? null),
+        },
+      };
+    },
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -66,7 +75,31 @@ const csrf = t.middleware(({ ctx, type, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(csrf).use(unitOfWork);
+/**
+ * API-key callers get only what their scopes allow: `read` for queries and subscriptions, `write`
+ * (or the procedure's own scope) for mutations, `admin` for anything under admin.*; never the
+ * session-only procedures.
+ */
+const apiKeyScopes = t.middleware(({ ctx, type, path, meta, next }) => {
+  if (ctx.authMethod !== 'bearer') return next();
+  const scopes = new Set(ctx.scopes);
+  const deny = (message: string) => {
+    throw new TRPCError({ code: 'FORBIDDEN', message });
+  };
+  if (meta?.sessionOnly) deny('Sign in with a session for this; API keys cannot do it');
+  if (path.startsWith('admin.')) {
+    if (!scopes.has('admin')) deny('This API key lacks the admin scope');
+  } else if (type === 'mutation') {
+    if (!scopes.has('write') && !(meta?.scope && scopes.has(meta.scope))) {
+      deny(`This API key lacks the ${meta?.scope ? `${meta.scope} or write` : 'write'} scope`);
+    }
+  } else if (!scopes.has('read') && !scopes.has('write') && !scopes.has('admin')) {
+    deny('This API key lacks the read scope');
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(csrf).use(apiKeyScopes).use(unitOfWork);
 
 export const userProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
@@ -87,3 +120,6 @@ export const adminProcedure = userProcedure.use(({ ctx, next }) => {
   }
   return next();
 });
+
+/** A signed-in caller using a session, not an API key (account, passwords, keys, sessions). */
+export const sessionProcedure = userProcedure.meta({ sessionOnly: true });

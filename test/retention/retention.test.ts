@@ -51,13 +51,35 @@ describe('the retention job', () => {
     ];
     for (const row of sessionRows) em.create(Session, row);
     await em.flush();
+    // Three expired email tokens (more than one batch) and one still valid.
+    await em.execute(
+      `insert into auth_tokens (id, user_id, purpose, token_hash, expires_at, created_at)
+       select gen_random_uuid(), ?, 'password_reset', md5(random()::text) || md5(random()::text),
+              now() + (case when g = 4 then 1 else -1 end) * interval '1 hour', now()
+         from generate_series(1, 4) g`,
+      [user.id],
+    );
     const ledgerBefore = await db.orm.em.fork().count(CreditTransaction, { user: user.id });
 
     const report = await runRetention(
       { orm: db.orm, storage: db.runtime.storage },
       { retentionDays: 365, batchSize: 2 },
     );
-    expect(report).toEqual({ generationsSoftDeleted: 3, filesPurged: 1, sessionsDeleted: 1 });
+    expect(report).toEqual({
+      generationsSoftDeleted: 3,
+      filesPurged: 1,
+      sessionsDeleted: 1,
+      tokensDeleted: 3,
+    });
+    expect(
+      Number(
+        (
+          await db.orm.em
+            .fork()
+            .execute<{ n: string }[]>('select count(*) as n from auth_tokens where user_id = ?', [user.id])
+        )[0]?.n,
+      ),
+    ).toBe(1);
 
     const check = db.orm.em.fork();
     expect(await check.count(Generation, { id: { $in: old }, deletedAt: { $ne: null } })).toBe(3);
@@ -81,6 +103,7 @@ describe('the retention job', () => {
       generationsSoftDeleted: 0,
       filesPurged: 0,
       sessionsDeleted: 0,
+      tokensDeleted: 0,
     });
   });
 });

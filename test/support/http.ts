@@ -47,7 +47,10 @@ export class CookieJar {
   }
 }
 
-export function httpClient(server: TestServer, options: { csrf?: boolean; jar?: CookieJar } = {}) {
+export function httpClient(
+  server: TestServer,
+  options: { csrf?: boolean; jar?: CookieJar; apiKey?: string } = {},
+) {
   const jar = options.jar ?? new CookieJar();
   const client = createTRPCClient<AppRouter>({
     links: [
@@ -57,6 +60,7 @@ export function httpClient(server: TestServer, options: { csrf?: boolean; jar?: 
         headers: () => ({
           ...(options.csrf === false ? {} : { 'x-csrf-protection': '1' }),
           ...(jar.header() ? { cookie: jar.header() } : {}),
+          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
         }),
         fetch: async (url, init) => {
           const response = await fetch(url, init as RequestInit);

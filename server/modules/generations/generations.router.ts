@@ -10,6 +10,7 @@ import { cancelRemotePrediction } from './providers/cancel.ts';
 
 export const generationsRouter = router({
   create: userProcedure
+    .meta({ scope: 'generations:write' })
     .input(createGenerationInput)
     .mutation(({ ctx, input }) =>
       generations.createGeneration(

@@ -1,12 +1,21 @@
-// auth.*: sign-up, sign-in, sign-out, the current user and their sessions.
-
+// auth.*: sign-up, sign-in, sign-out, the current user and their sessions; email verification,
+// password reset and change. Session and password management is session-only (no API keys).
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { revokeSessionInput, signInInput, signUpInput } from '../../../shared/schemas/identity.ts';
+import {
+  changePasswordInput,
+  requestPasswordResetInput,
+  resetPasswordInput,
+  revokeSessionInput,
+  signInInput,
+  signUpInput,
+  tokenInput,
+} from '../../../shared/schemas/identity.ts';
 import type { ContextInner } from '../../trpc/context.ts';
-import { publicProcedure, router, userProcedure } from '../../trpc/trpc.ts';
+import { publicProcedure, router, sessionProcedure } from '../../trpc/trpc.ts';
+import * as account from './account.service.ts';
 import { toMeDto } from './identity.dto.ts';
 import * as identity from './identity.service.ts';
-import { createAuth } from './lucia.ts';
+import { createAuth, hashSessionId } from './lucia.ts';
 
 const authFor = (ctx: ContextInner & { em: EntityManager }) =>
   createAuth(ctx.em, { secureCookie: ctx.config.sessionCookieSecure });
@@ -36,10 +45,37 @@ export const authRouter = router({
   me: publicProcedure.query(({ ctx }) => (ctx.user ? toMeDto(ctx.user) : null)),
 
   sessions: router({
-    list: userProcedure.query(({ ctx }) => identity.listSessions(authFor(ctx), ctx.user.id, ctx.sessionId)),
-    revoke: userProcedure.input(revokeSessionInput).mutation(async ({ ctx, input }) => {
+    list: sessionProcedure.query(({ ctx }) =>
+      identity.listSessions(authFor(ctx), ctx.user.id, ctx.sessionId),
+    ),
+    revoke: sessionProcedure.input(revokeSessionInput).mutation(async ({ ctx, input }) => {
       await identity.revokeSession(ctx.em, ctx.user.id, input.id);
       return { ok: true as const };
     }),
+    revokeOthers: sessionProcedure.mutation(({ ctx }) =>
+      account.revokeOtherSessions(ctx.em, ctx.user.id, ctx.sessionId ? hashSessionId(ctx.sessionId) : null),
+    ),
+  }),
+
+  requestEmailVerification: sessionProcedure.mutation(({ ctx }) =>
+    account.requestEmailVerification(ctx.em, ctx.user.id, ctx.config.publicUrl),
+  ),
+  verifyEmail: publicProcedure
+    .input(tokenInput)
+    .mutation(({ ctx, input }) => account.verifyEmail(ctx.em, input.token)),
+  requestPasswordReset: publicProcedure
+    .input(requestPasswordResetInput)
+    .mutation(({ ctx, input }) => account.requestPasswordReset(ctx.em, input.email, ctx.config.publicUrl)),
+  resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
+    const auth = authFor(ctx);
+    const { sessionId } = await account.resetPassword(ctx.em, auth, input.token, input.password, ctx.client);
+    ctx.cookies.set(auth.createSessionCookie(sessionId).serialize());
+    return { ok: true as const };
+  }),
+  changePassword: sessionProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
+    const auth = authFor(ctx);
+    const { sessionId } = await account.changePassword(ctx.em, auth, ctx.user.id, input, ctx.client);
+    ctx.cookies.set(auth.createSessionCookie(sessionId).serialize());
+    return { ok: true as const };
   }),
 });

@@ -1,5 +1,5 @@
 // Retention (spec §7): soft-deletes generations older than GENERATION_RETENTION_DAYS, purges files
-// soft-deleted longer than the grace period, deletes expired sessions. Every step works in bounded
+// soft-deleted longer than the grace period, deletes expired sessions and email tokens. Every step works in bounded
 // batches, each its own short transaction with SKIP LOCKED, so it never holds long locks.
 // The ledger is never touched.
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -13,6 +13,7 @@ export type RetentionReport = {
   generationsSoftDeleted: number;
   filesPurged: number;
   sessionsDeleted: number;
+  tokensDeleted: number;
 };
 
 async function inBatches(orm: MikroORM, sql: string, params: unknown[], batchSize: number): Promise<number> {
@@ -55,5 +56,13 @@ export async function runRetention(
     [now],
     batchSize,
   );
-  return { generationsSoftDeleted, filesPurged, sessionsDeleted };
+  const tokensDeleted = await inBatches(
+    deps.orm,
+    `delete from auth_tokens where id in (
+       select id from auth_tokens where expires_at < ? limit ? for update skip locked)
+     returning id`,
+    [now],
+    batchSize,
+  );
+  return { generationsSoftDeleted, filesPurged, sessionsDeleted, tokensDeleted };
 }

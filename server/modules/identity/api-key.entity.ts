@@ -1,0 +1,25 @@
+// API keys: the secret is shown once; only its SHA-256 hash and a short prefix (to recognise it)
+// are stored. Scopes limit what a bearer of the key may call.
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty, idProperty, timestampColumn } from '../../common/entity-properties.ts';
+import { User } from './user.entity.ts';
+
+export const ApiKey = defineEntity({
+  name: 'ApiKey',
+  tableName: 'api_keys',
+  properties: {
+    id: idProperty(),
+    user: () => p.manyToOne(User).deleteRule('cascade').index('api_keys_user_id_idx'),
+    /** The organization the key acts for (organizations land with their module). */
+    organizationId: p.uuid().nullable(),
+    name: p.string().length(80),
+    prefix: p.string().length(16),
+    hash: p.string().length(64).unique('api_keys_hash_unique'),
+    scopes: p.array().columnType('text[]'),
+    lastUsedAt: timestampColumn().nullable(),
+    expiresAt: timestampColumn().nullable(),
+    revokedAt: timestampColumn().nullable(),
+    createdAt: createdAtProperty(),
+  },
+});
+export type ApiKey = InferEntity<typeof ApiKey>;

@@ -1,0 +1,88 @@
+// API keys: create (the secret once), list, revoke, and authenticate a bearer. A key is
+// `fl_<prefix><secret>`; we keep the prefix to show and the SHA-256 of the whole key to look it up.
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ADMIN_ROLES, type ApiKeyScope } from '../../../shared/schemas/identity.ts';
+import { AppError } from '../../common/app-error.ts';
+import { ApiKey } from './api-key.entity.ts';
+import type { AuthUser } from './identity.dto.ts';
+import type { User } from './user.entity.ts';
+
+export const API_KEY_PREFIX = 'fl_';
+const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+const toApiKeyDto = (key: ApiKey) => ({
+  id: key.id,
+  name: key.name,
+  prefix: key.prefix,
+  scopes: key.scopes as ApiKeyScope[],
+  lastUsedAt: key.lastUsedAt ?? null,
+  expiresAt: key.expiresAt ?? null,
+  revokedAt: key.revokedAt ?? null,
+  createdAt: key.createdAt as Date,
+});
+
+export async function listApiKeys(em: EntityManager, userId: string) {
+  const keys = await em.find(ApiKey, { user: userId }, { orderBy: { createdAt: 'desc' } });
+  return keys.map(toApiKeyDto);
+}
+
+export async function createApiKey(
+  em: EntityManager,
+  user: AuthUser,
+  input: { name: string; scopes: ApiKeyScope[]; expiresAt?: Date | null | undefined },
+) {
+  if (input.scopes.includes('admin') && !(ADMIN_ROLES as readonly string[]).includes(user.role)) {
+    throw new AppError('forbidden', 'Only administrators can create admin keys', {
+      fieldErrors: { scopes: ['Not allowed'] },
+    });
+  }
+  if (input.expiresAt && input.expiresAt <= new Date()) {
+    throw new AppError('bad_request', 'The expiry must be in the future', {
+      fieldErrors: { expiresAt: ['In the past'] },
+    });
+  }
+  const secret = `${API_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+  const key = em.create(ApiKey, {
+    user: user.id,
+    name: input.name,
+    prefix: secret.slice(0, 10),
+    hash: hashKey(secret),
+    scopes: [...new Set(input.scopes)],
+    expiresAt: input.expiresAt ?? null,
+  });
+  await em.flush();
+  return { ...toApiKeyDto(key), secret };
+}
+
+export async function revokeApiKey(em: EntityManager, userId: string, id: string) {
+  const key = await em.findOne(ApiKey, { id, user: userId });
+  if (!key) throw new AppError('not_found', 'No such API key');
+  key.revokedAt ??= new Date();
+  return toApiKeyDto(key);
+}
+
+export type BearerIdentity = { user: AuthUser; apiKeyId: string; scopes: ApiKeyScope[] };
+
+/**
+ * Who a bearer key identifies: null for an unknown, revoked or expired key, or an inactive user.
+ * last_used_at is written at most once a minute per key, so a busy key costs no write per call.
+ */
+export async function authenticateApiKey(em: EntityManager, key: string): Promise<BearerIdentity | null> {
+  if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) return null;
+  const row = await em.findOne(ApiKey, { hash: hashKey(key), revokedAt: null }, { populate: ['user'] });
+  if (!row || (row.expiresAt && row.expiresAt <= new Date())) return null;
+  const user = row.user as User;
+  if (user.status !== 'active') return null;
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+    await em.execute(
+      `update api_keys set last_used_at = now() where id = ? and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+      [row.id],
+    );
+  }
+  return {
+    user: { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status },
+    apiKeyId: row.id,
+    scopes: row.scopes as ApiKeyScope[],
+  };
+}
