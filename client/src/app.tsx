@@ -5,11 +5,14 @@ import { createBrowserRouter, RouterProvider } from 'react-router';
 import { createQueryClient, createTrpcClient, trpc } from './lib/trpc.ts';
 import { AppShell } from './routes/app-shell.tsx';
 import { SignInPage, SignUpPage } from './routes/auth-pages.tsx';
+import { BillingPage } from './routes/billing.tsx';
 import { DashboardPage } from './routes/dashboard.tsx';
+import { DevCheckoutPage } from './routes/dev-checkout.tsx';
 import { FilesPage } from './routes/files.tsx';
 import { GeneratePage } from './routes/generate.tsx';
 import { HistoryPage } from './routes/history.tsx';
 import { NotFoundPage } from './routes/not-found.tsx';
+import { PricingPage } from './routes/pricing.tsx';
 
 const router = createBrowserRouter([
   { path: '/sign-in', element: <SignInPage /> },
@@ -21,6 +24,9 @@ const router = createBrowserRouter([
       { path: 'generate', element: <GeneratePage /> },
       { path: 'history', element: <HistoryPage /> },
       { path: 'files', element: <FilesPage /> },
+      { path: 'pricing', element: <PricingPage /> },
+      { path: 'billing', element: <BillingPage /> },
+      { path: 'billing/checkout', element: <DevCheckoutPage /> },
     ],
   },
   { path: '*', element: <NotFoundPage /> },

@@ -31,3 +31,15 @@ export function formatBytes(bytes: number) {
 
 export const humanize = (value: string) =>
   (value.charAt(0).toUpperCase() + value.slice(1)).replaceAll('_', ' ');
+
+/** Integer cents in a currency (lowercase ISO code from the server): "$9.00", "€99". */
+export function formatMoney(cents: number, currency: string) {
+  return new Intl.NumberFormat(undefined, {
+    style: 'currency',
+    currency: currency.toUpperCase(),
+    minimumFractionDigits: cents % 100 === 0 ? 0 : 2,
+  }).format(cents / 100);
+}
+
+export const formatDate = (date: Date) =>
+  new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' }).format(date);
