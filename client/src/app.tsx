@@ -3,6 +3,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { createQueryClient, createTrpcClient, trpc } from './lib/trpc.ts';
+import { adminRoute } from './routes/admin/index.tsx';
 import { AppShell } from './routes/app-shell.tsx';
 import { SignInPage, SignUpPage } from './routes/auth-pages.tsx';
 import { BillingPage } from './routes/billing.tsx';
@@ -27,6 +28,7 @@ const router = createBrowserRouter([
       { path: 'pricing', element: <PricingPage /> },
       { path: 'billing', element: <BillingPage /> },
       { path: 'billing/checkout', element: <DevCheckoutPage /> },
+      adminRoute,
     ],
   },
   { path: '*', element: <NotFoundPage /> },

@@ -12,5 +12,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    // A page waits on a real server (argon2, the job queue): give each expect.poll 10 s, not 1.
+    expect: { poll: { timeout: 10_000, interval: 100 } },
   },
 });

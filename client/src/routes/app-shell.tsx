@@ -49,22 +49,24 @@ export function AppShell() {
             aria-label="Main"
             className="order-last flex w-full gap-1 overflow-x-auto sm:order-none sm:w-auto"
           >
-            {NAV.map((item) => (
-              <NavLink
-                key={item.to}
-                to={item.to}
-                end={item.end}
-                className={({ isActive }) =>
-                  `rounded-lg px-3 py-1.5 text-sm font-medium ${isActive ? 'bg-indigo-50 text-indigo-700' : 'text-slate-600 hover:bg-slate-100'}`
-                }
-              >
-                {item.label}
-              </NavLink>
-            ))}
+            {[...NAV, ...(me.data.role === 'user' ? [] : [{ to: '/admin', label: 'Admin', end: false }])].map(
+              (item) => (
+                <NavLink
+                  key={item.to}
+                  to={item.to}
+                  end={item.end}
+                  className={({ isActive }) =>
+                    `rounded-lg px-3 py-1.5 text-sm font-medium ${isActive ? 'bg-indigo-50 text-indigo-700' : 'text-slate-600 hover:bg-slate-100'}`
+                  }
+                >
+                  {item.label}
+                </NavLink>
+              ),
+            )}
           </nav>
           <div className="ml-auto flex items-center gap-3">
             <BalancePill />
-            <span className="hidden text-sm text-slate-600 md:inline" title={me.data.email}>
+            <span className="hidden text-sm text-slate-600 xl:inline" title={me.data.email}>
               {me.data.name}
             </span>
             <Button variant="ghost" busy={signOut.isPending} onClick={() => signOut.mutate()}>

@@ -103,24 +103,20 @@ export function PlanGrid() {
   if (plans.error) return <ErrorState error={plans.error} retry={() => plans.refetch()} />;
   return (
     <div>
-      <div
-        role="radiogroup"
-        aria-label="Billing interval"
-        className="mx-auto mb-8 flex w-fit rounded-full bg-slate-100 p-1"
-      >
+      <fieldset className="mx-auto mb-8 flex w-fit rounded-full bg-slate-100 p-1">
+        <legend className="sr-only">Billing interval</legend>
         {(['month', 'year'] as const).map((value) => (
           <button
             key={value}
             type="button"
-            role="radio"
-            aria-checked={interval === value}
+            aria-pressed={interval === value}
             onClick={() => setInterval(value)}
             className={`rounded-full px-4 py-1.5 text-sm font-semibold ${interval === value ? 'bg-white text-slate-900 shadow' : 'text-slate-600'}`}
           >
             {value === 'month' ? 'Monthly' : 'Yearly'}
           </button>
         ))}
-      </div>
+      </fieldset>
       <div className="grid gap-6 sm:grid-cols-2 lg:grid-cols-4">
         {plans.data.map((plan) => (
           <PlanCard

@@ -1,0 +1,49 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useForm } from 'react-hook-form';
+import type { z } from 'zod';
+import { adjustCreditsInput } from '../../../../shared/schemas/admin.ts';
+import { trpc } from '../../lib/trpc.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field, FormError, Input } from '../../ui/field.tsx';
+import { applyServerErrors } from '../../ui/form.ts';
+
+type Values = z.input<typeof adjustCreditsInput>;
+
+export function AdjustCreditsForm({ userId }: { userId: string }) {
+  const utils = trpc.useUtils();
+  const form = useForm<Values>({
+    resolver: zodResolver(adjustCreditsInput),
+    defaultValues: { userId, amount: 0, reason: '' },
+  });
+  const adjust = trpc.admin.credits.adjust.useMutation({
+    onSuccess: () => {
+      form.reset({ userId, amount: 0, reason: '' });
+      void utils.admin.users.get.invalidate({ userId });
+      void utils.admin.credits.transactions.invalidate();
+      void utils.admin.audit.list.invalidate();
+    },
+    onError: (error) => applyServerErrors(error, form.setError, ['amount', 'reason']),
+  });
+  const { errors } = form.formState;
+  return (
+    <form noValidate className="space-y-3" onSubmit={form.handleSubmit((values) => adjust.mutate(values))}>
+      <Field label="Credits (negative to take away)" error={errors.amount?.message}>
+        {(control) => (
+          <Input {...control} type="number" step={1} {...form.register('amount', { valueAsNumber: true })} />
+        )}
+      </Field>
+      <Field label="Reason" error={errors.reason?.message} hint="Recorded in the ledger and the audit log.">
+        {(control) => <Input {...control} {...form.register('reason')} />}
+      </Field>
+      <FormError message={errors.root?.server?.message} />
+      {adjust.isSuccess && (
+        <p role="status" className="text-sm text-emerald-700">
+          Done: balance is now {adjust.data.balanceAfter}.
+        </p>
+      )}
+      <Button type="submit" busy={adjust.isPending}>
+        Adjust credits
+      </Button>
+    </form>
+  );
+}
