@@ -1,16 +1,15 @@
 // Plain objects the credits procedures return.
-import type { CreditBalance } from './credit-balance.entity.ts';
 import type { CreditTransaction } from './credit-transaction.entity.ts';
 
-export const toBalanceDto = (balance: CreditBalance) => ({
-  balance: balance.balance,
-  totalPurchased: balance.totalPurchased,
-  totalGranted: balance.totalGranted,
-  totalUsed: balance.totalUsed,
-  totalRefunded: balance.totalRefunded,
-  lastTransactionAt: balance.lastTransactionAt ?? null,
-});
-export type BalanceDto = ReturnType<typeof toBalanceDto>;
+/** A user's balance and running totals (read by a plain select in credits.service's balanceOf). */
+export type BalanceDto = {
+  balance: number;
+  totalPurchased: number;
+  totalGranted: number;
+  totalUsed: number;
+  totalRefunded: number;
+  lastTransactionAt: Date | null;
+};
 
 export const toTransactionDto = (row: CreditTransaction) => ({
   id: row.id,

@@ -17,7 +17,7 @@ import type { User } from '../identity/user.entity.ts';
 import { CreditBalance } from './credit-balance.entity.ts';
 import { CreditGrant } from './credit-grant.entity.ts';
 import { CreditTransaction } from './credit-transaction.entity.ts';
-import { toBalanceDto, toTransactionDto } from './credits.dto.ts';
+import { type BalanceDto, toTransactionDto } from './credits.dto.ts';
 
 export type Posting = {
   userId: string;
@@ -325,10 +325,32 @@ export function openBalance(em: EntityManager, user: User): void {
 }
 
 export async function balanceOf(em: EntityManager, userId: string) {
-  const balance = await em.findOne(CreditBalance, { user: userId });
-  if (!balance) throw new AppError('not_found', 'This account has no credit balance');
-  return toBalanceDto(balance);
+  // Read on every page view: a plain select of the DTO's columns (no entity hydration).
+  const rows = await em.execute<BalanceRow[]>(
+    `select balance, total_purchased, total_granted, total_used, total_refunded, last_transaction_at
+       from credit_balances where user_id = ?`,
+    [userId],
+  );
+  const row = rows[0];
+  if (!row) throw new AppError('not_found', 'This account has no credit balance');
+  return {
+    balance: Number(row.balance),
+    totalPurchased: Number(row.total_purchased),
+    totalGranted: Number(row.total_granted),
+    totalUsed: Number(row.total_used),
+    totalRefunded: Number(row.total_refunded),
+    lastTransactionAt: row.last_transaction_at ? new Date(row.last_transaction_at) : null,
+  } satisfies BalanceDto;
 }
+
+type BalanceRow = {
+  balance: number;
+  total_purchased: number;
+  total_granted: number;
+  total_used: number;
+  total_refunded: number;
+  last_transaction_at: Date | null;
+};
 
 /** The user's ledger, newest first, paged by the per-user sequence number. */
 export async function history(em: EntityManager, userId: string, input: TransactionsQuery) {

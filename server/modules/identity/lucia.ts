@@ -29,30 +29,50 @@ export const hashSessionId = (sessionId: string) => createHash('sha256').update(
 const absoluteExpiry = (createdAt: Date) => new Date(createdAt.getTime() + SESSION_ABSOLUTE_MS);
 const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
 
+const SESSION_AND_USER_SQL = `
+select s.user_id, s.expires_at, s.created_at, s.ip, s.user_agent, u.email, u.name, u.role, u.status
+  from sessions s join users u on u.id = s.user_id
+ where s.id = ?`;
+
+type SessionUserRow = {
+  user_id: string;
+  expires_at: Date;
+  created_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  email: string;
+  name: string;
+  role: UserRole;
+  status: UserStatus;
+};
+
 export class MikroOrmSessionAdapter implements Adapter {
   readonly #em: EntityManager;
   constructor(em: EntityManager) {
     this.#em = em;
   }
 
+  // The hottest query of the app (every authenticated request): one hand-written select of the
+  // columns it needs, no entity hydration. `bench` measured the ORM path at ~1 ms more CPU.
   async getSessionAndUser(sessionId: string): Promise<[DatabaseSession | null, DatabaseUser | null]> {
-    const row = await this.#em.findOne(Session, { id: hashSessionId(sessionId) }, { populate: ['user'] });
+    const rows = await this.#em.execute<SessionUserRow[]>(SESSION_AND_USER_SQL, [hashSessionId(sessionId)]);
+    const row = rows[0];
     if (!row) return [null, null];
-    const user = row.user;
+    const createdAt = new Date(row.created_at);
     const session: DatabaseSession = {
       id: sessionId,
-      userId: user.id,
+      userId: row.user_id,
       // The absolute cap wins over the sliding expiry.
-      expiresAt: earliest(row.expiresAt, absoluteExpiry(row.createdAt)),
-      attributes: { ip: row.ip ?? null, userAgent: row.userAgent ?? null, createdAt: row.createdAt },
+      expiresAt: earliest(new Date(row.expires_at), absoluteExpiry(createdAt)),
+      attributes: { ip: row.ip, userAgent: row.user_agent, createdAt },
     };
     // A banned or deactivated user has no valid session, whatever is stored.
-    if (user.status !== 'active') return [session, null];
+    if (row.status !== 'active') return [session, null];
     return [
       session,
       {
-        id: user.id,
-        attributes: { email: user.email, name: user.name, role: user.role, status: user.status },
+        id: row.user_id,
+        attributes: { email: row.email, name: row.name, role: row.role, status: row.status },
       },
     ];
   }
