@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'credits.adjusted',
   'credits.purchased',
   'credits.subscription_granted',
+  'credits.signup_bonus',
+  'credits.expired',
   'plan.upserted',
   'plan.archived',
   'package.upserted',

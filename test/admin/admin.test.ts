@@ -140,6 +140,12 @@ describe('admin.users', () => {
        select gen_random_uuid(), 'bulk' || g || '@load.test', 'Bulk User ' || g, 'user', 'active', now(), now()
          from generate_series(1, 4000) g`,
     );
+    // Every user has a balance (db:verify checks this file's data when it ends).
+    await em().execute(
+      `insert into credit_balances (id, user_id, balance, total_purchased, total_granted, total_used, total_refunded, ledger_seq, created_at, updated_at)
+       select gen_random_uuid(), u.id, 0, 0, 0, 0, 0, 0, now(), now()
+         from users u where not exists (select 1 from credit_balances b where b.user_id = u.id)`,
+    );
     await em().execute('analyze users');
     const plan = await em().transactional(async (tx) => {
       // At a few thousand rows a sequential scan is still cheaper, so the planner rightly picks it;
@@ -178,6 +184,7 @@ describe('admin.users', () => {
       'user.role_set',
       'user.unbanned',
       'user.banned',
+      'credits.signup_bonus',
     ]);
     expect(audit.items[2]).toMatchObject({
       actor: { id: admin.id },

@@ -8,7 +8,7 @@ import { setupTestDatabase } from '../support/database.ts';
 import { createUser } from '../support/factories.ts';
 
 const run = promisify(execFile);
-const db = setupTestDatabase();
+const db = setupTestDatabase({ corrupts: true });
 const em = () => db.orm.em.fork();
 const checksFor = async (userId: string) =>
   (await verifyInvariants(em(), { userIds: [userId] })).map((v) => v.check);

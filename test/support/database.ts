@@ -8,6 +8,7 @@ import type { Logger } from '../../server/common/logger.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
 import { makeTempDir } from '../../server/db/embedded-postgres.ts';
 import { createOrm } from '../../server/db/orm.ts';
+import { verifyInvariants } from '../../server/db/verify.ts';
 import { type Runtime, type RuntimeOptions, startRuntime } from '../../server/runtime.ts';
 import { createTestLogger } from './logger.ts';
 
@@ -34,12 +35,14 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
 export type TestDatabaseOptions = Pick<RuntimeOptions, 'providers' | 'providerName' | 'stripe'> & {
   /** Extra environment for this file's config (e.g. STRIPE_WEBHOOK_SECRET). */
   env?: Record<string, string>;
+  /** This file plants corruption on purpose: skip the db:verify run when it ends. */
+  corrupts?: boolean;
 };
 
 export async function createTestDatabase(
   options: TestDatabaseOptions = {},
 ): Promise<TestDatabase & { drop(): Promise<void> }> {
-  const { env, ...runtimeOptions } = options;
+  const { env, corrupts = false, ...runtimeOptions } = options;
   const name = `test_${randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database ${name} template ${inject('templateDatabase')}`));
   const url = new URL(inject('adminDatabaseUrl'));
@@ -66,9 +69,16 @@ export async function createTestDatabase(
     deps: { orm, config, logger, runtime },
     async drop() {
       await runtime.stop();
+      // Every file's data must leave db:verify clean: whatever the tests did, no invariant broke.
+      const violations = corrupts ? [] : await verifyInvariants(orm.em.fork());
       await orm.close(true);
       rmSync(storageRoot, { recursive: true, force: true });
       await admin((client) => client.query(`drop database if exists ${name} with (force)`));
+      if (violations.length) {
+        throw new Error(
+          `db:verify found violations in this file's data:\n${JSON.stringify(violations, null, 2)}`,
+        );
+      }
     },
   };
 }

@@ -13,6 +13,7 @@ import {
 } from '../../../shared/schemas/credits.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
+import { record, SYSTEM } from '../audit/audit.service.ts';
 import type { User } from '../identity/user.entity.ts';
 import { CreditBalance } from './credit-balance.entity.ts';
 import { CreditGrant } from './credit-grant.entity.ts';
@@ -276,6 +277,13 @@ export async function expireGrants(
         [now, grantRow.id],
       );
       await insertExpiration(tx, grantRow.user_id, remaining, grantRow.id);
+      record(
+        tx,
+        SYSTEM,
+        'credits.expired',
+        { type: 'user', id: grantRow.user_id },
+        { grantId: grantRow.id, amount: remaining },
+      );
       return true;
     });
     if (done) expired++;

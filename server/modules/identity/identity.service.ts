@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { signInInput, signUpInput } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
+import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import type { AuthUser, SessionListItem } from './identity.dto.ts';
@@ -51,7 +52,16 @@ export async function createAccount(
   }
   const { signupBonus } = await getSettings(em);
   if (signupBonus > 0) {
-    await credits.grant(em, user.id, signupBonus, 'signup_bonus', { description: 'Welcome bonus' });
+    const posted = await credits.grant(em, user.id, signupBonus, 'signup_bonus', {
+      description: 'Welcome bonus',
+    });
+    record(
+      em,
+      SYSTEM,
+      'credits.signup_bonus',
+      { type: 'user', id: user.id },
+      { amount: signupBonus, transactionId: posted.id },
+    );
   }
   return toAuthUser(user);
 }
