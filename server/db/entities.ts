@@ -16,6 +16,12 @@ import { AuthToken } from '../modules/identity/auth-token.entity.ts';
 import { Session } from '../modules/identity/session.entity.ts';
 import { User } from '../modules/identity/user.entity.ts';
 import { MailOutbox } from '../modules/mail/mail-outbox.entity.ts';
+import { Feature } from '../modules/orgs/feature.entity.ts';
+import { Invitation } from '../modules/orgs/invitation.entity.ts';
+import { Membership } from '../modules/orgs/membership.entity.ts';
+import { Organization } from '../modules/orgs/organization.entity.ts';
+import { Deployment } from '../modules/projects/deployment.entity.ts';
+import { Project } from '../modules/projects/project.entity.ts';
 import { AdminSettings } from '../modules/settings/admin-settings.entity.ts';
 import { StorageObject } from '../modules/storage/storage-object.entity.ts';
 
@@ -39,4 +45,10 @@ export const entities = [
   AuthToken,
   ApiKey,
   MailOutbox,
+  Organization,
+  Membership,
+  Invitation,
+  Feature,
+  Project,
+  Deployment,
 ];

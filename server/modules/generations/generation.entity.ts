@@ -13,6 +13,8 @@ import {
   updatedAtProperty,
 } from '../../common/entity-properties.ts';
 import { User } from '../identity/user.entity.ts';
+import { Organization } from '../orgs/organization.entity.ts';
+import { Project } from '../projects/project.entity.ts';
 
 export const Generation = defineEntity({
   name: 'Generation',
@@ -20,9 +22,9 @@ export const Generation = defineEntity({
   properties: {
     id: idProperty(),
     user: () => p.manyToOne(User).nullable().deleteRule('set null'),
-    // organization and project become foreign keys when their modules land.
-    organizationId: p.uuid().nullable().index('generations_organization_id_idx'),
-    projectId: p.uuid().nullable().index('generations_project_id_idx'),
+    organization: () =>
+      p.manyToOne(Organization).nullable().deleteRule('set null').index('generations_organization_id_idx'),
+    project: () => p.manyToOne(Project).nullable().deleteRule('set null').index('generations_project_id_idx'),
     kind: p.enum(GENERATION_KINDS),
     agentType: p.enum(AGENT_TYPES).nullable(),
     input: p.json<Record<string, unknown>>(),

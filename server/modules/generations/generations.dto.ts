@@ -16,7 +16,7 @@ export const toGenerationDto = (row: Generation) => ({
   error: row.error ?? null,
   tokensUsed: row.tokensUsed ?? null,
   durationMs: row.durationMs ?? null,
-  projectId: row.projectId ?? null,
+  projectId: row.project?.id ?? null,
   startedAt: row.startedAt ?? null,
   completedAt: row.completedAt ?? null,
   createdAt: row.createdAt as Date,

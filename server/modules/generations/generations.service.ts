@@ -17,6 +17,7 @@ import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import * as credits from '../credits/credits.service.ts';
 import { type Jobs, QUEUES } from '../jobs/queue.ts';
+import { Project } from '../projects/project.entity.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { Generation } from './generation.entity.ts';
 import { notifyGenerationUpdate } from './generation-events.ts';
@@ -58,7 +59,7 @@ export async function createGeneration(
     creditsCharged: cost,
     status: 'queued' as const,
     idempotencyKey: command.idempotencyKey ?? null,
-    projectId: command.projectId ?? null,
+    project: command.projectId ?? null,
     attempts: 0,
     createdAt: now,
     updatedAt: now,
@@ -86,7 +87,10 @@ export async function createGeneration(
   await deps.jobs.enqueue(em, QUEUES.generationRun, { generationId: row.id });
   await notifyGenerationUpdate(em, { userId, id: row.id, status: 'queued' });
   // The row as inserted (no read-back round trip); columns not set here are still empty.
-  return toGenerationDto(row as unknown as Generation);
+  return toGenerationDto({
+    ...row,
+    project: row.project ? em.getReference(Project, row.project) : null,
+  } as unknown as Generation);
 }
 
 async function ownGeneration(em: EntityManager, userId: string, id: string) {
@@ -107,7 +111,7 @@ export async function listGenerations(em: EntityManager, userId: string, query: 
       deletedAt: null,
       ...(query.status?.length ? { status: { $in: query.status } } : {}),
       ...(query.kind?.length ? { kind: { $in: query.kind } } : {}),
-      ...(query.projectId ? { projectId: query.projectId } : {}),
+      ...(query.projectId ? { project: query.projectId } : {}),
       ...(query.from || query.to
         ? {
             createdAt: {

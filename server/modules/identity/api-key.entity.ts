@@ -2,6 +2,7 @@
 // are stored. Scopes limit what a bearer of the key may call.
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { createdAtProperty, idProperty, timestampColumn } from '../../common/entity-properties.ts';
+import { Organization } from '../orgs/organization.entity.ts';
 import { User } from './user.entity.ts';
 
 export const ApiKey = defineEntity({
@@ -10,8 +11,9 @@ export const ApiKey = defineEntity({
   properties: {
     id: idProperty(),
     user: () => p.manyToOne(User).deleteRule('cascade').index('api_keys_user_id_idx'),
-    /** The organization the key acts for (organizations land with their module). */
-    organizationId: p.uuid().nullable(),
+    /** The organization the key acts for, if any. */
+    organization: () =>
+      p.manyToOne(Organization).nullable().deleteRule('cascade').index('api_keys_organization_id_idx'),
     name: p.string().length(80),
     prefix: p.string().length(16),
     hash: p.string().length(64).unique('api_keys_hash_unique'),

@@ -8,6 +8,7 @@ import {
   timestampColumn,
   updatedAtProperty,
 } from '../../common/entity-properties.ts';
+import { Organization } from '../orgs/organization.entity.ts';
 
 export const User = defineEntity({
   name: 'User',
@@ -24,6 +25,8 @@ export const User = defineEntity({
     status: p.enum(USER_STATUSES).default('active').index('users_status_idx'),
     emailVerifiedAt: timestampColumn().nullable(),
     lastLoginAt: timestampColumn().nullable(),
+    defaultOrganization: () =>
+      p.manyToOne(Organization).nullable().deleteRule('set null').index('users_default_organization_id_idx'),
     createdAt: createdAtProperty().index('users_created_at_idx'),
     updatedAt: updatedAtProperty(),
   },
