@@ -5,7 +5,10 @@
 // procedure's rows, ledger entries, queued jobs and audit entries commit together or not at all.
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
+import { z } from 'zod';
 import { ADMIN_ROLES, type ApiKeyScope, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
+import type { MembershipRole } from '../../shared/schemas/orgs.ts';
+import { requireMembership } from '../modules/orgs/memberships.service.ts';
 import type { ContextInner } from './context.ts';
 import { errorData, INTERNAL_MESSAGE, toTRPCError } from './errors.ts';
 
@@ -123,3 +126,15 @@ export const adminProcedure = userProcedure.use(({ ctx, next }) => {
 
 /** A signed-in caller using a session, not an API key (account, passwords, keys, sessions). */
 export const sessionProcedure = userProcedure.meta({ sessionOnly: true });
+
+/**
+ * A procedure inside one organization: its input carries `organizationId` (merged with the
+ * procedure's own `.input(...)`), and the caller must be a member with at least `atLeast`.
+ * Outsiders get NOT_FOUND, members with too small a role FORBIDDEN; `ctx.membership` says who
+ * they are there. Platform admins are not members by virtue of their role: they use admin.*.
+ */
+export const orgProcedure = (atLeast: MembershipRole) =>
+  userProcedure.input(z.object({ organizationId: z.uuid() })).use(async ({ ctx, input, next }) => {
+    const membership = await requireMembership(ctx.em, ctx.user.id, input.organizationId, atLeast);
+    return next({ ctx: { membership } });
+  });
