@@ -35,6 +35,12 @@ const envSchema = z
     POLAR_WEBHOOK_SECRET: z.string().optional(),
     POLAR_ACCESS_TOKEN: z.string().optional(),
     MAIL_DRIVER: z.enum(['log', 'smtp']).default('log'),
+    MAIL_FROM: z.string().default('Forgeline <no-reply@localhost>'),
+    SMTP_HOST: z.string().optional(),
+    SMTP_PORT: int(587, 1).pipe(z.number().max(65_535)),
+    SMTP_SECURE: bool(false),
+    SMTP_USER: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
     /** Where embedded PostgreSQL keeps its cluster and files live (default `.data/`). */
     DATA_DIR: z.string().default('.data'),
   })
@@ -45,6 +51,9 @@ const envSchema = z
         path: ['AI_PROVIDER_URL'],
         message: 'required when AI_PROVIDER=replicate',
       });
+    }
+    if (env.MAIL_DRIVER === 'smtp' && !env.SMTP_HOST) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_HOST'], message: 'required when MAIL_DRIVER=smtp' });
     }
   });
 
@@ -81,7 +90,17 @@ function toConfig(env: z.output<typeof envSchema>) {
       apiBase: env.STRIPE_API_BASE,
     },
     polar: { webhookSecret: env.POLAR_WEBHOOK_SECRET, accessToken: env.POLAR_ACCESS_TOKEN },
-    mailDriver: env.MAIL_DRIVER,
+    mail: {
+      driver: env.MAIL_DRIVER,
+      from: env.MAIL_FROM,
+      smtp: {
+        host: env.SMTP_HOST,
+        port: env.SMTP_PORT,
+        secure: env.SMTP_SECURE,
+        user: env.SMTP_USER,
+        password: env.SMTP_PASSWORD,
+      },
+    },
     dataDir: env.DATA_DIR,
   };
 }

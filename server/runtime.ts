@@ -15,6 +15,8 @@ import { createLocalProvider } from './modules/generations/providers/local-provi
 import type { GenerationProvider } from './modules/generations/providers/provider.ts';
 import { createReplicateProvider } from './modules/generations/providers/replicate-provider.ts';
 import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
+import { startMailDelivery } from './modules/mail/mail.service.ts';
+import { createMailTransport } from './modules/mail/mail-transport.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
 import { createLocalStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
 
@@ -48,6 +50,8 @@ export type RuntimeOptions = {
   storageRoot?: string;
   /** Overrides the Stripe client (tests point one at a loopback Stripe). */
   stripe?: StripeClient | null;
+  /** How often the mail loop looks for due mail (default 2 s). */
+  mailIntervalMs?: number;
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -80,6 +84,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       : config.publicUrl.startsWith('https:')
         ? config.publicUrl
         : null;
+
+  let mailDelivery: { stop(): Promise<void> } | null = null;
+  const mailTransport = createMailTransport(config, logger);
 
   const runtime: Runtime = {
     jobs,
@@ -142,8 +149,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return { expired };
       });
       await jobs.boss.schedule(QUEUES.creditExpiry, '*/10 * * * *');
+      mailDelivery ??= startMailDelivery({
+        fork: () => orm.em.fork(),
+        transport: mailTransport,
+        logger,
+        intervalMs: options.mailIntervalMs,
+      });
     },
     async stop() {
+      await mailDelivery?.stop();
+      await mailTransport.close();
       await jobs.stop({ graceful: true });
       await events.close();
     },
