@@ -22,6 +22,7 @@ import { Membership } from '../modules/orgs/membership.entity.ts';
 import { Organization } from '../modules/orgs/organization.entity.ts';
 import { Deployment } from '../modules/projects/deployment.entity.ts';
 import { Project } from '../modules/projects/project.entity.ts';
+import { RateLimitWindow } from '../modules/rate-limits/rate-limit-window.entity.ts';
 import { AdminSettings } from '../modules/settings/admin-settings.entity.ts';
 import { StorageObject } from '../modules/storage/storage-object.entity.ts';
 
@@ -51,4 +52,5 @@ export const entities = [
   Feature,
   Project,
   Deployment,
+  RateLimitWindow,
 ];

@@ -9,14 +9,16 @@ import { z } from 'zod';
 import { ADMIN_ROLES, type ApiKeyScope, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
 import type { MembershipRole } from '../../shared/schemas/orgs.ts';
 import { requireMembership } from '../modules/orgs/memberships.service.ts';
+import { createRateLimiter, type RateLimitUse } from '../modules/rate-limits/rate-limits.service.ts';
 import type { ContextInner } from './context.ts';
 import { errorData, INTERNAL_MESSAGE, toTRPCError } from './errors.ts';
 
 /**
  * Per-procedure facts the middlewares read. `scope`: an API-key scope that allows this mutation
- * besides `write`; `sessionOnly`: refused to API keys (managing keys, passwords, the account).
+ * besides `write`; `sessionOnly`: refused to API keys (managing keys, passwords, the account);
+ * `rateLimits`: the limits a call counts against (see rate-limits.service.ts).
  */
-export type ProcedureMeta = { scope?: ApiKeyScope; sessionOnly?: boolean };
+export type ProcedureMeta = { scope?: ApiKeyScope; sessionOnly?: boolean; rateLimits?: RateLimitUse[] };
 
 const t = initTRPC
   .context<ContextInner>()
@@ -102,7 +104,33 @@ const apiKeyScopes = t.middleware(({ ctx, type, path, meta, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(csrf).use(apiKeyScopes).use(unitOfWork);
+/**
+ * Counts the call against the limits its meta declares, before its transaction opens; past a limit
+ * the call is refused (TOO_MANY_REQUESTS) and runs nothing. `onlyFailures` limits give their slot
+ * back when the call succeeds (failed sign-ins are limited, successful ones are not).
+ */
+const rateLimits = t.middleware(async ({ ctx, meta, getRawInput, next }) => {
+  if (!meta?.rateLimits?.length) return next();
+  const limiter = createRateLimiter(ctx.orm.em.fork());
+  const input = (await getRawInput()) as { email?: unknown } | undefined;
+  const email = typeof input?.email === 'string' ? input.email.trim().toLowerCase() : null;
+  const reserved: { use: RateLimitUse; subject: string }[] = [];
+  for (const use of meta.rateLimits) {
+    const subject = use.by === 'ip' ? ctx.client.ip : use.by === 'user' ? (ctx.user?.id ?? null) : email;
+    await limiter.consume(use.name, subject);
+    if (use.onlyFailures && subject) reserved.push({ use, subject });
+  }
+  const result = await next();
+  if (result.ok) for (const { use, subject } of reserved) await limiter.release(use.name, subject);
+  return result;
+});
+
+export const publicProcedure = t.procedure
+  .use(mapErrors)
+  .use(csrf)
+  .use(apiKeyScopes)
+  .use(rateLimits)
+  .use(unitOfWork);
 
 export const userProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });

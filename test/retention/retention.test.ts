@@ -59,6 +59,12 @@ describe('the retention job', () => {
          from generate_series(1, 4) g`,
       [user.id],
     );
+    // Rate-limit windows: three from two days ago (more than one batch), one current.
+    await em.execute(
+      `insert into rate_limit_windows (key, window_start, count, created_at)
+       select 'test:' || g, now() - (case when g = 4 then 0 else 2 end) * interval '1 day', 1, now()
+         from generate_series(1, 4) g`,
+    );
     const ledgerBefore = await db.orm.em.fork().count(CreditTransaction, { user: user.id });
 
     const report = await runRetention(
@@ -70,6 +76,7 @@ describe('the retention job', () => {
       filesPurged: 1,
       sessionsDeleted: 1,
       tokensDeleted: 3,
+      rateLimitWindowsDeleted: 3,
     });
     expect(
       Number(
@@ -104,6 +111,7 @@ describe('the retention job', () => {
       filesPurged: 0,
       sessionsDeleted: 0,
       tokensDeleted: 0,
+      rateLimitWindowsDeleted: 0,
     });
   });
 });

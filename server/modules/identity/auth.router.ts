@@ -21,19 +21,30 @@ const authFor = (ctx: ContextInner & { em: EntityManager }) =>
   createAuth(ctx.em, { secureCookie: ctx.config.sessionCookieSecure });
 
 export const authRouter = router({
-  signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
-    const auth = authFor(ctx);
-    const { user, sessionId } = await identity.signUp(ctx.em, auth, input, ctx.client);
-    ctx.cookies.set(auth.createSessionCookie(sessionId).serialize());
-    return toMeDto(user);
-  }),
+  signUp: publicProcedure
+    .meta({ rateLimits: [{ name: 'signUpPerIp', by: 'ip' }] })
+    .input(signUpInput)
+    .mutation(async ({ ctx, input }) => {
+      const auth = authFor(ctx);
+      const { user, sessionId } = await identity.signUp(ctx.em, auth, input, ctx.client);
+      ctx.cookies.set(auth.createSessionCookie(sessionId).serialize());
+      return toMeDto(user);
+    }),
 
-  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
-    const auth = authFor(ctx);
-    const { user, sessionId } = await identity.signIn(ctx.em, auth, input, ctx.client);
-    ctx.cookies.set(auth.createSessionCookie(sessionId).serialize());
-    return toMeDto(user);
-  }),
+  signIn: publicProcedure
+    .meta({
+      rateLimits: [
+        { name: 'signInPerIp', by: 'ip' },
+        { name: 'failedSignInsPerAccount', by: 'email', onlyFailures: true },
+      ],
+    })
+    .input(signInInput)
+    .mutation(async ({ ctx, input }) => {
+      const auth = authFor(ctx);
+      const { user, sessionId } = await identity.signIn(ctx.em, auth, input, ctx.client);
+      ctx.cookies.set(auth.createSessionCookie(sessionId).serialize());
+      return toMeDto(user);
+    }),
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
     const auth = authFor(ctx);
@@ -57,13 +68,19 @@ export const authRouter = router({
     ),
   }),
 
-  requestEmailVerification: sessionProcedure.mutation(({ ctx }) =>
-    account.requestEmailVerification(ctx.em, ctx.user.id, ctx.config.publicUrl),
-  ),
+  requestEmailVerification: sessionProcedure
+    .meta({ rateLimits: [{ name: 'emailVerificationPerUser', by: 'user' }] })
+    .mutation(({ ctx }) => account.requestEmailVerification(ctx.em, ctx.user.id, ctx.config.publicUrl)),
   verifyEmail: publicProcedure
     .input(tokenInput)
     .mutation(({ ctx, input }) => account.verifyEmail(ctx.em, input.token)),
   requestPasswordReset: publicProcedure
+    .meta({
+      rateLimits: [
+        { name: 'passwordResetPerIp', by: 'ip' },
+        { name: 'passwordResetPerEmail', by: 'email' },
+      ],
+    })
     .input(requestPasswordResetInput)
     .mutation(({ ctx, input }) => account.requestPasswordReset(ctx.em, input.email, ctx.config.publicUrl)),
   resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {

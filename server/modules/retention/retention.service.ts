@@ -14,6 +14,7 @@ export type RetentionReport = {
   filesPurged: number;
   sessionsDeleted: number;
   tokensDeleted: number;
+  rateLimitWindowsDeleted: number;
 };
 
 async function inBatches(orm: MikroORM, sql: string, params: unknown[], batchSize: number): Promise<number> {
@@ -64,5 +65,13 @@ export async function runRetention(
     [now],
     batchSize,
   );
-  return { generationsSoftDeleted, filesPurged, sessionsDeleted, tokensDeleted };
+  const rateLimitWindowsDeleted = await inBatches(
+    deps.orm,
+    `delete from rate_limit_windows where (key, window_start) in (
+       select key, window_start from rate_limit_windows where window_start < ? limit ? for update skip locked)
+     returning key`,
+    [new Date(now.getTime() - DAY_MS)],
+    batchSize,
+  );
+  return { generationsSoftDeleted, filesPurged, sessionsDeleted, tokensDeleted, rateLimitWindowsDeleted };
 }
