@@ -57,3 +57,8 @@ export const transactionsInput = z
   });
 export type TransactionsInput = z.input<typeof transactionsInput>;
 export type TransactionsQuery = z.output<typeof transactionsInput>;
+
+/** credits.usage: spending over the last `days` days, per operation type and per (UTC) day. */
+export const usageInput = z
+  .object({ days: z.number().int().min(1).max(366).default(30) })
+  .default({ days: 30 });

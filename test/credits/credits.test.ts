@@ -1,10 +1,13 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { verifyInvariants } from '../../server/db/verify.ts';
+import { CreditTransaction } from '../../server/modules/credits/credit-transaction.entity.ts';
 import * as credits from '../../server/modules/credits/credits.service.ts';
+import { failRun } from '../../server/modules/generations/generations.service.ts';
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
+import { failureOf } from '../support/errors.ts';
 import { createUser } from '../support/factories.ts';
 
 const db = setupTestDatabase();
@@ -187,5 +190,56 @@ describe('credits.transactions', () => {
 describe('credits.costs', () => {
   it('is public and returns the feature costs', async () => {
     await expect(callerFor(db, null).credits.costs()).resolves.toEqual(DEFAULT_FEATURE_COSTS);
+  });
+});
+
+describe('credits.usage', () => {
+  it('totals spending per operation (refunds counted against their charge) and per day, zeros included', async () => {
+    const user = await createUser(db, { credits: 200 });
+    const caller = callerFor(db, user);
+    const logo = await caller.generations.create({
+      kind: 'logo',
+      input: { appName: 'Acme', appFocus: 'rockets', color1: '#112233', color2: '#445566' },
+      outputCount: 3,
+    });
+    await caller.generations.create({ kind: 'text', input: { prompt: 'a tagline for Acme' } });
+    await db.orm.em.fork().transactional((em) => failRun(em, logo.id, 'provider exploded'));
+    // A charge from three days ago, and one older than the window.
+    await db.orm.em.fork().transactional(async (em) => {
+      const old = await credits.spend(em, user.id, 5, 'image_generation');
+      const older = await credits.spend(em, user.id, 7, 'image_generation');
+      await em.nativeUpdate(
+        CreditTransaction,
+        { id: old.id },
+        { createdAt: new Date(Date.now() - 3 * 86_400_000) },
+      );
+      await em.nativeUpdate(
+        CreditTransaction,
+        { id: older.id },
+        { createdAt: new Date(Date.now() - 30 * 86_400_000) },
+      );
+    });
+
+    const logoCost = 3 * DEFAULT_FEATURE_COSTS.logo_generation;
+    const textCost = DEFAULT_FEATURE_COSTS.text_generation;
+    const usage = await caller.credits.usage({ days: 7 });
+    expect(usage.byOperation).toEqual(
+      expect.arrayContaining([
+        { operation: 'logo_generation', used: logoCost, refunded: logoCost, net: 0, charges: 1 },
+        { operation: 'text_generation', used: textCost, refunded: 0, net: textCost, charges: 1 },
+        { operation: 'image_generation', used: 5, refunded: 0, net: 5, charges: 1 },
+      ]),
+    );
+    expect(usage.byOperation).toHaveLength(3);
+    expect(usage.byDay).toHaveLength(7);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(usage.byDay.at(-1)).toEqual({ day: today, used: logoCost + textCost, refunded: logoCost });
+    expect(usage.byDay.reduce((sum, day) => sum + day.used, 0)).toBe(logoCost + textCost + 5);
+
+    // Another user's spending is not in it; bad input is refused.
+    const other = await callerFor(db, await createUser(db)).credits.usage({});
+    expect(other.byOperation).toEqual([]);
+    expect(other.byDay).toHaveLength(30);
+    expect((await failureOf(caller.credits.usage({ days: 0 }))).code).toBe('BAD_REQUEST');
   });
 });

@@ -1,5 +1,5 @@
 // credits.*: the caller's balance and ledger, and what each operation costs.
-import { transactionsInput } from '../../../shared/schemas/credits.ts';
+import { transactionsInput, usageInput } from '../../../shared/schemas/credits.ts';
 import { publicProcedure, router, userProcedure } from '../../trpc/trpc.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import * as credits from './credits.service.ts';
@@ -9,5 +9,6 @@ export const creditsRouter = router({
   transactions: userProcedure
     .input(transactionsInput)
     .query(({ ctx, input }) => credits.history(ctx.em, ctx.user.id, input)),
+  usage: userProcedure.input(usageInput).query(({ ctx, input }) => credits.usage(ctx.em, ctx.user.id, input)),
   costs: publicProcedure.query(async ({ ctx }) => (await getSettings(ctx.em)).featureCosts),
 });

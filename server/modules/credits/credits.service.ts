@@ -385,3 +385,70 @@ export async function history(em: EntityManager, userId: string, input: Transact
     nextCursor: rows.length > input.limit ? (page.at(-1)?.seq ?? null) : null,
   };
 }
+
+/**
+ * What the user spent over the last `days` days: per operation type (used, refunded, net, number of
+ * charges) and per UTC day (every day present, zeros included, for charts). A refund counts against
+ * the operation of the charge it refunds.
+ */
+export async function usage(em: EntityManager, userId: string, input: { days: number }) {
+  const to = new Date();
+  const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - (input.days - 1)));
+  const rows = await em
+    .getConnection()
+    .execute<
+      { operation: OperationType | null; day: string; used: string; refunded: string; charges: string }[]
+    >(
+      `select coalesce(t.operation_type, charge.operation_type) as operation,
+            to_char(t.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
+            sum(case when t.type = 'usage' then -t.amount else 0 end) as used,
+            sum(case when t.type = 'refund' then t.amount else 0 end) as refunded,
+            count(*) filter (where t.type = 'usage') as charges
+       from credit_transactions t
+       left join lateral (
+         select u.operation_type from credit_transactions u
+          where t.type = 'refund' and u.user_id = t.user_id and u.generation_id = t.generation_id and u.type = 'usage'
+          limit 1) charge on true
+      where t.user_id = ? and t.type in ('usage', 'refund') and t.created_at >= ?
+      group by 1, 2`,
+      [userId, from],
+    );
+  const byOperation = new Map<
+    string,
+    { operation: OperationType; used: number; refunded: number; charges: number }
+  >();
+  const byDay = new Map<string, { day: string; used: number; refunded: number }>();
+  for (let d = new Date(from); d <= to; d = new Date(d.getTime() + 86_400_000)) {
+    const day = d.toISOString().slice(0, 10);
+    byDay.set(day, { day, used: 0, refunded: 0 });
+  }
+  for (const row of rows) {
+    const used = Number(row.used);
+    const refunded = Number(row.refunded);
+    if (row.operation) {
+      const total = byOperation.get(row.operation) ?? {
+        operation: row.operation,
+        used: 0,
+        refunded: 0,
+        charges: 0,
+      };
+      total.used += used;
+      total.refunded += refunded;
+      total.charges += Number(row.charges);
+      byOperation.set(row.operation, total);
+    }
+    const day = byDay.get(row.day);
+    if (day) {
+      day.used += used;
+      day.refunded += refunded;
+    }
+  }
+  return {
+    from,
+    to,
+    byOperation: [...byOperation.values()]
+      .map((total) => ({ ...total, net: total.used - total.refunded }))
+      .sort((a, b) => b.net - a.net),
+    byDay: [...byDay.values()],
+  };
+}
