@@ -1,0 +1,373 @@
+// Who may call what (spec §5 invariant 7, §6): every procedure of the router, called by every kind
+// of caller, from ONE table. A procedure missing from the table (or a row naming no procedure)
+// fails the first test, so a new procedure cannot be added without saying who may call it.
+//
+// Callers: anonymous; `user` (owns the fixture rows); `otherUser`; the fixture organization's
+// `orgMember`, `orgAdmin` and `orgOwner`; a platform `moderator` and `admin`; and `banned` (a user
+// signed in, then banned: their session is gone). Denials must be UNAUTHORIZED, FORBIDDEN or
+// NOT_FOUND, never data; an allowed call may still fail for a domain reason (bad token, CONFLICT),
+// but never with a denial code unless the row says that code is a legitimate answer.
+import { randomBytes } from 'node:crypto';
+import { TRPCError } from '@trpc/server';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as adminUsers from '../../server/modules/admin/admin-users.service.ts';
+import { Membership } from '../../server/modules/orgs/membership.entity.ts';
+import { Organization } from '../../server/modules/orgs/organization.entity.ts';
+import { storeFile } from '../../server/modules/storage/storage.service.ts';
+import { appRouter } from '../../server/router.ts';
+import type { MembershipRole } from '../../shared/schemas/orgs.ts';
+import { callerFor, callerForSession, sessionIdFrom } from '../support/callers.ts';
+import { setupTestDatabase } from '../support/database.ts';
+import { createPackage, createUser, type TestUser, uniqueEmail } from '../support/factories.ts';
+
+const db = setupTestDatabase();
+
+const ACTORS = [
+  'anonymous',
+  'banned',
+  'user',
+  'otherUser',
+  'orgMember',
+  'orgAdmin',
+  'orgOwner',
+  'moderator',
+  'admin',
+] as const;
+type Actor = (typeof ACTORS)[number];
+type SignedInActor = Exclude<Actor, 'anonymous' | 'banned'>;
+
+/**
+ * public: anyone. user: any signed-in caller (their own data). own: a row of `user`'s — others
+ * get NOT_FOUND. member / orgAdmin / orgOwner: that role or more in the fixture organization —
+ * outsiders get NOT_FOUND, smaller roles FORBIDDEN. moderator: moderators and admins. admin: admins.
+ */
+type Access = 'public' | 'user' | 'own' | 'member' | 'orgAdmin' | 'orgOwner' | 'moderator' | 'admin';
+type Outcome = 'allow' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND';
+const DENIALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND']);
+
+const ORG_RANK: Partial<Record<Actor, number>> = { orgMember: 0, orgAdmin: 1, orgOwner: 2 };
+const ACCESS_RANK = { member: 0, orgAdmin: 1, orgOwner: 2 } as const;
+
+export function expectedOutcome(access: Access, actor: Actor): Outcome {
+  if (access === 'public') return 'allow';
+  if (actor === 'anonymous' || actor === 'banned') return 'UNAUTHORIZED';
+  switch (access) {
+    case 'user':
+      return 'allow';
+    case 'own':
+      return actor === 'user' ? 'allow' : 'NOT_FOUND';
+    case 'moderator':
+      return actor === 'moderator' || actor === 'admin' ? 'allow' : 'FORBIDDEN';
+    case 'admin':
+      return actor === 'admin' ? 'allow' : 'FORBIDDEN';
+    default: {
+      const rank = ORG_RANK[actor];
+      if (rank === undefined) return 'NOT_FOUND';
+      return rank >= ACCESS_RANK[access] ? 'allow' : 'FORBIDDEN';
+    }
+  }
+}
+
+/** The rows a procedure is called on: made fresh for each procedure, lazily. */
+type Fixture = {
+  users: Record<SignedInActor, TestUser>;
+  orgId(): Promise<string>;
+  generationId(): Promise<string>;
+  fileId(): Promise<string>;
+  apiKeyId(): Promise<string>;
+  sessionHandle(): Promise<string>;
+  devCheckoutToken(): Promise<string>;
+  /** A user for admin actions to act on. */
+  victimId(): Promise<string>;
+};
+
+type Row = {
+  access: Access;
+  input?: (f: Fixture) => unknown | Promise<unknown>;
+  /** Codes an allowed caller may legitimately get (e.g. NOT_FOUND: "you have no subscription"). */
+  allowedMayFailWith?: Outcome[];
+};
+
+const uuid = '00000000-0000-4000-8000-000000000000';
+const logo = { appName: 'Matrix', appFocus: 'testing roles', color1: '#112233', color2: '#445566' };
+
+export const MATRIX: Record<string, Row> = {
+  health: { access: 'public' },
+
+  'auth.signUp': {
+    access: 'public',
+    input: () => ({ email: uniqueEmail('matrix'), password: 'a long enough password', name: 'M' }),
+  },
+  'auth.signIn': {
+    access: 'public',
+    input: (f) => ({ email: f.users.user.email, password: f.users.user.password }),
+  },
+  'auth.signOut': { access: 'public' },
+  'auth.me': { access: 'public' },
+  'auth.sessions.list': { access: 'user' },
+  'auth.sessions.revoke': { access: 'own', input: async (f) => ({ id: await f.sessionHandle() }) },
+  'auth.sessions.revokeOthers': { access: 'user' },
+  'auth.requestEmailVerification': { access: 'user' },
+  'auth.verifyEmail': { access: 'public', input: () => ({ token: 'x'.repeat(43) }) },
+  'auth.requestPasswordReset': { access: 'public', input: (f) => ({ email: f.users.user.email }) },
+  'auth.resetPassword': {
+    access: 'public',
+    input: () => ({ token: 'x'.repeat(43), password: 'another long password' }),
+  },
+  'auth.changePassword': {
+    access: 'user',
+    // Wrong current password for every caller: checks the door without changing anyone's password.
+    input: () => ({ currentPassword: 'not the password', newPassword: 'another long password' }),
+  },
+  'account.update': { access: 'user', input: () => ({ firstName: 'Matrix' }) },
+  'account.deactivate': { access: 'user', input: () => ({ password: 'not the password' }) },
+
+  'apiKeys.list': { access: 'user' },
+  'apiKeys.create': { access: 'user', input: () => ({ name: 'matrix', scopes: ['read'] }) },
+  'apiKeys.revoke': { access: 'own', input: async (f) => ({ id: await f.apiKeyId() }) },
+
+  'credits.balance': { access: 'user' },
+  'credits.transactions': { access: 'user', input: () => ({}) },
+  'credits.usage': { access: 'user', input: () => ({ days: 7 }) },
+  'credits.costs': { access: 'public' },
+
+  'billing.plans': { access: 'public' },
+  'billing.packages': { access: 'public' },
+  'billing.subscription': { access: 'user' },
+  'billing.payments': { access: 'user', input: () => ({}) },
+  'billing.checkout': {
+    access: 'user',
+    input: async () => ({ kind: 'package', packageId: (await createPackage(db)).id }),
+  },
+  'billing.cancelSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
+  'billing.resumeSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
+  'billing.devCheckout.get': { access: 'own', input: async (f) => ({ token: await f.devCheckoutToken() }) },
+  'billing.devCheckout.complete': {
+    access: 'own',
+    input: async (f) => ({ token: await f.devCheckoutToken() }),
+  },
+
+  'generations.create': { access: 'user', input: () => ({ kind: 'logo', input: logo }) },
+  'generations.get': { access: 'own', input: async (f) => ({ id: await f.generationId() }) },
+  'generations.list': { access: 'user', input: () => ({}) },
+  'generations.cancel': { access: 'own', input: async (f) => ({ id: await f.generationId() }) },
+  'generations.remove': { access: 'own', input: async (f) => ({ id: await f.generationId() }) },
+  'generations.onUpdate': { access: 'user' },
+
+  'storage.list': { access: 'user', input: () => ({}) },
+  'storage.get': { access: 'own', input: async (f) => ({ id: await f.fileId() }) },
+  'storage.remove': { access: 'own', input: async (f) => ({ id: await f.fileId() }) },
+  'storage.restore': { access: 'own', input: async (f) => ({ id: await f.fileId() }) },
+
+  'admin.users.list': { access: 'moderator', input: () => ({}) },
+  'admin.users.get': { access: 'moderator', input: async (f) => ({ userId: await f.victimId() }) },
+  'admin.users.setRole': {
+    access: 'admin',
+    input: async (f) => ({ userId: await f.victimId(), role: 'moderator' }),
+  },
+  'admin.users.ban': {
+    access: 'admin',
+    input: async (f) => ({ userId: await f.victimId(), reason: 'matrix test' }),
+  },
+  'admin.users.unban': { access: 'admin', input: async (f) => ({ userId: await f.victimId() }) },
+  'admin.users.deactivate': { access: 'admin', input: async (f) => ({ userId: await f.victimId() }) },
+  'admin.users.delete': { access: 'admin', input: async (f) => ({ userId: await f.victimId() }) },
+  'admin.credits.adjust': {
+    access: 'admin',
+    input: async (f) => ({ userId: await f.victimId(), amount: 5, reason: 'matrix test' }),
+  },
+  'admin.credits.transactions': { access: 'moderator', input: () => ({}) },
+  'admin.plans.list': { access: 'moderator' },
+  'admin.plans.upsert': {
+    access: 'admin',
+    input: () => ({
+      key: `matrix-${randomBytes(3).toString('hex')}`,
+      name: 'Matrix',
+      creditsPerPeriod: 10,
+      priceMonthlyCents: 100,
+      priceYearlyCents: 1000,
+    }),
+  },
+  'admin.plans.archive': { access: 'admin', input: () => ({ id: uuid }), allowedMayFailWith: ['NOT_FOUND'] },
+  'admin.packages.list': { access: 'moderator' },
+  'admin.packages.upsert': {
+    access: 'admin',
+    input: () => ({ name: 'Matrix pack', credits: 10, priceCents: 100 }),
+  },
+  'admin.packages.archive': {
+    access: 'admin',
+    input: () => ({ id: uuid }),
+    allowedMayFailWith: ['NOT_FOUND'],
+  },
+  'admin.settings.get': { access: 'moderator' },
+  'admin.settings.update': { access: 'admin', input: () => ({}) },
+  'admin.stats.overview': { access: 'moderator' },
+  'admin.stats.timeseries': {
+    access: 'moderator',
+    input: () => ({ from: new Date(Date.now() - 7 * 86_400_000), to: new Date() }),
+  },
+  'admin.generations.list': { access: 'moderator', input: () => ({}) },
+  'admin.audit.list': { access: 'moderator', input: () => ({}) },
+  'admin.system.health': { access: 'moderator' },
+  'admin.retention.run': { access: 'admin' },
+};
+
+// ——— callers and fixtures ———
+
+const users = {} as Record<SignedInActor, TestUser>;
+let bannedSessionId = '';
+let orgSeq = 0;
+
+beforeAll(async () => {
+  const roles: Partial<Record<SignedInActor, 'moderator' | 'admin'>> = {
+    moderator: 'moderator',
+    admin: 'admin',
+  };
+  for (const actor of [
+    'user',
+    'otherUser',
+    'orgMember',
+    'orgAdmin',
+    'orgOwner',
+    'moderator',
+    'admin',
+  ] as const) {
+    users[actor] = await createUser(db, { credits: 100_000, role: roles[actor] ?? 'user', name: actor });
+  }
+  const banned = await createUser(db, { name: 'banned' });
+  const anonymous = callerFor(db, null);
+  await anonymous.auth.signIn({ email: banned.email, password: banned.password });
+  bannedSessionId = sessionIdFrom(anonymous.cookies) as string;
+  await db.orm.em
+    .fork()
+    .transactional((em) =>
+      adminUsers.ban(
+        em,
+        { id: users.admin.id, role: 'admin', email: users.admin.email } as never,
+        banned.id,
+        'matrix',
+      ),
+    );
+});
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make();
+    return made;
+  };
+}
+
+function freshFixture(): Fixture {
+  const asUser = () => callerFor(db, users.user);
+  return {
+    users,
+    orgId: once(async () =>
+      db.orm.em.fork().transactional(async (em) => {
+        const org = em.create(Organization, {
+          name: 'Matrix org',
+          slug: `matrix-${++orgSeq}-${randomBytes(3).toString('hex')}`,
+        });
+        const roles: [SignedInActor, MembershipRole][] = [
+          ['orgMember', 'member'],
+          ['orgAdmin', 'admin'],
+          ['orgOwner', 'owner'],
+        ];
+        for (const [actor, role] of roles)
+          em.create(Membership, { organization: org, user: users[actor].id, role });
+        await em.flush();
+        return org.id;
+      }),
+    ),
+    generationId: once(
+      async () => (await asUser().generations.create({ kind: 'text', input: { prompt: 'a tagline' } })).id,
+    ),
+    fileId: once(async () =>
+      db.orm.em.fork().transactional(async (em) => {
+        const file = await storeFile(em, db.runtime.storage, {
+          userId: users.user.id,
+          name: 'matrix.txt',
+          contentType: 'text/plain',
+          body: Buffer.from('matrix'),
+        });
+        return file.id;
+      }),
+    ),
+    apiKeyId: once(async () => (await asUser().apiKeys.create({ name: 'matrix', scopes: ['read'] })).id),
+    sessionHandle: once(async () => {
+      const anonymous = callerFor(db, null);
+      await anonymous.auth.signIn({ email: users.user.email, password: users.user.password });
+      const owner = await callerForSession(db, sessionIdFrom(anonymous.cookies) as string);
+      const sessions = await owner.auth.sessions.list();
+      return (sessions.find((session) => session.current) ?? sessions[0])?.id as string;
+    }),
+    devCheckoutToken: once(async () => {
+      const { url } = await asUser().billing.checkout({
+        kind: 'package',
+        packageId: (await createPackage(db)).id,
+      });
+      return new URL(url, 'http://localhost').searchParams.get('token') as string;
+    }),
+    victimId: once(async () => (await createUser(db, { name: 'victim' })).id),
+  };
+}
+
+async function callerOf(actor: Actor) {
+  if (actor === 'anonymous') return callerFor(db, null);
+  if (actor === 'banned') return callerForSession(db, bannedSessionId);
+  return callerFor(db, users[actor]);
+}
+
+/** Calls `path` as `actor`; returns 'ok' or the error's tRPC code. */
+async function outcomeOf(path: string, actor: Actor, input: unknown): Promise<string> {
+  const caller = (await callerOf(actor)) as unknown as Record<string, unknown>;
+  const procedure = path
+    .split('.')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (
+    input: unknown,
+  ) => Promise<unknown>;
+  try {
+    const result = await procedure(input);
+    // A subscription: the doors were passed once the stream exists; close it.
+    const stream = result as AsyncIterator<unknown> | null;
+    if (stream && typeof stream === 'object' && typeof stream.return === 'function') await stream.return();
+    return 'ok';
+  } catch (error) {
+    if (error instanceof TRPCError) return error.code;
+    throw error;
+  }
+}
+
+const procedurePaths = () =>
+  Object.keys((appRouter as unknown as { _def: { procedures: object } })._def.procedures).sort();
+
+describe('role matrix', () => {
+  it('has a row for every procedure of the router, and no row for a procedure that does not exist', () => {
+    expect(Object.keys(MATRIX).sort()).toEqual(procedurePaths());
+  });
+
+  for (const path of procedurePaths()) {
+    const row = MATRIX[path];
+    if (!row) continue;
+    it(`${path} (${row.access})`, async () => {
+      const fixture = freshFixture();
+      const input = await row.input?.(fixture);
+      // Denied callers first: they must change nothing that an allowed caller then needs.
+      const order = [...ACTORS].sort(
+        (a, b) =>
+          Number(expectedOutcome(row.access, a) === 'allow') -
+          Number(expectedOutcome(row.access, b) === 'allow'),
+      );
+      const seen: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const actor of order) {
+        const expected = expectedOutcome(row.access, actor);
+        const actual = await outcomeOf(path, actor, input);
+        const allowedAnswer = !DENIALS.has(actual) || row.allowedMayFailWith?.includes(actual as Outcome);
+        seen[actor] = expected === 'allow' ? (allowedAnswer ? 'allow' : actual) : actual;
+        wanted[actor] = expected;
+      }
+      expect(seen).toEqual(wanted);
+    });
+  }
+});
