@@ -48,7 +48,7 @@ const DENIALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND']);
 const ORG_RANK: Partial<Record<Actor, number>> = { orgMember: 0, orgAdmin: 1, orgOwner: 2 };
 const ACCESS_RANK = { member: 0, orgAdmin: 1, orgOwner: 2 } as const;
 
-export function expectedOutcome(access: Access, actor: Actor): Outcome {
+function expectedOutcome(access: Access, actor: Actor): Outcome {
   if (access === 'public') return 'allow';
   if (actor === 'anonymous' || actor === 'banned') return 'UNAUTHORIZED';
   switch (access) {
@@ -91,7 +91,7 @@ type Row = {
 const uuid = '00000000-0000-4000-8000-000000000000';
 const logo = { appName: 'Matrix', appFocus: 'testing roles', color1: '#112233', color2: '#445566' };
 
-export const MATRIX: Record<string, Row> = {
+const MATRIX: Record<string, Row> = {
   health: { access: 'public' },
 
   'auth.signUp': {
