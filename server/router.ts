@@ -5,6 +5,7 @@ import { creditsRouter } from './modules/credits/credits.router.ts';
 import { generationsRouter } from './modules/generations/generations.router.ts';
 import { accountRouter, apiKeysRouter } from './modules/identity/account.router.ts';
 import { authRouter } from './modules/identity/auth.router.ts';
+import { orgsRouter } from './modules/orgs/orgs.router.ts';
 import { storageRouter } from './modules/storage/storage.router.ts';
 import { publicProcedure, router } from './trpc/trpc.ts';
 
@@ -17,6 +18,7 @@ export const appRouter = router({
   billing: billingRouter,
   generations: generationsRouter,
   storage: storageRouter,
+  orgs: orgsRouter,
   admin: adminRouter,
 });
 

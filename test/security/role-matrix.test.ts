@@ -79,11 +79,16 @@ type Fixture = {
   devCheckoutToken(): Promise<string>;
   /** A user for admin actions to act on. */
   victimId(): Promise<string>;
+  /** Rows each caller needs its own of (removing one twice would answer NOT_FOUND). */
+  memberIdFor(actor: Actor): Promise<string>;
+  invitationIdFor(actor: Actor): Promise<string>;
+  featureIdFor(actor: Actor): Promise<string>;
 };
 
 type Row = {
   access: Access;
-  input?: (f: Fixture) => unknown | Promise<unknown>;
+  /** Called for each caller; fixture rows are shared unless the row asks for one per caller. */
+  input?: (f: Fixture, actor: Actor) => unknown | Promise<unknown>;
   /** Codes an allowed caller may legitimately get (e.g. NOT_FOUND: "you have no subscription"). */
   allowedMayFailWith?: Outcome[];
 };
@@ -158,6 +163,57 @@ const MATRIX: Record<string, Row> = {
   'storage.get': { access: 'own', input: async (f) => ({ id: await f.fileId() }) },
   'storage.remove': { access: 'own', input: async (f) => ({ id: await f.fileId() }) },
   'storage.restore': { access: 'own', input: async (f) => ({ id: await f.fileId() }) },
+
+  'orgs.list': { access: 'user' },
+  'orgs.create': { access: 'user', input: () => ({ name: 'Matrix' }) },
+  'orgs.get': { access: 'member', input: async (f) => ({ organizationId: await f.orgId() }) },
+  'orgs.update': {
+    access: 'orgAdmin',
+    input: async (f) => ({ organizationId: await f.orgId(), name: 'Renamed' }),
+  },
+  'orgs.delete': { access: 'orgOwner', input: async (f) => ({ organizationId: await f.orgId() }) },
+  // The owner, last of the three to leave, is refused as the last owner (CONFLICT, not a denial).
+  'orgs.leave': { access: 'member', input: async (f) => ({ organizationId: await f.orgId() }) },
+  'orgs.members.list': { access: 'member', input: async (f) => ({ organizationId: await f.orgId() }) },
+  'orgs.members.setRole': {
+    access: 'orgAdmin',
+    input: async (f) => ({ organizationId: await f.orgId(), userId: f.users.orgMember.id, role: 'member' }),
+  },
+  'orgs.members.remove': {
+    access: 'orgAdmin',
+    input: async (f, actor) => ({ organizationId: await f.orgId(), userId: await f.memberIdFor(actor) }),
+  },
+  'orgs.invitations.create': {
+    access: 'orgAdmin',
+    input: async (f) => ({ organizationId: await f.orgId(), email: uniqueEmail('invitee') }),
+  },
+  'orgs.invitations.list': { access: 'orgAdmin', input: async (f) => ({ organizationId: await f.orgId() }) },
+  'orgs.invitations.revoke': {
+    access: 'orgAdmin',
+    input: async (f, actor) => ({
+      organizationId: await f.orgId(),
+      invitationId: await f.invitationIdFor(actor),
+    }),
+  },
+  // Anyone signed in may try a token; an unknown one is BAD_REQUEST for all.
+  'orgs.invitations.accept': { access: 'user', input: () => ({ token: 'x'.repeat(43) }) },
+  'orgs.features.list': { access: 'member', input: async (f) => ({ organizationId: await f.orgId() }) },
+  'orgs.features.create': {
+    access: 'member',
+    input: async (f) => ({ organizationId: await f.orgId(), name: 'Matrix feature', tags: ['matrix'] }),
+  },
+  'orgs.features.update': {
+    access: 'member',
+    input: async (f, actor) => ({
+      organizationId: await f.orgId(),
+      featureId: await f.featureIdFor(actor),
+      name: 'Edited',
+    }),
+  },
+  'orgs.features.remove': {
+    access: 'orgAdmin',
+    input: async (f, actor) => ({ organizationId: await f.orgId(), featureId: await f.featureIdFor(actor) }),
+  },
 
   'admin.users.list': { access: 'moderator', input: () => ({}) },
   'admin.users.get': { access: 'moderator', input: async (f) => ({ userId: await f.victimId() }) },
@@ -258,9 +314,18 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
+function perActor<T>(make: (actor: Actor) => Promise<T>): (actor: Actor) => Promise<T> {
+  const made = new Map<Actor, Promise<T>>();
+  return (actor) => {
+    if (!made.has(actor)) made.set(actor, make(actor));
+    return made.get(actor) as Promise<T>;
+  };
+}
+
 function freshFixture(): Fixture {
   const asUser = () => callerFor(db, users.user);
-  return {
+  const asOwner = () => callerFor(db, users.orgOwner);
+  const fixture: Fixture = {
     users,
     orgId: once(async () =>
       db.orm.em.fork().transactional(async (em) => {
@@ -309,7 +374,24 @@ function freshFixture(): Fixture {
       return new URL(url, 'http://localhost').searchParams.get('token') as string;
     }),
     victimId: once(async () => (await createUser(db, { name: 'victim' })).id),
+    memberIdFor: perActor(async () => {
+      const organizationId = await fixture.orgId();
+      const member = await createUser(db, { name: 'extra member' });
+      const em = db.orm.em.fork();
+      em.create(Membership, { organization: organizationId, user: member.id, role: 'member' });
+      await em.flush();
+      return member.id;
+    }),
+    invitationIdFor: perActor(async () => {
+      const organizationId = await fixture.orgId();
+      return (await asOwner().orgs.invitations.create({ organizationId, email: uniqueEmail('invitee') })).id;
+    }),
+    featureIdFor: perActor(async () => {
+      const organizationId = await fixture.orgId();
+      return (await asOwner().orgs.features.create({ organizationId, name: 'Matrix feature' })).id;
+    }),
   };
+  return fixture;
 }
 
 async function callerOf(actor: Actor) {
@@ -351,7 +433,6 @@ describe('role matrix', () => {
     if (!row) continue;
     it(`${path} (${row.access})`, async () => {
       const fixture = freshFixture();
-      const input = await row.input?.(fixture);
       // Denied callers first: they must change nothing that an allowed caller then needs.
       const order = [...ACTORS].sort(
         (a, b) =>
@@ -362,7 +443,7 @@ describe('role matrix', () => {
       const wanted: Record<string, string> = {};
       for (const actor of order) {
         const expected = expectedOutcome(row.access, actor);
-        const actual = await outcomeOf(path, actor, input);
+        const actual = await outcomeOf(path, actor, await row.input?.(fixture, actor));
         const allowedAnswer = !DENIALS.has(actual) || row.allowedMayFailWith?.includes(actual as Outcome);
         seen[actor] = expected === 'allow' ? (allowedAnswer ? 'allow' : actual) : actual;
         wanted[actor] = expected;
