@@ -6,6 +6,7 @@ import { generationsRouter } from './modules/generations/generations.router.ts';
 import { accountRouter, apiKeysRouter } from './modules/identity/account.router.ts';
 import { authRouter } from './modules/identity/auth.router.ts';
 import { orgsRouter } from './modules/orgs/orgs.router.ts';
+import { projectsRouter } from './modules/projects/projects.router.ts';
 import { storageRouter } from './modules/storage/storage.router.ts';
 import { publicProcedure, router } from './trpc/trpc.ts';
 
@@ -19,6 +20,7 @@ export const appRouter = router({
   generations: generationsRouter,
   storage: storageRouter,
   orgs: orgsRouter,
+  projects: projectsRouter,
   admin: adminRouter,
 });
 

@@ -17,6 +17,7 @@ import { createReplicateProvider } from './modules/generations/providers/replica
 import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
 import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
+import { runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
 import { createLocalStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
 
@@ -149,6 +150,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return { expired };
       });
       await jobs.boss.schedule(QUEUES.creditExpiry, '*/10 * * * *');
+      await jobs.boss.work<{ deploymentId: string }>(QUEUES.projectDeploy, polling, async ([job]) => {
+        if (!job) return;
+        await runDeployment({ orm, storage, publicUrl: config.publicUrl, logger }, job.data.deploymentId);
+      });
       mailDelivery ??= startMailDelivery({
         fork: () => orm.em.fork(),
         transport: mailTransport,

@@ -54,7 +54,6 @@ const promptInput = z.object({
 
 const common = {
   outputCount: z.number().int().min(1).max(OUTPUT_COUNT_MAX).default(1),
-  projectId: z.uuid().optional(),
   /** Repeating a create with the same key returns the first generation instead of charging twice. */
   idempotencyKey: z.string().min(8).max(200).optional(),
   model: z.string().max(64).optional(),

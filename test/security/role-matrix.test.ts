@@ -83,6 +83,8 @@ type Fixture = {
   memberIdFor(actor: Actor): Promise<string>;
   invitationIdFor(actor: Actor): Promise<string>;
   featureIdFor(actor: Actor): Promise<string>;
+  /** A personal project of `user`'s. */
+  projectId(): Promise<string>;
 };
 
 type Row = {
@@ -214,6 +216,21 @@ const MATRIX: Record<string, Row> = {
     access: 'orgAdmin',
     input: async (f, actor) => ({ organizationId: await f.orgId(), featureId: await f.featureIdFor(actor) }),
   },
+
+  'projects.list': { access: 'user', input: () => ({}) },
+  'projects.create': { access: 'user', input: () => ({ name: 'Matrix', template: 'custom' }) },
+  'projects.get': { access: 'own', input: async (f) => ({ projectId: await f.projectId() }) },
+  'projects.update': {
+    access: 'own',
+    input: async (f) => ({ projectId: await f.projectId(), name: 'Edited' }),
+  },
+  'projects.generate': {
+    access: 'own',
+    input: async (f) => ({ projectId: await f.projectId(), agentType: 'backend' }),
+  },
+  // A draft cannot be deployed: the owner gets CONFLICT (a domain answer), others NOT_FOUND.
+  'projects.deploy': { access: 'own', input: async (f) => ({ projectId: await f.projectId() }) },
+  'projects.remove': { access: 'own', input: async (f) => ({ projectId: await f.projectId() }) },
 
   'admin.users.list': { access: 'moderator', input: () => ({}) },
   'admin.users.get': { access: 'moderator', input: async (f) => ({ userId: await f.victimId() }) },
@@ -374,6 +391,7 @@ function freshFixture(): Fixture {
       return new URL(url, 'http://localhost').searchParams.get('token') as string;
     }),
     victimId: once(async () => (await createUser(db, { name: 'victim' })).id),
+    projectId: once(async () => (await asUser().projects.create({ name: 'Matrix', template: 'saas' })).id),
     memberIdFor: perActor(async () => {
       const organizationId = await fixture.orgId();
       const member = await createUser(db, { name: 'extra member' });

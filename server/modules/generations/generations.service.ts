@@ -17,7 +17,9 @@ import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import * as credits from '../credits/credits.service.ts';
 import { type Jobs, QUEUES } from '../jobs/queue.ts';
+import { Organization } from '../orgs/organization.entity.ts';
 import { Project } from '../projects/project.entity.ts';
+import { settleProjectGeneration } from '../projects/project-lifecycle.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { Generation } from './generation.entity.ts';
 import { notifyGenerationUpdate } from './generation-events.ts';
@@ -37,6 +39,8 @@ export async function createGeneration(
   deps: GenerationDeps,
   userId: string,
   command: CreateGenerationCommand,
+  /** Set by the projects module for a project's code generations (after its access checks). */
+  links: { projectId?: string; organizationId?: string | null } = {},
 ) {
   if (command.idempotencyKey) {
     const earlier = await em.findOne(Generation, { user: userId, idempotencyKey: command.idempotencyKey });
@@ -59,7 +63,8 @@ export async function createGeneration(
     creditsCharged: cost,
     status: 'queued' as const,
     idempotencyKey: command.idempotencyKey ?? null,
-    project: command.projectId ?? null,
+    project: links.projectId ?? null,
+    organization: links.organizationId ?? null,
     attempts: 0,
     createdAt: now,
     updatedAt: now,
@@ -90,6 +95,7 @@ export async function createGeneration(
   return toGenerationDto({
     ...row,
     project: row.project ? em.getReference(Project, row.project) : null,
+    organization: row.organization ? em.getReference(Organization, row.organization) : null,
   } as unknown as Generation);
 }
 
@@ -133,6 +139,7 @@ type TransitionRow = {
   credits_charged: number;
   provider: string;
   provider_prediction_id: string | null;
+  project_id: string | null;
 };
 
 /**
@@ -151,11 +158,14 @@ async function transition(
   const rows = await em.execute<TransitionRow[]>(
     `update generations set status = ?, updated_at = now()${assignments}
       where id = ? and status in (${from.map(() => '?').join(', ')})
-      returning id, user_id, credits_charged, provider, provider_prediction_id`,
+      returning id, user_id, credits_charged, provider, provider_prediction_id, project_id`,
     [to, ...columns.map((column) => fields[column]), id, ...from],
   );
   const row = rows[0] ?? null;
   if (row?.user_id) await notifyGenerationUpdate(em, { userId: row.user_id, id, status: to });
+  // A project's generation settling moves the project on, in the same transaction.
+  if (row?.project_id && to !== 'running')
+    await settleProjectGeneration(em, row.project_id, id, to === 'succeeded');
   return row;
 }
 

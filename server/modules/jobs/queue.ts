@@ -14,6 +14,8 @@ export const QUEUES = {
   retention: 'retention',
   /** Every 10 minutes: takes back what is left of expired credit grants. */
   creditExpiry: 'credit-expiry',
+  /** Builds and publishes one project deployment. */
+  projectDeploy: 'project-deploy',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -38,6 +40,13 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
   },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
+  [QUEUES.projectDeploy]: {
+    retryLimit: 3,
+    retryDelay: 5,
+    retryBackoff: true,
+    expireInSeconds: 600,
+    notify: true,
+  },
 };
 
 export type JobsOptions = {

@@ -1,0 +1,49 @@
+// The project status machine, in one place: draft → generating → ready → deploying → deployed,
+// and error from generating or deploying. Every move is a conditional update (`… where status in
+// (allowed sources)`), so two requests or a duplicate job cannot both move a project, and a move
+// that is not allowed from the current status changes nothing. This file imports no other module:
+// the generations module calls settleProjectGeneration when a project's generation settles.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ProjectStatus } from '../../../shared/schemas/projects.ts';
+
+/** For each target status, the statuses a project may come from. */
+export const PROJECT_MOVES: Record<ProjectStatus, readonly ProjectStatus[]> = {
+  draft: [],
+  generating: ['draft', 'ready', 'deployed', 'error'],
+  ready: ['generating'],
+  deploying: ['ready', 'deployed'],
+  deployed: ['deploying'],
+  error: ['generating', 'deploying'],
+};
+
+/** Moves the project to `to` if its status allows; true when it moved. */
+export async function moveProject(
+  em: EntityManager,
+  projectId: string,
+  to: ProjectStatus,
+  fields: Record<string, unknown> = {},
+): Promise<boolean> {
+  const from = PROJECT_MOVES[to];
+  const columns = Object.keys(fields);
+  const rows = await em.execute<{ id: string }[]>(
+    `update projects set status = ?, updated_at = now()${columns.map((c) => `, "${c}" = ?`).join('')}
+      where id = ? and status in (${from.map(() => '?').join(', ')}) returning id`,
+    [to, ...columns.map((c) => fields[c]), projectId, ...from],
+  );
+  return rows.length > 0;
+}
+
+/** A project's code generation settled: ready (with its generated files' path) or error. */
+export async function settleProjectGeneration(
+  em: EntityManager,
+  projectId: string,
+  generationId: string,
+  succeeded: boolean,
+): Promise<void> {
+  await moveProject(
+    em,
+    projectId,
+    succeeded ? 'ready' : 'error',
+    succeeded ? { generated_path: `projects/${projectId}/generations/${generationId}` } : {},
+  );
+}
