@@ -3,7 +3,9 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { createQueryClient, createTrpcClient, trpc } from './lib/trpc.ts';
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './routes/account-pages.tsx';
 import { adminRoute } from './routes/admin/index.tsx';
+import { ApiKeysPage } from './routes/api-keys.tsx';
 import { AppShell } from './routes/app-shell.tsx';
 import { SignInPage, SignUpPage } from './routes/auth-pages.tsx';
 import { BillingPage } from './routes/billing.tsx';
@@ -14,10 +16,14 @@ import { GeneratePage } from './routes/generate.tsx';
 import { HistoryPage } from './routes/history.tsx';
 import { NotFoundPage } from './routes/not-found.tsx';
 import { PricingPage } from './routes/pricing.tsx';
+import { SettingsPage } from './routes/settings.tsx';
 
 const router = createBrowserRouter([
   { path: '/sign-in', element: <SignInPage /> },
   { path: '/sign-up', element: <SignUpPage /> },
+  { path: '/forgot-password', element: <ForgotPasswordPage /> },
+  { path: '/reset-password', element: <ResetPasswordPage /> },
+  { path: '/verify-email', element: <VerifyEmailPage /> },
   {
     element: <AppShell />,
     children: [
@@ -28,6 +34,8 @@ const router = createBrowserRouter([
       { path: 'pricing', element: <PricingPage /> },
       { path: 'billing', element: <BillingPage /> },
       { path: 'billing/checkout', element: <DevCheckoutPage /> },
+      { path: 'settings', element: <SettingsPage /> },
+      { path: 'settings/api-keys', element: <ApiKeysPage /> },
       adminRoute,
     ],
   },

@@ -126,6 +126,7 @@ const MATRIX: Record<string, Row> = {
     // Wrong current password for every caller: checks the door without changing anyone's password.
     input: () => ({ currentPassword: 'not the password', newPassword: 'another long password' }),
   },
+  'account.get': { access: 'user' },
   'account.update': { access: 'user', input: () => ({ firstName: 'Matrix' }) },
   'account.deactivate': { access: 'user', input: () => ({ password: 'not the password' }) },
 

@@ -109,12 +109,12 @@ export type BrowserFixture = { app: RunningApp; page: Page; context: BrowserCont
  * One app and one browser per test file; a fresh browser context (no cookies) per test. A console
  * error or an uncaught exception in the page fails the test.
  */
-export function setupBrowser(): BrowserFixture {
+export function setupBrowser(options: { env?: () => Record<string, string> } = {}): BrowserFixture {
   const fixture = {} as BrowserFixture;
   let browser: Browser;
   let pageErrors: string[] = [];
   beforeAll(async () => {
-    [fixture.app, browser] = await Promise.all([startApp(), launchBrowser()]);
+    [fixture.app, browser] = await Promise.all([startApp(options.env?.()), launchBrowser()]);
   }, START_TIMEOUT_MS + 10_000);
   afterAll(async () => {
     await browser?.close();

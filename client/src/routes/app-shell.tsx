@@ -14,6 +14,7 @@ const NAV = [
   { to: '/files', label: 'Files', end: false },
   { to: '/pricing', label: 'Pricing', end: false },
   { to: '/billing', label: 'Billing', end: false },
+  { to: '/settings', label: 'Settings', end: false },
 ] as const;
 
 export function AppShell() {

@@ -9,10 +9,21 @@ import { Loading } from '../ui/layout.tsx';
 /** Only same-site paths: never an open redirect. */
 const safeNext = (value: string | null) => (value?.startsWith('/') && !value.startsWith('//') ? value : '/');
 
-function AuthFrame({ title, footer, children }: { title: string; footer: ReactNode; children: ReactNode }) {
+/** The centred card of the public pages; `forSignedIn` keeps a signed-in visitor here (email links). */
+export function AuthFrame({
+  title,
+  footer,
+  children,
+  forSignedIn = false,
+}: {
+  title: string;
+  footer: ReactNode;
+  children: ReactNode;
+  forSignedIn?: boolean;
+}) {
   const me = useMe();
   if (me.isPending) return <Loading />;
-  if (me.data) return <Navigate to="/" replace />;
+  if (me.data && !forSignedIn) return <Navigate to="/" replace />;
   return (
     <main className="flex min-h-screen items-center justify-center px-4 py-12">
       <div className="w-full max-w-sm">

@@ -11,6 +11,7 @@ import * as apiKeys from './api-keys.service.ts';
 import { createAuth } from './lucia.ts';
 
 export const accountRouter = router({
+  get: sessionProcedure.query(({ ctx }) => account.getProfile(ctx.em, ctx.user.id)),
   update: sessionProcedure
     .input(accountUpdateInput)
     .mutation(({ ctx, input }) => account.updateProfile(ctx.em, ctx.user.id, input)),

@@ -143,6 +143,15 @@ export async function updateProfile(
   if (input.lastName !== undefined) user.lastName = input.lastName || null;
   if (input.avatarUrl !== undefined) user.avatarUrl = input.avatarUrl || null;
   await em.flush();
+  return toProfile(user);
+}
+
+/** The caller's profile, for the settings page (auth.me stays the small hot read). */
+export async function getProfile(em: EntityManager, userId: string) {
+  return toProfile(await em.findOneOrFail(User, { id: userId }));
+}
+
+function toProfile(user: User) {
   return {
     id: user.id,
     email: user.email,

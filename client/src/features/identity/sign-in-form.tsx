@@ -1,5 +1,6 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
+import { Link } from 'react-router';
 import { type SignInInput, signInInput } from '../../../../shared/schemas/identity.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
@@ -35,6 +36,11 @@ export function SignInForm({ next = '/' }: { next?: string }) {
         )}
       </Field>
       <FormError message={errors.root?.server?.message} />
+      <p className="-mt-2 text-right text-sm">
+        <Link to="/forgot-password" className="font-medium text-indigo-700 hover:underline">
+          Forgot your password?
+        </Link>
+      </p>
       <Button type="submit" className="w-full" busy={signIn.isPending}>
         Sign in
       </Button>
