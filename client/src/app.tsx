@@ -15,7 +15,9 @@ import { FilesPage } from './routes/files.tsx';
 import { GeneratePage } from './routes/generate.tsx';
 import { HistoryPage } from './routes/history.tsx';
 import { NotFoundPage } from './routes/not-found.tsx';
+import { OrgsPage } from './routes/orgs.tsx';
 import { PricingPage } from './routes/pricing.tsx';
+import { ProjectDetailPage, ProjectsPage } from './routes/projects.tsx';
 import { SettingsPage } from './routes/settings.tsx';
 
 const router = createBrowserRouter([
@@ -34,6 +36,9 @@ const router = createBrowserRouter([
       { path: 'pricing', element: <PricingPage /> },
       { path: 'billing', element: <BillingPage /> },
       { path: 'billing/checkout', element: <DevCheckoutPage /> },
+      { path: 'projects', element: <ProjectsPage /> },
+      { path: 'projects/:id', element: <ProjectDetailPage /> },
+      { path: 'orgs', element: <OrgsPage /> },
       { path: 'settings', element: <SettingsPage /> },
       { path: 'settings/api-keys', element: <ApiKeysPage /> },
       adminRoute,

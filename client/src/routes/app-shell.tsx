@@ -12,6 +12,8 @@ const NAV = [
   { to: '/generate', label: 'Generate', end: false },
   { to: '/history', label: 'History', end: false },
   { to: '/files', label: 'Files', end: false },
+  { to: '/projects', label: 'Projects', end: false },
+  { to: '/orgs', label: 'Teams', end: false },
   { to: '/pricing', label: 'Pricing', end: false },
   { to: '/billing', label: 'Billing', end: false },
   { to: '/settings', label: 'Settings', end: false },
