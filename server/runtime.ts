@@ -17,7 +17,7 @@ import { createReplicateProvider } from './modules/generations/providers/replica
 import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
 import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
-import { runDeployment } from './modules/projects/projects.service.ts';
+import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
 import { createLocalStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
 
@@ -150,9 +150,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return { expired };
       });
       await jobs.boss.schedule(QUEUES.creditExpiry, '*/10 * * * *');
-      await jobs.boss.work<{ deploymentId: string }>(QUEUES.projectDeploy, polling, async ([job]) => {
+      const deployDeps = { orm, storage, publicUrl: config.publicUrl, logger };
+      await jobs.boss.work<DeploymentJob>(
+        QUEUES.projectDeploy,
+        { includeMetadata: true, ...polling },
+        async ([job]) => {
+          if (!job) return;
+          await runDeployment(deployDeps, job.data.deploymentId, {
+            retryCount: job.retryCount,
+            retryLimit: (job as JobWithMetadata<DeploymentJob>).retryLimit,
+          });
+        },
+      );
+      await jobs.boss.work<DeploymentJob>(QUEUES.projectDeployDead, polling, async ([job]) => {
         if (!job) return;
-        await runDeployment({ orm, storage, publicUrl: config.publicUrl, logger }, job.data.deploymentId);
+        await orm.em
+          .fork()
+          .transactional((em) =>
+            failDeployment(em, job.data.deploymentId, 'The deployment timed out or its worker stopped'),
+          );
       });
       mailDelivery ??= startMailDelivery({
         fork: () => orm.em.fork(),

@@ -2,6 +2,10 @@
 // the project becomes ready, deploy builds the static bundle into storage, and the deployment URL
 // serves the page through the real HTTP app.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CreditTransaction } from '../../server/modules/credits/credit-transaction.entity.ts';
+import { Generation } from '../../server/modules/generations/generation.entity.ts';
+import { runDeployment } from '../../server/modules/projects/projects.service.ts';
+import { StorageObject } from '../../server/modules/storage/storage-object.entity.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
 import { createUser } from '../support/factories.ts';
@@ -84,5 +88,29 @@ describe('generate and deploy', () => {
       { what: 'the second deployment' },
     );
     expect(again.deploymentUrl).not.toBe(deployed.deploymentUrl);
+
+    // The job run once more (a queue retry) changes nothing.
+    const em = () => db.orm.em.fork();
+    const files = await em().count(StorageObject, { user: user.id, deletedAt: null });
+    await runDeployment(
+      { orm: db.orm, storage: db.runtime.storage, publicUrl: db.config.publicUrl, logger: db.logger },
+      deployment.id,
+    );
+    expect(await em().count(StorageObject, { user: user.id, deletedAt: null })).toBe(files);
+    expect((await caller.projects.get({ projectId: project.id })).deployments[1]).toEqual(
+      deployed.deployments[0],
+    );
+
+    // Removing the project takes its sites offline; its generations stay in the ledger, unlinked.
+    const generations = ready.generations.map((g) => g.id);
+    await caller.projects.remove({ projectId: project.id });
+    for (const link of [deployed.deploymentUrl, again.deploymentUrl]) {
+      const gone = new URL(link as string);
+      expect((await fetch(`${server.baseUrl}${gone.pathname}${gone.search}`)).status).toBe(404);
+    }
+    expect(await em().count(StorageObject, { user: user.id, deletedAt: null })).toBe(0);
+    const kept = await em().find(Generation, { id: generations });
+    expect(kept.map((g) => g.project)).toEqual([null]);
+    expect(await em().count(CreditTransaction, { generation: generations, type: 'usage' })).toBe(1);
   });
 });

@@ -16,6 +16,8 @@ export const QUEUES = {
   creditExpiry: 'credit-expiry',
   /** Builds and publishes one project deployment. */
   projectDeploy: 'project-deploy',
+  /** Deployment jobs that failed every attempt (or whose workers died): the deployment fails here. */
+  projectDeployDead: 'project-deploy-dead',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -40,11 +42,15 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
   },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
+  [QUEUES.projectDeployDead]: { retryLimit: 5, retryBackoff: true, notify: true },
   [QUEUES.projectDeploy]: {
     retryLimit: 3,
-    retryDelay: 5,
+    retryDelay: 2,
     retryBackoff: true,
-    expireInSeconds: 600,
+    retryDelayMax: 60,
+    expireInSeconds: 300,
+    heartbeatSeconds: 10,
+    deadLetter: QUEUES.projectDeployDead,
     notify: true,
   },
 };

@@ -5,6 +5,7 @@
 // the generations module calls settleProjectGeneration when a project's generation settles.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ProjectStatus } from '../../../shared/schemas/projects.ts';
+import { AppError } from '../../common/app-error.ts';
 
 /** For each target status, the statuses a project may come from. */
 export const PROJECT_MOVES: Record<ProjectStatus, readonly ProjectStatus[]> = {
@@ -16,6 +17,16 @@ export const PROJECT_MOVES: Record<ProjectStatus, readonly ProjectStatus[]> = {
   error: ['generating', 'deploying'],
 };
 
+/** While an agent or a deployment works on the project, it is neither edited nor removed. */
+const BUSY: readonly ProjectStatus[] = ['generating', 'deploying'];
+
+/** CONFLICT when the project is busy. Call it on a row read under a lock (see accessProject). */
+export function assertNotBusy(project: { status: ProjectStatus }): void {
+  if (BUSY.includes(project.status)) {
+    throw new AppError('conflict', `The project is ${project.status}: wait until it finishes`);
+  }
+}
+
 /** Moves the project to `to` if its status allows; true when it moved. */
 export async function moveProject(
   em: EntityManager,
@@ -24,6 +35,7 @@ export async function moveProject(
   fields: Record<string, unknown> = {},
 ): Promise<boolean> {
   const from = PROJECT_MOVES[to];
+  if (from.length === 0) return false;
   const columns = Object.keys(fields);
   const rows = await em.execute<{ id: string }[]>(
     `update projects set status = ?, updated_at = now()${columns.map((c) => `, "${c}" = ?`).join('')}
