@@ -382,4 +382,34 @@ describe('projects', () => {
     // From error the project is generated again before it can be deployed.
     expect(await codeOf(as(user).projects.deploy({ projectId: project.id }))).toBe('CONFLICT');
   });
+
+  it("lets an organization's member generate and deploy its project, charged to that member", async () => {
+    const [orgOwner, member] = await Promise.all([createUser(db), createUser(db, { credits: 10 })]);
+    const org = await as(orgOwner).orgs.create({ name: 'Workshop' });
+    await em()
+      .persist(em().create(Membership, { organization: org.id, user: member.id, role: 'member' }))
+      .flush();
+    const project = await as(orgOwner).projects.create({
+      name: 'Team app',
+      template: 'saas',
+      organizationId: org.id,
+    });
+    const ownerBalance = (await as(orgOwner).credits.balance()).balance;
+
+    const { generation } = await as(member).projects.generate({ projectId: project.id, agentType: 'auth' });
+    const row = await em().findOneOrFail(Generation, generation.id);
+    expect({ user: row.user?.id, organization: row.organization?.id, project: row.project?.id }).toEqual({
+      user: member.id,
+      organization: org.id,
+      project: project.id,
+    });
+    expect((await as(member).credits.balance()).balance).toBe(10 - CODE_COST);
+    expect((await as(orgOwner).credits.balance()).balance).toBe(ownerBalance);
+
+    await setStatus(project.id, 'ready');
+    await expect(as(member).projects.deploy({ projectId: project.id })).resolves.toMatchObject({
+      status: 'queued',
+    });
+    expect((await as(orgOwner).projects.get({ projectId: project.id })).status).toBe('deploying');
+  });
 });
