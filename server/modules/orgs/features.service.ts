@@ -25,15 +25,18 @@ export async function listFeatures(
     {
       organization: organizationId,
       ...(input.tags?.length ? { tags: { $overlap: input.tags } } : {}),
-      ...(input.search
-        ? {
-            $or: [
-              { name: { $ilike: likePattern(input.search) } },
-              { description: { $ilike: likePattern(input.search) } },
-            ],
-          }
-        : {}),
-      ...newestFirstAfter(cursor),
+      // Both the search and the cursor are `$or`s: combined under `$and` so neither replaces the other.
+      $and: [
+        input.search
+          ? {
+              $or: [
+                { name: { $ilike: likePattern(input.search) } },
+                { description: { $ilike: likePattern(input.search) } },
+              ],
+            }
+          : {},
+        newestFirstAfter(cursor),
+      ],
     },
     { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: input.limit + 1 },
   );

@@ -14,6 +14,7 @@ import { Membership } from './membership.entity.ts';
 import { type OrgMembership, roleSatisfies } from './memberships.service.ts';
 import { Organization } from './organization.entity.ts';
 import { toInvitationDto, toOrgDto } from './orgs.dto.ts';
+import { lockOrganization } from './orgs.service.ts';
 
 export const INVITATION_TTL_DAYS = 7;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -30,6 +31,9 @@ export async function createInvitation(
       fieldErrors: { role: ['Not allowed'] },
     });
   }
+  // One invitation at a time per organization: two racing invitations of one address must not both
+  // stay pending (each would revoke the other's predecessor, not each other).
+  await lockOrganization(em, actor.organizationId);
   const existing = await em.findOne(User, { email: input.email }, { fields: ['id'] });
   if (
     existing &&

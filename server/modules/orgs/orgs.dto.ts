@@ -13,6 +13,17 @@ export const toOrgDto = (org: Organization, role: MembershipRole, counts: { memb
   createdAt: org.createdAt as Date,
 });
 
+/** orgs.get: the organization with the caller's role and its sizes. */
+export const toOrgDetailDto = (
+  org: Organization,
+  role: MembershipRole,
+  counts: { members: number; features: number; projects: number },
+) => ({
+  ...toOrgDto(org, role, counts),
+  featureCount: counts.features,
+  projectCount: counts.projects,
+});
+
 export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
 export const invitationStatus = (invitation: Invitation, now = new Date()): InvitationStatus =>
   invitation.acceptedAt

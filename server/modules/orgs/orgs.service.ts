@@ -3,6 +3,7 @@
 // owners demoting each other (or both leaving) at the same time run one after the other and the
 // second sees it would leave none.
 import { randomBytes } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { createOrgInput, MembershipRole, updateOrgInput } from '../../../shared/schemas/orgs.ts';
@@ -11,21 +12,37 @@ import { User } from '../identity/user.entity.ts';
 import { Membership } from './membership.entity.ts';
 import { type OrgMembership, roleSatisfies } from './memberships.service.ts';
 import { Organization } from './organization.entity.ts';
-import { toOrgDto } from './orgs.dto.ts';
+import { toOrgDetailDto, toOrgDto } from './orgs.dto.ts';
 
-const slugify = (name: string) =>
+/** A slug the `organizations_slug_check` accepts: a-z0-9 and inner dashes ("Café Noir!" → "cafe-noir"). */
+export const slugify = (name: string) =>
   name
     .toLowerCase()
     .normalize('NFKD')
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 48) || 'org';
+    .slice(0, 48)
+    .replace(/^-+|-+$/g, '') || 'org';
 
 const slugTaken = async (em: EntityManager, slug: string, exceptId?: string) =>
   (await em.count(Organization, { slug, ...(exceptId ? { id: { $ne: exceptId } } : {}) })) > 0;
 
 const slugConflict = () =>
   new AppError('conflict', 'That address is taken', { fieldErrors: { slug: ['Already taken'] } });
+
+/** Flushes; a slug taken meanwhile by a concurrent request (the unique index) is the same field error. */
+async function flushSlug(em: EntityManager) {
+  try {
+    await em.flush();
+  } catch (error) {
+    if (
+      error instanceof UniqueConstraintViolationException &&
+      (error as { constraint?: string }).constraint === 'organizations_slug_unique'
+    ) {
+      throw slugConflict();
+    }
+    throw error;
+  }
+}
 
 async function memberCounts(em: EntityManager, orgIds: string[]) {
   if (orgIds.length === 0) return new Map<string, number>();
@@ -61,16 +78,26 @@ export async function createOrg(em: EntityManager, userId: string, input: z.outp
   }
   const org = em.create(Organization, { name: input.name, slug });
   em.create(Membership, { organization: org, user: userId, role: 'owner' });
-  await em.flush();
+  await flushSlug(em);
   // The first organization becomes the user's default.
   await em.nativeUpdate(User, { id: userId, defaultOrganization: null }, { defaultOrganization: org.id });
   return toOrgDto(org, 'owner', { members: 1 });
 }
 
+/** The organization with the caller's role and how many members, features and projects it has. */
 export async function getOrg(em: EntityManager, membership: OrgMembership) {
   const org = await em.findOneOrFail(Organization, membership.organizationId);
-  const counts = await memberCounts(em, [org.id]);
-  return toOrgDto(org, membership.role, { members: counts.get(org.id) ?? 0 });
+  const [counts] = await em.execute<{ members: string; features: string; projects: string }[]>(
+    `select (select count(*) from memberships where organization_id = ?) as members,
+            (select count(*) from features where organization_id = ?) as features,
+            (select count(*) from projects where organization_id = ?) as projects`,
+    [org.id, org.id, org.id],
+  );
+  return toOrgDetailDto(org, membership.role, {
+    members: Number(counts?.members ?? 0),
+    features: Number(counts?.features ?? 0),
+    projects: Number(counts?.projects ?? 0),
+  });
 }
 
 export async function updateOrg(
@@ -83,18 +110,34 @@ export async function updateOrg(
     throw slugConflict();
   if (input.name !== undefined) org.name = input.name;
   if (input.slug !== undefined) org.slug = input.slug;
-  await em.flush();
+  await flushSlug(em);
   return getOrg(em, membership);
 }
 
-/** Deletes the organization with its memberships, invitations, features, projects and keys. */
+/**
+ * Deletes the organization; the foreign keys take its memberships, invitations, features, projects
+ * (with their deployments) and API keys along, unset it as anyone's default organization and keep
+ * its generations (ledger rows stay) with the organization unset. Its projects' published bundles
+ * go offline first, as when a project is removed (projects.service: files named `projects/<id>/…`
+ * of the project's creator are soft-deleted, so their signed links stop working).
+ */
 export async function deleteOrg(em: EntityManager, membership: OrgMembership) {
+  await em.execute(
+    `update storage_objects s set deleted_at = now(), updated_at = now()
+       from projects p
+      where p.organization_id = ? and s.user_id = p.user_id
+        and s.name like 'projects/' || p.id || '/%' and s.deleted_at is null`,
+    [membership.organizationId],
+  );
   await em.nativeDelete(Organization, { id: membership.organizationId });
   return { ok: true as const };
 }
 
-/** Serialises every change that could take away an owner (see the file comment). */
-async function lockOrganization(em: EntityManager, organizationId: string) {
+/**
+ * Serialises every change that could take away an owner (see the file comment), and re-invitations
+ * of one address (invitations.service).
+ */
+export async function lockOrganization(em: EntityManager, organizationId: string) {
   await em.execute('select id from organizations where id = ? for update', [organizationId]);
 }
 
