@@ -243,11 +243,14 @@ describe('invitations', () => {
     ).toHaveProperty('email');
   });
 
-  it('is accepted over HTTP by the invitee who signs in from the mail', async () => {
-    const owner = await createUser(db);
-    const org = await as(owner).orgs.create({ name: 'Over HTTP' });
-    const invitee = await createUser(db);
-    await as(owner).orgs.invitations.create({ organizationId: org.id, email: invitee.email });
+  it('is sent and accepted over HTTP: the owner invites, the invitee signs in with the mailed link', async () => {
+    const [owner, invitee] = await Promise.all([createUser(db), createUser(db)]);
+    const { client: ownerClient } = httpClient(server);
+    await ownerClient.auth.signIn.mutate({ email: owner.email, password: owner.password });
+    const org = await ownerClient.orgs.create.mutate({ name: 'Over HTTP' });
+    await expect(
+      ownerClient.orgs.invitations.create.mutate({ organizationId: org.id, email: invitee.email }),
+    ).resolves.toMatchObject({ status: 'pending', expiresAt: expect.any(Date) });
     const { client } = httpClient(server);
     await client.auth.signIn.mutate({ email: invitee.email, password: invitee.password });
     await expect(
