@@ -29,6 +29,15 @@ const envSchema = z
     AI_PROVIDER_URL: z.url().optional(),
     AI_PROVIDER_TOKEN: z.string().optional(),
     STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+    S3_BUCKET: z.string().optional(),
+    S3_REGION: z.string().default('us-east-1'),
+    S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    S3_FORCE_PATH_STYLE: bool(false),
+    S3_DOWNLOAD_REDIRECT: bool(true),
+    /** Bearer token that opens GET /metrics; unset = no /metrics. */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     STRIPE_SECRET_KEY: z.string().optional(),
     STRIPE_WEBHOOK_SECRET: z.string().optional(),
     STRIPE_API_BASE: z.url().optional(),
@@ -51,6 +60,13 @@ const envSchema = z
         path: ['AI_PROVIDER_URL'],
         message: 'required when AI_PROVIDER=replicate',
       });
+    }
+    if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });
+    }
+    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+      const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set both S3 keys, or neither' });
     }
     if (env.MAIL_DRIVER === 'smtp' && !env.SMTP_HOST) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_HOST'], message: 'required when MAIL_DRIVER=smtp' });
@@ -83,7 +99,24 @@ function toConfig(env: z.output<typeof envSchema>) {
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
     aiProvider: { name: env.AI_PROVIDER, url: env.AI_PROVIDER_URL, token: env.AI_PROVIDER_TOKEN },
-    storageDriver: env.STORAGE_DRIVER,
+    storage: {
+      driver: env.STORAGE_DRIVER,
+      s3: env.S3_BUCKET
+        ? {
+            bucket: env.S3_BUCKET,
+            region: env.S3_REGION,
+            endpoint: env.S3_ENDPOINT,
+            credentials:
+              env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+                ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+                : undefined,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          }
+        : null,
+      /** GET /files/:id?download=1 redirects to a presigned S3 URL (the browser must reach S3_ENDPOINT). */
+      downloadRedirect: env.S3_DOWNLOAD_REDIRECT,
+    },
+    metricsToken: env.METRICS_TOKEN ?? null,
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,

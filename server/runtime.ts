@@ -19,7 +19,7 @@ import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
 import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
-import { createLocalStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
+import { createStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
 
 export type Runtime = {
   jobs: Jobs;
@@ -48,6 +48,7 @@ export type RuntimeOptions = {
   /** Overrides AI_PROVIDER for new generations (tests). */
   providerName?: string;
   superviseIntervalSeconds?: number;
+  /** Where the local storage driver keeps files (default $DATA_DIR/storage). */
   storageRoot?: string;
   /** Overrides the Stripe client (tests point one at a loopback Stripe). */
   stripe?: StripeClient | null;
@@ -65,7 +66,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     superviseIntervalSeconds: options.superviseIntervalSeconds,
   });
   const events = await startGenerationEvents({ url: options.databaseUrl, ssl: config.databaseSsl, logger });
-  const storage = createLocalStorage(options.storageRoot ?? join(config.dataDir, 'storage'));
+  const storage = createStorage(config, options.storageRoot ?? join(config.dataDir, 'storage'));
   const providers: Record<string, GenerationProvider> = {
     local: createLocalProvider(),
     ...(config.aiProvider.url
