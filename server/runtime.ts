@@ -17,6 +17,7 @@ import { createReplicateProvider } from './modules/generations/providers/replica
 import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
 import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
+import { verifyAndRecord } from './modules/metrics/metrics.service.ts';
 import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
 import { createStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
@@ -151,6 +152,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return { expired };
       });
       await jobs.boss.schedule(QUEUES.creditExpiry, '*/10 * * * *');
+      await jobs.boss.work(QUEUES.ledgerVerify, async () => {
+        const violations = await verifyAndRecord(orm, 'job');
+        if (violations.length > 0)
+          logger.warn({ violations: violations.length }, 'db:verify found violations');
+        return { violations: violations.length };
+      });
+      await jobs.boss.schedule(QUEUES.ledgerVerify, '41 * * * *');
       const deployDeps = { orm, storage, publicUrl: config.publicUrl, logger };
       await jobs.boss.work<DeploymentJob>(
         QUEUES.projectDeploy,

@@ -7,6 +7,7 @@ import { createLogger } from '../common/logger.ts';
 import { loadConfig } from '../config.ts';
 import { syncStripeCatalog } from '../modules/billing/stripe-catalog.ts';
 import { createStripeClient } from '../modules/billing/stripe-client.ts';
+import { verifyAndRecord } from '../modules/metrics/metrics.service.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { migrateToLatest, openDatabase } from './orm.ts';
 import { seedDatabase } from './seed.ts';
@@ -54,7 +55,9 @@ const commands: Record<string, () => Promise<void>> = {
   },
   async verify() {
     await withDatabase(async ({ orm }) => {
-      const violations = await verifyInvariants(orm.em.fork());
+      const violations = await verifyAndRecord(orm, 'cli', (error) =>
+        console.warn(`db:verify: the result was not recorded for /metrics (${(error as Error).message})`),
+      );
       if (violations.length === 0) {
         console.log('db:verify: every invariant holds');
         return;

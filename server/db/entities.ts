@@ -16,6 +16,7 @@ import { AuthToken } from '../modules/identity/auth-token.entity.ts';
 import { Session } from '../modules/identity/session.entity.ts';
 import { User } from '../modules/identity/user.entity.ts';
 import { MailOutbox } from '../modules/mail/mail-outbox.entity.ts';
+import { VerifyRun } from '../modules/metrics/verify-run.entity.ts';
 import { Feature } from '../modules/orgs/feature.entity.ts';
 import { Invitation } from '../modules/orgs/invitation.entity.ts';
 import { Membership } from '../modules/orgs/membership.entity.ts';
@@ -53,4 +54,5 @@ export const entities = [
   Project,
   Deployment,
   RateLimitWindow,
+  VerifyRun,
 ];

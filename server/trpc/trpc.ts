@@ -8,6 +8,7 @@ import superjson from 'superjson';
 import { z } from 'zod';
 import { ADMIN_ROLES, type ApiKeyScope, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
 import type { MembershipRole } from '../../shared/schemas/orgs.ts';
+import { recordProcedure } from '../modules/metrics/metrics.ts';
 import { requireMembership } from '../modules/orgs/memberships.service.ts';
 import { createRateLimiter, type RateLimitUse } from '../modules/rate-limits/rate-limits.service.ts';
 import type { ContextInner } from './context.ts';
@@ -62,10 +63,21 @@ const unitOfWork = t.middleware(async ({ ctx, type, next }) => {
   }
 });
 
-const mapErrors = t.middleware(async ({ ctx, path, next }) => {
+/**
+ * Maps domain and ORM errors to tRPC codes, and times every query and mutation for /metrics (two
+ * clock reads and a histogram increment, ~0.3 µs; in this middleware rather than its own, since
+ * each middleware layer costs more than the timing does).
+ */
+const mapErrors = t.middleware(async ({ ctx, path, type, next }) => {
+  const started = performance.now();
   const result = await next();
-  if (result.ok) return result;
+  const seconds = (performance.now() - started) / 1000;
+  if (result.ok) {
+    if (type !== 'subscription') recordProcedure(path, seconds, null);
+    return result;
+  }
   const error = toTRPCError(result.error);
+  recordProcedure(path, seconds, error.code);
   if (error.code === 'INTERNAL_SERVER_ERROR') {
     ctx.logger.error({ err: error.cause ?? error, path, requestId: ctx.requestId }, 'procedure failed');
   }

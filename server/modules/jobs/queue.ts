@@ -18,6 +18,8 @@ export const QUEUES = {
   projectDeploy: 'project-deploy',
   /** Deployment jobs that failed every attempt (or whose workers died): the deployment fails here. */
   projectDeployDead: 'project-deploy-dead',
+  /** Hourly db:verify, its result kept for /metrics (ledger drift). */
+  ledgerVerify: 'ledger-verify',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -42,6 +44,7 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
   },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
+  [QUEUES.ledgerVerify]: { retryLimit: 1, expireInSeconds: 1800 },
   [QUEUES.projectDeployDead]: { retryLimit: 5, retryBackoff: true, notify: true },
   [QUEUES.projectDeploy]: {
     retryLimit: 3,
