@@ -1,5 +1,5 @@
-// The Express app: /trpc, /health, /ready and the client (built files, or Vite in dev mode).
-// Routes for webhooks, uploads and files join here as their modules land.
+// The Express app: /trpc, /health, /ready, /metrics, the modules' HTTP routes (webhooks, uploads,
+// files) and the client (built files — see serving.ts — or Vite in dev mode).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { metricsRoutes } from './modules/metrics/metrics.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
 import type { Runtime } from './runtime.ts';
+import { clientAssets, compressResponses, spaFallback } from './serving.ts';
 import { createHttpContextFactory } from './trpc/context.ts';
 import { trpcRequestGuard } from './trpc/csrf.ts';
 
@@ -31,9 +32,18 @@ export type AppOptions = {
   runtime: Runtime;
   /** Serve the client through Vite's dev server (hot reload) instead of dist/client. */
   dev?: boolean;
+  /** The built client to serve (default dist/client; tests serve a fixture). */
+  clientDir?: string;
 };
 
-export async function createApp({ orm, config, logger, runtime, dev = false }: AppOptions) {
+export async function createApp({
+  orm,
+  config,
+  logger,
+  runtime,
+  dev = false,
+  clientDir = CLIENT_DIST,
+}: AppOptions) {
   const deps = { orm, config, logger, runtime };
   const app = express();
   app.disable('x-powered-by');
@@ -56,6 +66,7 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
       strictTransportSecurity: config.sessionCookieSecure,
     }),
   );
+  app.use(compressResponses());
 
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
@@ -99,11 +110,9 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
       appType: 'spa',
     });
     app.use(vite.middlewares);
-  } else if (existsSync(CLIENT_DIST)) {
-    app.use(express.static(CLIENT_DIST, { index: false, maxAge: '1h' }));
-    app.get(/^\/(?!trpc|health|ready|files|uploads|webhooks).*/, (_req, res) => {
-      res.sendFile(join(CLIENT_DIST, 'index.html'), { maxAge: 0 });
-    });
+  } else if (existsSync(clientDir)) {
+    app.use('/assets', clientAssets(join(clientDir, 'assets')));
+    app.use(spaFallback(clientDir));
   }
 
   app.use((_req, res) => {
