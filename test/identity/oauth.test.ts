@@ -94,6 +94,17 @@ async function verifiedPasswordUser(email = uniqueEmail('pw')) {
   return user;
 }
 
+/** Connections of this database waiting on a lock (seen from `client`, possibly inside a transaction). */
+async function lockWaiters(client: pg.Client): Promise<number> {
+  // Inside a transaction, pg_stat_activity is a snapshot: clear it to see the present.
+  await client.query('select pg_stat_clear_snapshot()');
+  const { rows } = await client.query(
+    `select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`,
+  );
+  return rows[0].n;
+}
+
 const linksOf = async (userId: string) =>
   (await em().find(OAuthAccount, { user: userId }, { orderBy: { provider: 'asc' } })).map((a) => a.provider);
 
@@ -175,6 +186,35 @@ describe('GitHub', () => {
     await expect((await callerOf(second.sessionId)).credits.balance()).resolves.toMatchObject({
       balance: 100,
     });
+  });
+
+  it('signs two racing first sign-ins of one GitHub account in to one new account', async () => {
+    const octo = asGitHub();
+    const [first, second] = [browser(), browser()];
+    const callbacks = [await throughProvider(first, 'github'), await throughProvider(second, 'github')];
+    // Hold the link table so the first sign-in waits after creating the user and the second runs
+    // into that uncommitted user: the race is certain, not left to timing.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    let hops: Awaited<ReturnType<UserAgent['get']>>[];
+    try {
+      await blocker.query('begin');
+      await blocker.query('lock table oauth_accounts in exclusive mode');
+      const racing = Promise.all([first.get(callbacks[0] ?? ''), second.get(callbacks[1] ?? '')]);
+      await waitFor(() => lockWaiters(blocker).then((n) => n >= 2), { what: 'both callbacks waiting' });
+      await blocker.query('commit');
+      hops = await racing;
+    } finally {
+      await blocker.end();
+    }
+    expect(hops.map((hop) => new URL(hop.location ?? '', server.baseUrl).pathname)).toEqual(['/', '/']);
+    const [a, b] = await Promise.all(
+      [first, second].map(async (ua) =>
+        (await callerOf(ua.appJar.get('forgeline_session') ?? null)).auth.me(),
+      ),
+    );
+    expect(a?.id).toBe(b?.id);
+    expect(await em().count(User, { email: octo.emails[0]?.email ?? '' })).toBe(1);
   });
 
   it('uses a verified address when the primary one is not verified', async () => {
@@ -538,18 +578,9 @@ describe('account.oauth.unlink and password-less accounts', () => {
         caller.account.oauth.unlink({ provider: 'google' }),
         caller.account.oauth.unlink({ provider: 'github' }),
       ]);
-      await waitFor(
-        async () => {
-          // (Inside a transaction, pg_stat_activity is a snapshot: clear it to see the present.)
-          await blocker.query('select pg_stat_clear_snapshot()');
-          const { rows } = await blocker.query(
-            `select count(*)::int as n from pg_stat_activity
-              where datname = current_database() and wait_event_type = 'Lock'`,
-          );
-          return rows[0].n >= 2;
-        },
-        { what: 'both unlinks waiting on a lock' },
-      );
+      await waitFor(() => lockWaiters(blocker).then((n) => n >= 2), {
+        what: 'both unlinks waiting on a lock',
+      });
       await blocker.query('commit');
       const results = await racing;
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
