@@ -130,9 +130,10 @@ export function storageRoutes(deps: Deps): Router {
         contentDisposition(download ? 'attachment' : 'inline', object.name),
       );
       pipeline(stream, res).catch((error: unknown) => {
-        // A reader that went away is not an error; a store that failed mid-file is.
-        if (!res.destroyed || res.writableFinished)
+        // A reader that went away (premature close) is not an error; a store that failed mid-file is.
+        if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
           deps.logger.warn({ err: error, id }, 'file stream failed');
+        }
       });
     } catch (error) {
       next(error);
