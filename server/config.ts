@@ -34,6 +34,10 @@ const envSchema = z
     STRIPE_API_BASE: z.url().optional(),
     POLAR_WEBHOOK_SECRET: z.string().optional(),
     POLAR_ACCESS_TOKEN: z.string().optional(),
+    /** Polar's API (tests point it at a loopback server; https://sandbox-api.polar.sh for the sandbox). */
+    POLAR_API_BASE: z.url().default('https://api.polar.sh'),
+    /** The local dev checkout: unset = on only outside production with no payment provider. */
+    DEV_CHECKOUT: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
     MAIL_DRIVER: z.enum(['log', 'smtp']).default('log'),
     MAIL_FROM: z.string().default('Forgeline <no-reply@localhost>'),
     SMTP_HOST: z.string().optional(),
@@ -50,6 +54,19 @@ const envSchema = z
         code: 'custom',
         path: ['AI_PROVIDER_URL'],
         message: 'required when AI_PROVIDER=replicate',
+      });
+    }
+    if (
+      env.NODE_ENV === 'production' &&
+      env.DEV_CHECKOUT &&
+      ['true', '1', 'yes'].includes(env.DEV_CHECKOUT)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEV_CHECKOUT'],
+        message:
+          'refused with NODE_ENV=production: the dev checkout credits purchases without taking any money. ' +
+          'Unset it and configure Stripe (STRIPE_SECRET_KEY) or Polar (POLAR_ACCESS_TOKEN)',
       });
     }
     if (env.MAIL_DRIVER === 'smtp' && !env.SMTP_HOST) {
@@ -89,7 +106,21 @@ function toConfig(env: z.output<typeof envSchema>) {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,
       apiBase: env.STRIPE_API_BASE,
     },
-    polar: { webhookSecret: env.POLAR_WEBHOOK_SECRET, accessToken: env.POLAR_ACCESS_TOKEN },
+    polar: {
+      webhookSecret: env.POLAR_WEBHOOK_SECRET,
+      accessToken: env.POLAR_ACCESS_TOKEN,
+      apiBase: env.POLAR_API_BASE,
+    },
+    /**
+     * Whether the local dev checkout sells (and the server signs its own Stripe events): never in
+     * production; DEV_CHECKOUT=true/false decides elsewhere; unset, only with no payment provider
+     * (neither STRIPE_SECRET_KEY nor POLAR_ACCESS_TOKEN) configured.
+     */
+    devCheckout:
+      env.NODE_ENV !== 'production' &&
+      (env.DEV_CHECKOUT
+        ? ['true', '1', 'yes'].includes(env.DEV_CHECKOUT)
+        : !env.STRIPE_SECRET_KEY && !env.POLAR_ACCESS_TOKEN),
     mail: {
       driver: env.MAIL_DRIVER,
       from: env.MAIL_FROM,

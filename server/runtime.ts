@@ -6,6 +6,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
+import { runBillingCycle } from './modules/billing/billing-cycle.ts';
+import { createPolarClient, type PolarClient } from './modules/billing/polar-client.ts';
 import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
 import { expireGrants } from './modules/credits/credits.service.ts';
 import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
@@ -29,8 +31,10 @@ export type Runtime = {
   /** The provider new generations use (AI_PROVIDER). */
   providerName: string;
   webhookBaseUrl: string | null;
-  /** The Stripe SDK when STRIPE_SECRET_KEY is set; null means the dev checkout. */
+  /** The Stripe SDK when STRIPE_SECRET_KEY is set. */
   stripe: StripeClient | null;
+  /** Polar's API when POLAR_ACCESS_TOKEN is set. */
+  polar: PolarClient | null;
   /** Registers the job handlers in this process. */
   startWorkers(options?: { concurrency?: number; pollIntervalMs?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -51,6 +55,8 @@ export type RuntimeOptions = {
   storageRoot?: string;
   /** Overrides the Stripe client (tests point one at a loopback Stripe). */
   stripe?: StripeClient | null;
+  /** Overrides the Polar client. */
+  polar?: PolarClient | null;
   /** How often the mail loop looks for due mail (default 2 s). */
   mailIntervalMs?: number;
 };
@@ -97,6 +103,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     providerName: options.providerName ?? config.aiProvider.name,
     webhookBaseUrl,
     stripe: options.stripe !== undefined ? options.stripe : createStripeClient(config),
+    polar: options.polar !== undefined ? options.polar : createPolarClient(config),
     async startWorkers({ concurrency = 4, pollIntervalMs } = {}) {
       const runnerDeps = {
         orm,
@@ -150,6 +157,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return { expired };
       });
       await jobs.boss.schedule(QUEUES.creditExpiry, '*/10 * * * *');
+      await jobs.boss.work(QUEUES.billingCycle, async () => {
+        const report = await runBillingCycle({
+          orm,
+          config,
+          stripe: runtime.stripe,
+          polar: runtime.polar,
+        });
+        if (report.monthlyGrants > 0 || report.devRenewals > 0) logger.info(report, 'billing cycle');
+        return report;
+      });
+      await jobs.boss.schedule(QUEUES.billingCycle, '*/10 * * * *');
       const deployDeps = { orm, storage, publicUrl: config.publicUrl, logger };
       await jobs.boss.work<DeploymentJob>(
         QUEUES.projectDeploy,

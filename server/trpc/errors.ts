@@ -17,6 +17,7 @@ const TRPC_CODE_OF: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   conflict: 'CONFLICT',
   insufficient_credits: 'PAYMENT_REQUIRED',
   rate_limited: 'TOO_MANY_REQUESTS',
+  unavailable: 'PRECONDITION_FAILED',
 };
 
 /** Returns the tRPC error a failure should surface as (the original cause is kept). */
