@@ -148,6 +148,8 @@ const MATRIX: Record<string, Row> = {
     input: async () => ({ kind: 'package', packageId: (await createPackage(db)).id }),
   },
   'billing.cancelSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
+  // No provider account yet (the matrix runs on the dev checkout): NOT_FOUND is the answer.
+  'billing.portal': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
   'billing.resumeSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
   'billing.devCheckout.get': { access: 'own', input: async (f) => ({ token: await f.devCheckoutToken() }) },
   'billing.devCheckout.complete': {
@@ -273,6 +275,7 @@ const MATRIX: Record<string, Row> = {
     input: () => ({ id: uuid }),
     allowedMayFailWith: ['NOT_FOUND'],
   },
+  'admin.payments.list': { access: 'moderator', input: () => ({ uncollected: true }) },
   'admin.settings.get': { access: 'moderator' },
   'admin.settings.update': { access: 'admin', input: () => ({}) },
   'admin.stats.overview': { access: 'moderator' },

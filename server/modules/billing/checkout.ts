@@ -112,6 +112,9 @@ export async function createCheckout(
   user: { id: string; email: string },
   input: CheckoutCommand,
 ): Promise<CheckoutResult> {
+  // One checkout or plan change at a time per user: two tabs cannot open two plan checkouts side by
+  // side, nor change the plan twice (the second one then sees the first one's result).
+  await em.execute("select pg_advisory_xact_lock(hashtextextended('checkout:' || ?, 0))", [user.id]);
   if (input.kind === 'plan') {
     const current = await billing.findCurrentSubscription(em, user.id);
     if (current && ['trialing', 'active', 'past_due'].includes(current.status)) {
@@ -120,8 +123,6 @@ export async function createCheckout(
   }
   const item = await describeItem(em, input);
   const provider = checkoutProvider(deps);
-  // One checkout at a time per user: two tabs cannot open two plan checkouts side by side.
-  await em.execute("select pg_advisory_xact_lock(hashtextextended('checkout:' || ?, 0))", [user.id]);
   const checkout = em.create(Checkout, {
     user: user.id,
     provider,

@@ -132,9 +132,12 @@ async function checkoutCompleted(em: EntityManager, deps: StripeDeps, session: S
   const paymentIntentId = idOf(session.payment_intent);
   // The receipt lives on the charge: ask Stripe for it when we can (charge.succeeded also brings it).
   let charge: { id: string; receipt_url: string | null } | null = null;
+  // It is a nicety: a failed lookup never holds back the credits.
   if (deps.stripe && paymentIntentId && !billing.isDevId(paymentIntentId)) {
-    const intent = await deps.stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] });
-    const latest = intent.latest_charge;
+    const intent = await deps.stripe.paymentIntents
+      .retrieve(paymentIntentId, { expand: ['latest_charge'] })
+      .catch(() => null);
+    const latest = intent?.latest_charge;
     if (latest && typeof latest !== 'string') charge = { id: latest.id, receipt_url: latest.receipt_url };
   }
   await billing.recordPackagePurchase(em, {
