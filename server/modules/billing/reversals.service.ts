@@ -263,7 +263,7 @@ export async function applyDispute(em: EntityManager, report: DisputeReport) {
       { revoke: true, label: 'Payment disputed (chargeback)' },
     );
   }
-  if (lost) {
+  if (lost || reversal.outcome === 'lost') {
     await em.execute(
       `update payment_reversals set outcome = 'lost', closed_at = coalesce(closed_at, now()), status = 'lost',
               updated_at = now() where id = ?`,
