@@ -157,7 +157,7 @@ describe('with a Stripe account (the real SDK against a loopback Stripe)', () =>
     const pkg = await createPackage(stripeDb, { name: 'Sold pack', credits: 400, priceCents: 1200 });
     const result = await callerFor(stripeDb, user).billing.checkout({ kind: 'package', packageId: pkg.id });
     expect(result).toMatchObject({ provider: 'stripe', change: null });
-    const session = stripe.sessions.at(-1) as Record<string, never>;
+    const session = stripe.sessions.at(-1) as Record<string, unknown>;
     const metadata = session.metadata as Record<string, string>;
     expect(metadata).toMatchObject({ userId: user.id, packageId: pkg.id, credits: '400' });
     expect(session.line_items).toMatchObject({ 0: { price_data: { unit_amount: '1200' } } });

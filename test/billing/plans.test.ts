@@ -494,7 +494,7 @@ describe('with a Stripe account (the real SDK against a loopback Stripe)', () =>
       scheduledChange: { plan: { key: basic.key } },
     });
     // The renewal Stripe sends at period end moves the plan and clears the waiting change.
-    const end = Math.floor((overview.subscription?.currentPeriodEnd as Date).getTime() / 1000);
+    const end = Math.floor(Number(overview.subscription?.currentPeriodEnd?.getTime()) / 1000);
     expect(
       await deliver(
         'customer.subscription.updated',
