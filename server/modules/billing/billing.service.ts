@@ -154,6 +154,26 @@ export async function findPackage(em: EntityManager, id: string) {
   return pkg;
 }
 
+/** A provider call that failed where we could go on (e.g. canceling a duplicate): left to admins. */
+export function noteProviderFailure(
+  em: EntityManager,
+  provider: PaymentProvider,
+  externalSubscriptionId: string,
+  error: Error,
+) {
+  record(
+    em,
+    SYSTEM,
+    'billing.duplicate_subscription',
+    { type: 'subscription', id: null },
+    {
+      provider,
+      subscription: externalSubscriptionId,
+      note: `Canceling it at the provider failed (${error.message.slice(0, 300)}): cancel it by hand`,
+    },
+  );
+}
+
 // ---- customers -------------------------------------------------------------------------------
 
 export async function ensureCustomer(

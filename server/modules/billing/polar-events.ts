@@ -110,7 +110,9 @@ export async function subscriptionChanged(
     eventType: source.eventType,
   });
   if (outcome.duplicate && deps.polar && status !== 'canceled') {
-    await deps.polar.revokeSubscription(String(data.id));
+    await deps.polar
+      .revokeSubscription(String(data.id))
+      .catch((error: Error) => billing.noteProviderFailure(em, 'polar', String(data.id), error));
   }
   // Polar's own scheduled product change (proration "next_period"): shown as the scheduled change.
   if (outcome.applied && !outcome.duplicate && outcome.subscriptionId && 'pending_update' in data) {

@@ -179,8 +179,11 @@ async function subscriptionEvent(
   if (deps.stripe && !billing.isDevId(sub.id)) {
     const stored = await subscriptions.storedStateTime(em, 'stripe', sub.id);
     if (stored && stored.status !== 'canceled' && stored.at.getTime() === occurredAt.getTime()) {
-      const fresh = await deps.stripe.subscriptions.retrieve(sub.id);
-      return subscriptionChanged(em, deps, fresh, occurredAt, eventType, null, { force: true });
+      // Stripe unreachable: the precedence rules still decide, never the arrival order.
+      const fresh = await deps.stripe.subscriptions.retrieve(sub.id).catch(() => null);
+      if (fresh?.id === sub.id) {
+        return subscriptionChanged(em, deps, fresh, occurredAt, eventType, null, { force: true });
+      }
     }
   }
   return subscriptionChanged(em, deps, sub, occurredAt, eventType, eventId);
@@ -240,7 +243,9 @@ export async function subscriptionChanged(
   );
   // A second live subscription (two checkouts paid): it is stored canceled; end it at Stripe too.
   if (outcome.duplicate && deps.stripe && !billing.isDevId(sub.id) && sub.status !== 'canceled') {
-    await deps.stripe.subscriptions.cancel(sub.id, { prorate: true });
+    await deps.stripe.subscriptions
+      .cancel(sub.id, { prorate: true })
+      .catch((error: Error) => billing.noteProviderFailure(em, 'stripe', sub.id, error));
   }
   return outcome;
 }
