@@ -120,8 +120,13 @@ export async function getUser(em: EntityManager, userId: string) {
   };
 }
 
-async function target(em: EntityManager, actor: Actor & { role: UserRole }, userId: string) {
+/** Nobody acts on their own account: not their role, status, deletion, nor their credits. */
+function refuseSelf(actor: Actor, userId: string) {
   if (userId === actor.userId) throw new AppError('bad_request', 'You cannot do this to your own account');
+}
+
+async function target(em: EntityManager, actor: Actor & { role: UserRole }, userId: string) {
+  refuseSelf(actor, userId);
   const user = await em.findOne(User, { id: userId });
   if (!user) throw new AppError('not_found', 'No such user');
   if (user.role === 'super_admin' && actor.role !== 'super_admin') {
@@ -199,6 +204,7 @@ export async function adjustCredits(
   actor: Actor,
   input: { userId: string; amount: number; reason: string },
 ) {
+  refuseSelf(actor, input.userId);
   if (!(await em.findOne(User, { id: input.userId }))) throw new AppError('not_found', 'No such user');
   try {
     const posted = await credits.post(em, {
