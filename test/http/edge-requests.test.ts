@@ -2,6 +2,7 @@
 // content types, superjson payloads the deserialiser chokes on, forged X-Forwarded-For headers,
 // and a browser on plain http. Every answer is a clean 4xx (never a 500, never an error log — the
 // test logger turns one into a failure) or the right header.
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
@@ -11,10 +12,12 @@ import { createApp } from '../../server/app.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import type { AppRouter } from '../../server/router.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { createUser, uniqueEmail } from '../support/factories.ts';
+import { createPackage, createUser, uniqueEmail } from '../support/factories.ts';
+import { signedStripeEvent } from '../support/fake-stripe.ts';
 import { CookieJar, setupTestServer } from '../support/http.ts';
 
-const db = setupTestDatabase();
+const STRIPE_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
+const db = setupTestDatabase({ env: { STRIPE_WEBHOOK_SECRET: STRIPE_SECRET } });
 const server = setupTestServer(db);
 
 const get = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}${path}`, init);
@@ -90,6 +93,32 @@ describe('JSON content types', () => {
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toHaveLength(2);
+  });
+
+  it('applies a signed webhook sent as Application/JSON; charset=UTF-8', async () => {
+    const user = await createUser(db, { credits: 0 });
+    const pkg = await createPackage(db, { credits: 40 });
+    const event = signedStripeEvent(STRIPE_SECRET, 'checkout.session.completed', {
+      id: `cs_${randomBytes(6).toString('hex')}`,
+      object: 'checkout.session',
+      mode: 'payment',
+      payment_status: 'paid',
+      client_reference_id: user.id,
+      payment_intent: `pi_${randomBytes(6).toString('hex')}`,
+      amount_total: 500,
+      currency: 'usd',
+      metadata: { userId: user.id, packageId: pkg.id },
+    });
+    const response = await postJson('/webhooks/stripe', event.payload, {
+      'content-type': 'Application/JSON; charset=UTF-8',
+      'stripe-signature': event.signature,
+    });
+    expect(response.status).toBe(200);
+    const { balance } = await db.orm.em
+      .fork()
+      .execute<{ balance: number }[]>('select balance from credit_balances where user_id = ?', [user.id])
+      .then((rows) => rows[0] ?? { balance: -1 });
+    expect(Number(balance)).toBe(40);
   });
 
   it('still refuses non-JSON bodies whatever their case', async () => {
