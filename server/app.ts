@@ -40,6 +40,7 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   // Only a proxy we were told about may set the client address (per-IP limits, sessions, audit).
   app.set('trust proxy', config.trustProxy);
   app.use(requestId, requestLog(logger), rejectMalformedUrl);
+  const https = config.publicUrl.startsWith('https:');
   app.use(
     helmet({
       contentSecurityPolicy: dev
@@ -54,10 +55,13 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
               'frame-ancestors': ["'none'"],
               // Over plain http (a LAN address, a dev box) upgrading would load every asset from an
               // https origin that is not there: only an https deployment asks for it.
-              'upgrade-insecure-requests': config.publicUrl.startsWith('https:') ? [] : null,
+              'upgrade-insecure-requests': https ? [] : null,
             },
           },
       strictTransportSecurity: config.sessionCookieSecure,
+      // Browsers ignore COOP on an untrustworthy (plain http, non-localhost) origin, and say so in
+      // the console: send it where it means something.
+      crossOriginOpenerPolicy: https,
     }),
   );
 

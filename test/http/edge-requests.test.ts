@@ -346,6 +346,8 @@ describe('content security policy', () => {
     const policy = response.headers.get('content-security-policy') ?? '';
     expect(policy).toContain("default-src 'self'");
     expect(policy).not.toContain('upgrade-insecure-requests');
+    // Ignored (with a console error) on an untrustworthy origin: not sent there.
+    expect(response.headers.get('cross-origin-opener-policy')).toBeNull();
   });
 
   it('upgrades them when PUBLIC_URL is https', async () => {
@@ -353,6 +355,7 @@ describe('content security policy', () => {
     try {
       const response = await fetch(`http://127.0.0.1:${secure.port}/health`);
       expect(response.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
+      expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     } finally {
       await secure.close();
     }
