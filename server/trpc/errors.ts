@@ -46,6 +46,16 @@ export function toTRPCError(error: TRPCError): TRPCError {
   return error;
 }
 
+/**
+ * For failures outside the middleware chain, where mapErrors cannot see them (a subscription's
+ * stream failing after it started): the same mapping, so an AppError keeps its code.
+ */
+export function asTRPCError(cause: unknown): TRPCError {
+  return toTRPCError(
+    cause instanceof TRPCError ? cause : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause }),
+  );
+}
+
 export type ErrorData = {
   /** Our domain code (shared/errors.ts), when the failure was a known one. */
   appCode: AppErrorCode | null;

@@ -10,6 +10,7 @@ import { type Actor, record } from '../audit/audit.service.ts';
 import { toSubscriptionDto } from '../billing/billing.dto.ts';
 import { findCurrentSubscription } from '../billing/billing.service.ts';
 import * as credits from '../credits/credits.service.ts';
+import * as identity from '../identity/identity.service.ts';
 import { User } from '../identity/user.entity.ts';
 
 /** Kept identical to the users_search_trgm_idx expression so the index serves the search. */
@@ -151,10 +152,6 @@ export async function setRole(
   return { id: user.id, role: user.role };
 }
 
-async function endSessions(em: EntityManager, userId: string) {
-  await em.execute('delete from sessions where user_id = ?', [userId]);
-}
-
 export async function ban(
   em: EntityManager,
   actor: Actor & { role: UserRole },
@@ -163,7 +160,7 @@ export async function ban(
 ) {
   const user = await target(em, actor, userId);
   user.status = 'banned';
-  await endSessions(em, user.id);
+  await identity.endSessions(em, user.id);
   record(em, actor, 'user.banned', { type: 'user', id: user.id }, { reason });
   return { id: user.id, status: user.status };
 }
@@ -179,7 +176,7 @@ export async function unban(em: EntityManager, actor: Actor & { role: UserRole }
 export async function deactivate(em: EntityManager, actor: Actor & { role: UserRole }, userId: string) {
   const user = await target(em, actor, userId);
   user.status = 'deactivated';
-  await endSessions(em, user.id);
+  await identity.endSessions(em, user.id);
   record(em, actor, 'user.deactivated', { type: 'user', id: user.id });
   return { id: user.id, status: user.status };
 }
@@ -194,6 +191,7 @@ export async function deleteUser(em: EntityManager, actor: Actor & { role: UserR
     throw new AppError('forbidden', 'Only a super admin can delete an administrator');
   }
   const email = user.email;
+  await identity.endSessions(em, user.id);
   await em.execute('delete from users where id = ?', [user.id]);
   record(em, actor, 'user.deleted', { type: 'user', id: userId }, { email });
   return { ok: true as const };
