@@ -122,6 +122,7 @@ const MATRIX: Record<string, Row> = {
   },
   'auth.signOut': { access: 'public' },
   'auth.me': { access: 'public' },
+  'auth.oauth.providers': { access: 'public' },
   'auth.sessions.list': { access: 'user', apiKey: 'never' },
   'auth.sessions.revoke': {
     access: 'own',
@@ -148,6 +149,14 @@ const MATRIX: Record<string, Row> = {
     access: 'user',
     apiKey: 'never',
     input: () => ({ password: 'not the password' }),
+  },
+  'account.oauth.list': { access: 'user', apiKey: 'never' },
+  // Nobody in the matrix has a linked provider: an allowed caller gets NOT_FOUND ("none linked").
+  'account.oauth.unlink': {
+    access: 'user',
+    apiKey: 'never',
+    input: () => ({ provider: 'github' }),
+    allowedMayFailWith: ['NOT_FOUND'],
   },
 
   'apiKeys.list': { access: 'user', apiKey: 'never' },
