@@ -16,6 +16,7 @@ import { failRun } from './modules/generations/generations.service.ts';
 import { createLocalProvider } from './modules/generations/providers/local-provider.ts';
 import type { GenerationProvider } from './modules/generations/providers/provider.ts';
 import { createReplicateProvider } from './modules/generations/providers/replicate-provider.ts';
+import { liveCredentials } from './modules/identity/access-events.ts';
 import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
 import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
@@ -59,6 +60,8 @@ export type RuntimeOptions = {
   polar?: PolarClient | null;
   /** How often the mail loop looks for due mail (default 2 s). */
   mailIntervalMs?: number;
+  /** How often open live streams re-check their session or API key (default 5 s). */
+  accessRecheckMs?: number;
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -70,7 +73,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     schedule: config.runWorker,
     superviseIntervalSeconds: options.superviseIntervalSeconds,
   });
-  const events = await startGenerationEvents({ url: options.databaseUrl, ssl: config.databaseSsl, logger });
+  const events = await startGenerationEvents({
+    url: options.databaseUrl,
+    ssl: config.databaseSsl,
+    logger,
+    checkAccess: (credentials) => liveCredentials(orm.em.fork(), credentials),
+    recheckMs: options.accessRecheckMs,
+  });
   const storage = createLocalStorage(options.storageRoot ?? join(config.dataDir, 'storage'));
   const providers: Record<string, GenerationProvider> = {
     local: createLocalProvider(),

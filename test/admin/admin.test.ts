@@ -220,6 +220,23 @@ describe('admin.users', () => {
     expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
   });
 
+  it('refuses an administrator adjusting their own credits, and writes nothing', async () => {
+    const admin = await createUser(db, { role: 'admin', credits: 10 });
+    const superAdmin = await createUser(db, { role: 'super_admin', credits: 10 });
+    for (const actor of [admin, superAdmin]) {
+      for (const amount of [1_000, -5]) {
+        const refused = await failureOf(
+          callerFor(db, actor).admin.credits.adjust({ userId: actor.id, amount, reason: 'for me' }),
+        );
+        expect(refused.code).toBe('BAD_REQUEST');
+        expect(refused.message).toBe('You cannot do this to your own account');
+      }
+      await expect(callerFor(db, actor).credits.balance()).resolves.toMatchObject({ balance: 10 });
+      expect(await em().count(CreditTransaction, { user: actor.id, performedBy: actor.id })).toBe(0);
+      expect(await em().count(AuditLog, { action: 'credits.adjusted', targetId: actor.id })).toBe(0);
+    }
+  });
+
   it('hard-deletes a user but keeps their ledger rows with the user nulled', async () => {
     const admin = await createUser(db, { role: 'admin' });
     const user = await createUser(db, { credits: 7 });

@@ -29,8 +29,10 @@ import * as stats from './admin-stats.service.ts';
 import * as users from './admin-users.service.ts';
 import { systemHealth } from './system-health.service.ts';
 
+/** Who acts, for the audit log: the admin, the API key they used (the admin CLI), and from where. */
 const actorOf = (ctx: ContextInner & { user: AuthUser }) => ({
   userId: ctx.user.id,
+  apiKeyId: ctx.apiKeyId,
   ip: ctx.client.ip,
   role: ctx.user.role,
 });
