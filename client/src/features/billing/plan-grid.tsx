@@ -3,7 +3,9 @@ import { useState } from 'react';
 import { formatCredits, formatMoney } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
-import { ErrorState, Loading } from '../../ui/layout.tsx';
+import { ErrorState } from '../../ui/layout.tsx';
+import { SkeletonTiles } from '../../ui/skeleton.tsx';
+import { useMe } from '../identity/use-session.ts';
 import { useCheckout } from './use-checkout.ts';
 
 type Plan = RouterOutputs['billing']['plans'][number];
@@ -57,11 +59,11 @@ function PlanCard({ plan, interval, current }: { plan: Plan; interval: Interval;
           {price > 0 ? formatMoney(price, plan.currency) : plan.ctaType === 'contact' ? 'Custom' : 'Free'}
         </span>
         {price > 0 && (
-          <span className="text-sm text-slate-500">/{interval === 'year' ? 'year' : 'month'}</span>
+          <span className="text-sm text-slate-600">/{interval === 'year' ? 'year' : 'month'}</span>
         )}
       </p>
       {interval === 'year' && price > 0 && savings > 0 && (
-        <p className="mt-1 text-xs font-semibold text-emerald-600">
+        <p className="mt-1 text-xs font-semibold text-emerald-700">
           Save {formatMoney(savings, plan.currency)} a year
         </p>
       )}
@@ -83,7 +85,7 @@ function PlanCard({ plan, interval, current }: { plan: Plan; interval: Interval;
       </ul>
       <div className="mt-6">{cta}</div>
       {checkout.error && (
-        <p role="alert" className="mt-2 text-sm text-red-600">
+        <p role="alert" className="mt-2 text-sm text-red-700">
           {checkout.error.message}
         </p>
       )}
@@ -94,12 +96,14 @@ function PlanCard({ plan, interval, current }: { plan: Plan; interval: Interval;
 export function PlanGrid() {
   const [interval, setInterval] = useState<Interval>('month');
   const plans = trpc.billing.plans.useQuery();
-  const overview = trpc.billing.subscription.useQuery();
+  const me = useMe();
+  // A visitor has no subscription to ask about: the free plan reads as theirs-to-be.
+  const overview = trpc.billing.subscription.useQuery(undefined, { enabled: Boolean(me.data) });
   const currentKey =
     overview.data?.subscription?.status === 'canceled'
       ? null
       : (overview.data?.subscription?.plan?.key ?? null);
-  if (plans.isPending) return <Loading />;
+  if (plans.isPending) return <SkeletonTiles tiles={4} label="Loading plans" />;
   if (plans.error) return <ErrorState error={plans.error} retry={() => plans.refetch()} />;
   return (
     <div>
@@ -123,7 +127,7 @@ export function PlanGrid() {
             key={plan.id}
             plan={plan}
             interval={interval}
-            current={currentKey ? plan.key === currentKey : plan.key === 'free'}
+            current={me.data ? (currentKey ? plan.key === currentKey : plan.key === 'free') : false}
           />
         ))}
       </div>

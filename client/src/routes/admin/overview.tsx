@@ -7,7 +7,7 @@ import { Card, ErrorState, Loading, PageHeader } from '../../ui/layout.tsx';
 function Stat({ label, value }: { label: string; value: string | number }) {
   return (
     <div className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
-      <p className="text-xs text-slate-500">{label}</p>
+      <p className="text-xs text-slate-600">{label}</p>
       <p className="mt-1 text-2xl font-bold tabular-nums text-slate-900">
         {typeof value === 'number' ? value.toLocaleString() : value}
       </p>
@@ -41,11 +41,11 @@ export function AdminOverviewPage() {
       <Card title="Generations by status" className="mt-6">
         <dl className="flex flex-wrap gap-6 text-sm">
           {Object.entries(o.generations).length === 0 ? (
-            <p className="text-slate-500">No generations yet.</p>
+            <p className="text-slate-600">No generations yet.</p>
           ) : (
             Object.entries(o.generations).map(([status, count]) => (
               <div key={status}>
-                <dt className="text-slate-500">{status}</dt>
+                <dt className="text-slate-600">{status}</dt>
                 <dd className="text-lg font-semibold text-slate-900">{count}</dd>
               </div>
             ))
