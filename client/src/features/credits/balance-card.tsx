@@ -36,36 +36,43 @@ export function BalanceCard() {
           >
             {formatCredits(data.balance)}
           </p>
-          <dl
+          <ul
             className="mt-4 flex flex-wrap items-stretch gap-2 text-sm"
             aria-label="How the balance adds up"
             data-testid="balance-breakdown"
           >
             {terms.map(([label, value, hint], index) => (
-              <div key={label} className="flex items-center gap-2">
+              <li key={label} className="flex items-center gap-2">
                 {index > 0 && (
                   <span aria-hidden="true" className="font-semibold text-slate-600">
                     {value < 0 ? '−' : '+'}
                   </span>
                 )}
-                <div className="rounded-lg bg-slate-50 px-3 py-2" title={hint}>
-                  <dt className="text-xs text-slate-600">{label}</dt>
-                  <dd className="font-semibold tabular-nums text-slate-800">
+                <span className="block rounded-lg bg-slate-50 px-3 py-2" title={hint}>
+                  <span className="block text-xs text-slate-600">
+                    {label}
+                    <span className="sr-only">:</span>
+                  </span>
+                  <span className="block font-semibold tabular-nums text-slate-800">
                     {formatNumber(index > 0 ? Math.abs(value) : value)}
-                  </dd>
-                </div>
-              </div>
+                  </span>
+                </span>
+              </li>
             ))}
-            <div className="flex items-center gap-2">
+            <li className="flex items-center gap-2">
               <span aria-hidden="true" className="font-semibold text-slate-600">
                 =
               </span>
-              <div className="rounded-lg bg-indigo-50 px-3 py-2 ring-1 ring-indigo-100">
-                <dt className="text-xs text-indigo-700">Balance</dt>
-                <dd className="font-semibold tabular-nums text-indigo-900">{formatNumber(data.balance)}</dd>
-              </div>
-            </div>
-          </dl>
+              <span className="block rounded-lg bg-indigo-50 px-3 py-2 ring-1 ring-indigo-100">
+                <span className="block text-xs text-indigo-700">
+                  Balance<span className="sr-only">:</span>
+                </span>
+                <span className="block font-semibold tabular-nums text-indigo-900">
+                  {formatNumber(data.balance)}
+                </span>
+              </span>
+            </li>
+          </ul>
         </>
       ) : (
         <div role="status" aria-label="Loading the balance">

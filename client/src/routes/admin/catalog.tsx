@@ -46,7 +46,8 @@ function validateMoneyForm<T extends FieldValues, S extends z.ZodType>(
       setError(field, { type: 'validate', message: AMOUNT_HELP });
       ok = false;
     }
-    input[centsKey] = cents;
+    // An unreadable amount already has its message: the schema checks the other fields.
+    input[centsKey] = cents ?? 0;
     delete input[field];
   }
   const parsed = schema.safeParse(input);
