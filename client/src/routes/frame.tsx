@@ -7,6 +7,7 @@ import { BalancePill } from '../features/credits/balance-card.tsx';
 import { useGenerationUpdates } from '../features/generations/use-generation-updates.ts';
 import { useMe, useSignOut } from '../features/identity/use-session.ts';
 import { Button } from '../ui/button.tsx';
+import { ErrorState } from '../ui/layout.tsx';
 import { LinkButton } from '../ui/link-button.tsx';
 import { SkeletonPage } from '../ui/skeleton.tsx';
 
@@ -73,6 +74,13 @@ export function Frame() {
     return (
       <div className="mx-auto max-w-6xl px-4 py-10">
         <SkeletonPage />
+      </div>
+    );
+  // Who is signed in is unknown (the server could not be reached): say so rather than guess.
+  if (me.error && me.data === undefined)
+    return (
+      <div className="mx-auto max-w-md px-4 py-16">
+        <ErrorState error={me.error} retry={() => me.refetch()} />
       </div>
     );
   return me.data ? (

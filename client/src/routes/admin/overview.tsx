@@ -2,7 +2,8 @@ import { useMemo } from 'react';
 import { AdminCharts } from '../../features/admin/charts.tsx';
 import { formatMoney } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
-import { Card, ErrorState, Loading, PageHeader } from '../../ui/layout.tsx';
+import { Card, ErrorState, PageHeader } from '../../ui/layout.tsx';
+import { SkeletonChart, SkeletonPage } from '../../ui/skeleton.tsx';
 
 function Stat({ label, value }: { label: string; value: string | number }) {
   return (
@@ -19,7 +20,7 @@ export function AdminOverviewPage() {
   const range = useMemo(() => ({ from: new Date(Date.now() - 29 * 86_400_000), to: new Date() }), []);
   const overview = trpc.admin.stats.overview.useQuery();
   const series = trpc.admin.stats.timeseries.useQuery(range);
-  if (overview.isPending) return <Loading />;
+  if (overview.isPending) return <SkeletonPage label="Loading the overview" />;
   if (overview.error) return <ErrorState error={overview.error} retry={() => overview.refetch()} />;
   const o = overview.data;
   return (
@@ -58,7 +59,7 @@ export function AdminOverviewPage() {
         ) : series.error ? (
           <ErrorState error={series.error} />
         ) : (
-          <Loading />
+          <SkeletonChart label="Loading the charts" />
         )}
       </div>
     </>
