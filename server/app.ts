@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
+import { oauthRoutes } from './modules/identity/oauth.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
 import type { Runtime } from './runtime.ts';
@@ -72,6 +73,7 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   app.use(storageRoutes(deps));
   app.use(providerWebhookRoutes(deps));
   app.use(paymentWebhookRoutes(deps));
+  app.use(oauthRoutes(deps));
 
   app.use(
     '/trpc',

@@ -41,6 +41,16 @@ const envSchema = z
     SMTP_SECURE: bool(false),
     SMTP_USER: z.string().optional(),
     SMTP_PASSWORD: z.string().optional(),
+    // OAuth sign-in: a provider is on when both its client id and secret are set. The endpoint
+    // overrides point a provider at another host (tests use loopback servers).
+    GITHUB_CLIENT_ID: z.string().optional(),
+    GITHUB_CLIENT_SECRET: z.string().optional(),
+    GITHUB_OAUTH_BASE: z.url().default('https://github.com'),
+    GITHUB_API_BASE: z.url().default('https://api.github.com'),
+    GOOGLE_CLIENT_ID: z.string().optional(),
+    GOOGLE_CLIENT_SECRET: z.string().optional(),
+    /** The OpenID issuer; its discovery document names the endpoints and keys. */
+    GOOGLE_ISSUER: z.url().default('https://accounts.google.com'),
     /** Where embedded PostgreSQL keeps its cluster and files live (default `.data/`). */
     DATA_DIR: z.string().default('.data'),
   })
@@ -54,6 +64,19 @@ const envSchema = z
     }
     if (env.MAIL_DRIVER === 'smtp' && !env.SMTP_HOST) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_HOST'], message: 'required when MAIL_DRIVER=smtp' });
+    }
+    for (const [id, secret] of [
+      ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'],
+      ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'],
+    ] as const) {
+      if (Boolean(env[id]) !== Boolean(env[secret])) {
+        const missing = env[id] ? secret : id;
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: `set both ${id} and ${secret}, or neither`,
+        });
+      }
     }
   });
 
@@ -100,6 +123,25 @@ function toConfig(env: z.output<typeof envSchema>) {
         user: env.SMTP_USER,
         password: env.SMTP_PASSWORD,
       },
+    },
+    oauth: {
+      github:
+        env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET
+          ? {
+              clientId: env.GITHUB_CLIENT_ID,
+              clientSecret: env.GITHUB_CLIENT_SECRET,
+              oauthBase: env.GITHUB_OAUTH_BASE.replace(/\/+$/, ''),
+              apiBase: env.GITHUB_API_BASE.replace(/\/+$/, ''),
+            }
+          : null,
+      google:
+        env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET
+          ? {
+              clientId: env.GOOGLE_CLIENT_ID,
+              clientSecret: env.GOOGLE_CLIENT_SECRET,
+              issuer: env.GOOGLE_ISSUER,
+            }
+          : null,
     },
     dataDir: env.DATA_DIR,
   };

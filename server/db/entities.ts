@@ -13,6 +13,7 @@ import { CreditTransaction } from '../modules/credits/credit-transaction.entity.
 import { Generation } from '../modules/generations/generation.entity.ts';
 import { ApiKey } from '../modules/identity/api-key.entity.ts';
 import { AuthToken } from '../modules/identity/auth-token.entity.ts';
+import { OAuthAccount } from '../modules/identity/oauth-account.entity.ts';
 import { Session } from '../modules/identity/session.entity.ts';
 import { User } from '../modules/identity/user.entity.ts';
 import { MailOutbox } from '../modules/mail/mail-outbox.entity.ts';
@@ -53,4 +54,5 @@ export const entities = [
   Project,
   Deployment,
   RateLimitWindow,
+  OAuthAccount,
 ];

@@ -1,5 +1,6 @@
 // Identity: enumerations and input schemas shared by the auth procedures and the client's forms.
 import { z } from 'zod';
+import { OAUTH_PROVIDERS } from '../oauth.ts';
 
 export const USER_ROLES = ['user', 'moderator', 'admin', 'super_admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -83,3 +84,15 @@ export const createApiKeyInput = z.object({
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 export const apiKeyIdInput = z.object({ id: z.uuid() });
+
+// The providers and failure messages live in ../oauth.ts (zod-free, for the sign-in page).
+export {
+  OAUTH_FAILURES,
+  OAUTH_PROVIDER_LABELS,
+  OAUTH_PROVIDERS,
+  type OAuthFailure,
+  type OAuthProvider,
+  oauthFailureMessage,
+} from '../oauth.ts';
+
+export const oauthUnlinkInput = z.object({ provider: z.enum(OAUTH_PROVIDERS) });

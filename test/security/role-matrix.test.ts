@@ -111,6 +111,7 @@ const MATRIX: Record<string, Row> = {
   },
   'auth.signOut': { access: 'public' },
   'auth.me': { access: 'public' },
+  'auth.oauth.providers': { access: 'public' },
   'auth.sessions.list': { access: 'user' },
   'auth.sessions.revoke': { access: 'own', input: async (f) => ({ id: await f.sessionHandle() }) },
   'auth.sessions.revokeOthers': { access: 'user' },
@@ -129,6 +130,13 @@ const MATRIX: Record<string, Row> = {
   'account.get': { access: 'user' },
   'account.update': { access: 'user', input: () => ({ firstName: 'Matrix' }) },
   'account.deactivate': { access: 'user', input: () => ({ password: 'not the password' }) },
+  'account.oauth.list': { access: 'user' },
+  // Nobody in the matrix has a linked provider: an allowed caller gets NOT_FOUND ("none linked").
+  'account.oauth.unlink': {
+    access: 'user',
+    input: () => ({ provider: 'github' }),
+    allowedMayFailWith: ['NOT_FOUND'],
+  },
 
   'apiKeys.list': { access: 'user' },
   'apiKeys.create': { access: 'user', input: () => ({ name: 'matrix', scopes: ['read'] }) },

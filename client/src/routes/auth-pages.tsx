@@ -4,6 +4,7 @@
 // the sign-in page's first load.
 import type { ReactNode } from 'react';
 import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
+import { OAuthSignIn } from '../features/identity/oauth-buttons.tsx';
 import { SignInForm } from '../features/identity/sign-in-form.tsx';
 import { safeNext, useMe } from '../features/identity/use-session.ts';
 import { PageTitle } from '../ui/layout.tsx';
@@ -79,6 +80,7 @@ export function SignInPage() {
           Your session has ended. Sign in again to continue where you were.
         </p>
       )}
+      <OAuthSignIn />
       <SignInForm next={next} />
     </AuthFrame>
   );

@@ -1,4 +1,5 @@
 import { Link, useSearchParams } from 'react-router';
+import { OAuthSignIn } from '../features/identity/oauth-buttons.tsx';
 import { SignUpForm } from '../features/identity/sign-up-form.tsx';
 import { safeNext } from '../features/identity/use-session.ts';
 import { AuthFrame, withNext } from './auth-pages.tsx';
@@ -19,6 +20,7 @@ export function SignUpPage() {
         </>
       }
     >
+      <OAuthSignIn />
       <SignUpForm next={next} />
     </AuthFrame>
   );

@@ -27,17 +27,29 @@ const toAuthUser = (user: User): AuthUser => ({
   status: user.status,
 });
 
-/** Creates an account with its balance and sign-up bonus. Does not sign in. */
+/**
+ * Creates an account with its balance and sign-up bonus. Does not sign in. `password: null` makes
+ * an account that signs in only through a linked provider (OAuth) until a password is set.
+ */
 export async function createAccount(
   em: EntityManager,
-  input: { email: string; password: string; name: string; role?: User['role'] },
+  input: {
+    email: string;
+    password: string | null;
+    name: string;
+    role?: User['role'];
+    emailVerifiedAt?: Date | null;
+    avatarUrl?: string | null;
+  },
 ): Promise<AuthUser> {
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = input.password === null ? null : await hashPassword(input.password);
   const user = em.create(User, {
     email: input.email,
     name: input.name,
     passwordHash,
     role: input.role ?? 'user',
+    emailVerifiedAt: input.emailVerifiedAt ?? null,
+    avatarUrl: input.avatarUrl ?? null,
   });
   credits.openBalance(em, user);
   try {
@@ -94,6 +106,16 @@ export async function signIn(
       user.status === 'banned' ? 'This account is suspended' : 'This account is deactivated',
     );
   }
+  return openSession(em, auth, user, client);
+}
+
+/** The end of every sign-in (password or provider), once the account is known to be active. */
+export async function openSession(
+  em: EntityManager,
+  auth: Auth,
+  user: User,
+  client: ClientInfo,
+): Promise<SignedIn> {
   user.lastLoginAt = new Date();
   await em.flush();
   const session = await auth.createSession(user.id, { ...client });
