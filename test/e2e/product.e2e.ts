@@ -91,6 +91,17 @@ describe('the app, page by page', () => {
     const projectPath = new URL(page.url()).pathname;
 
     await visit(page, '/', 'Dashboard', 'dashboard');
+    // The breakdown adds up to the headline; the usage chart counts the four logos.
+    expect(await page.getByTestId('balance').textContent()).toBe('96 credits');
+    expect(await page.getByRole('list', { name: 'How the balance adds up' }).textContent()).toBe(
+      'Given:100+Bought:0−Spent:4+Refunded:0=Balance:96',
+    );
+    expect(await page.getByTestId('usage').textContent()).toContain(
+      '4 credits spent in the last 30 days (4 charged, 0 refunded)',
+    );
+    expect(await page.getByRole('table', { name: 'Usage by operation' }).textContent()).toContain(
+      'Logo generation',
+    );
     await visit(page, '/generate', 'Logo generator');
     await visit(page, '/history', 'History', 'history');
     await visit(page, '/history?kind=logo&q=route', 'History');
