@@ -8,6 +8,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { rejectMalformedUrl } from './common/http-guards.ts';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
@@ -37,8 +38,10 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   const deps = { orm, config, logger, runtime };
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(requestId, requestLog(logger));
+  // Only a proxy we were told about may set the client address (per-IP limits, sessions, audit).
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestId, requestLog(logger), rejectMalformedUrl);
+  const https = config.publicUrl.startsWith('https:');
   app.use(
     helmet({
       contentSecurityPolicy: dev
@@ -51,9 +54,15 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
               'object-src': ["'none'"],
               'base-uri': ["'none'"],
               'frame-ancestors': ["'none'"],
+              // Over plain http (a LAN address, a dev box) upgrading would load every asset from an
+              // https origin that is not there: only an https deployment asks for it.
+              'upgrade-insecure-requests': https ? [] : null,
             },
           },
       strictTransportSecurity: config.sessionCookieSecure,
+      // Browsers ignore COOP on an untrustworthy (plain http, non-localhost) origin, and say so in
+      // the console: send it where it means something.
+      crossOriginOpenerPolicy: https,
     }),
   );
 

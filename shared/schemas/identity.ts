@@ -70,7 +70,10 @@ export const deactivateInput = z.object({
   password: z.string().min(1, { error: 'Enter your password' }).max(256),
 });
 
-/** What an API key may do. `read`: queries; `write`: mutations; `admin`: admin.* (admins only). */
+/**
+ * What an API key may do. `read`: queries and subscriptions; `write`: those and mutations;
+ * `generations:write`: exactly generations.create; `admin`: admin.* and reads (admins only).
+ */
 export const API_KEY_SCOPES = ['read', 'write', 'generations:write', 'admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 

@@ -7,6 +7,7 @@ import type { AuthTokenPurpose } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { sendMail } from '../mail/mail.service.ts';
+import { announceAccessEnded } from './access-events.ts';
 import type { Auth } from './lucia.ts';
 import { OAuthAccount } from './oauth-account.entity.ts';
 import { hashPassword, verifyPassword } from './password.ts';
@@ -146,6 +147,7 @@ export async function revokeOtherSessions(em: EntityManager, userId: string, cur
     'delete from sessions where user_id = ? and id is distinct from ? returning id',
     [userId, currentHandle],
   );
+  await announceAccessEnded(em, { sessions: deleted.map((row) => row.id) });
   return { revoked: deleted.length };
 }
 
@@ -198,5 +200,7 @@ export async function deactivate(em: EntityManager, auth: Auth, userId: string, 
   user.status = 'deactivated';
   await em.flush();
   await auth.invalidateUserSessions(user.id);
+  // Its API keys stop working with it: their streams end too.
+  await announceAccessEnded(em, { users: [user.id] });
   return { ok: true as const };
 }

@@ -8,6 +8,7 @@ import { AppError } from '../../common/app-error.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
+import { announceAccessEnded } from './access-events.ts';
 import type { AuthUser, SessionListItem } from './identity.dto.ts';
 import { type Auth, hashSessionId } from './lucia.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
@@ -148,4 +149,14 @@ export async function listSessions(
 export async function revokeSession(em: EntityManager, userId: string, handle: string): Promise<void> {
   const deleted = await em.nativeDelete(Session, { id: handle, user: userId });
   if (!deleted) throw new AppError('not_found', 'No such session');
+  await announceAccessEnded(em, { sessions: [handle] });
+}
+
+/**
+ * For an account that may no longer sign in (banned, deactivated, deleted): ends every session,
+ * and announces the account so that its open streams close, API-key streams included.
+ */
+export async function endSessions(em: EntityManager, userId: string): Promise<void> {
+  await em.execute('delete from sessions where user_id = ?', [userId]);
+  await announceAccessEnded(em, { users: [userId] });
 }

@@ -62,7 +62,7 @@ export function OAuthSignIn() {
         </a>
       ))}
       {list.length > 0 && (
-        <div className="flex items-center gap-3 pt-1 text-xs uppercase tracking-wide text-slate-400">
+        <div className="flex items-center gap-3 pt-1 text-xs uppercase tracking-wide text-slate-600">
           <span className="h-px flex-1 bg-slate-200" />
           or
           <span className="h-px flex-1 bg-slate-200" />

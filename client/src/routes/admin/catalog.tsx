@@ -70,6 +70,10 @@ type PlanFormValues = {
   featuresText: string;
   badge: string;
   highlight: boolean;
+  stripePriceMonthlyId: string;
+  stripePriceYearlyId: string;
+  polarProductMonthlyId: string;
+  polarProductYearlyId: string;
 };
 const PLAN_FIELDS = [
   'key',
@@ -79,6 +83,10 @@ const PLAN_FIELDS = [
   'priceMonthly',
   'priceYearly',
   'badge',
+  'stripePriceMonthlyId',
+  'stripePriceYearlyId',
+  'polarProductMonthlyId',
+  'polarProductYearlyId',
 ] as const;
 const PLAN_AMOUNTS = { priceMonthlyCents: 'priceMonthly', priceYearlyCents: 'priceYearly' } as const;
 
@@ -95,6 +103,10 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
       featuresText: plan?.features.join('\n') ?? '',
       badge: plan?.badge ?? '',
       highlight: plan?.highlight ?? false,
+      stripePriceMonthlyId: plan?.stripePriceMonthlyId ?? '',
+      stripePriceYearlyId: plan?.stripePriceYearlyId ?? '',
+      polarProductMonthlyId: plan?.polarProductMonthlyId ?? '',
+      polarProductYearlyId: plan?.polarProductYearlyId ?? '',
     },
   });
   const upsert = trpc.admin.plans.upsert.useMutation({
@@ -166,6 +178,30 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
       </Field>
       <Field label="Badge" error={errors.badge?.message} hint="e.g. “Most popular”">
         {(c) => <Input {...c} {...form.register('badge')} />}
+      </Field>
+      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
+      </Field>
+      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
+      </Field>
+      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
+      </Field>
+      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
+      </Field>
+      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
+      </Field>
+      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
+      </Field>
+      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
+      </Field>
+      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
       </Field>
       <Field label="Features (one per line)">
         {(c) => <textarea {...c} rows={3} className={textarea} {...form.register('featuresText')} />}
