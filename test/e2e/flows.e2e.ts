@@ -72,15 +72,20 @@ describe('journeys in the browser', () => {
     await expect.poll(() => phone.getByRole('button', { name: 'Sign out everywhere else' }).count()).toBe(0);
     await other.close();
 
-    // The first device's next request is refused: it lands on sign-in, told why.
-    await nav('Files').click();
-    await page.waitForURL(/\/sign-in\?next=%2Ffiles$/);
+    // The first device learns it at once from its live stream, or from its next request (a click on
+    // Files, if the stream has not ended yet): either way it lands on sign-in, told why.
+    await nav('Files')
+      .click({ timeout: 2_000 })
+      .catch(() => {});
+    await page.waitForURL(/\/sign-in\?next=%2F(history%3Fkind%3Dlogo|files)$/);
+    const back = new URL(page.url()).searchParams.get('next') ?? '';
     await expect.poll(() => page.getByText('Your session has ended').isVisible()).toBe(true);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/files');
-    await expect.poll(() => page.getByRole('heading', { name: 'Files', level: 1 }).isVisible()).toBe(true);
+    await page.waitForURL((url) => url.pathname + url.search === back);
+    const heading = back === '/files' ? 'Files' : 'History';
+    await expect.poll(() => page.getByRole('heading', { name: heading, level: 1 }).isVisible()).toBe(true);
   });
 
   it('an admin changes a role and deactivates only after confirming; prices are edited in money', async () => {

@@ -59,6 +59,11 @@ export const session = { ended: false };
 function watchSession(queryClient: QueryClient, error: unknown, key?: readonly unknown[]) {
   if (errorCode(error) !== 'UNAUTHORIZED') return;
   if (key && JSON.stringify(key) === JSON.stringify(meQueryKey)) return;
+  checkSession(queryClient);
+}
+
+/** The server refused us as no one (a call, or the live stream it ended): is the session gone? */
+export function checkSession(queryClient: QueryClient) {
   if (!queryClient.getQueryData(meQueryKey)) return;
   // Presumed ended until auth.me says otherwise, so the guard that sees "no one" knows why.
   session.ended = true;
