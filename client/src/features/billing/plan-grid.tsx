@@ -190,7 +190,7 @@ function PlanCard({
       className={`relative flex flex-col rounded-2xl bg-white p-6 shadow-sm ring-1 ${isCurrent ? 'ring-2 ring-emerald-500' : plan.highlight ? 'ring-2 ring-indigo-600' : 'ring-slate-200'}`}
     >
       {isCurrent ? (
-        <span className="absolute -top-3 left-6 rounded-full bg-emerald-600 px-3 py-0.5 text-xs font-semibold text-white">
+        <span className="absolute -top-3 left-6 rounded-full bg-emerald-700 px-3 py-0.5 text-xs font-semibold text-white">
           Your plan
           {subscription?.interval ? ` · ${subscription.interval === 'year' ? 'yearly' : 'monthly'}` : ''}
         </span>
