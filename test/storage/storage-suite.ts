@@ -1,12 +1,15 @@
 // The storage tests, run once per driver (storage.local.test.ts, storage.s3.test.ts): uploads
-// (raw and multipart, streamed, size-limited), serving to the owner and by signed link, downloads, soft delete and
+// (raw and multipart, streamed, size-limited), SVG served as PNG, serving to the owner and by signed link, downloads, soft delete and
 // purge, and the other writers — a generation's images and a deployment's bundle — going through
 // the same driver and served back over HTTP.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { renderLogos } from '../../server/modules/generations/providers/local/logo-svg.ts';
 import {
   FileTooLargeError,
   purgeDeletedFiles,
@@ -20,6 +23,25 @@ import { failureOf } from '../support/errors.ts';
 import { createUser, uniqueEmail } from '../support/factories.ts';
 import { httpClient, setupTestServer } from '../support/http.ts';
 import { waitFor } from '../support/wait.ts';
+
+/** A PNG's size and whether any pixel is drawn (8-bit RGBA, as resvg writes it). */
+function readPng(bytes: Buffer) {
+  expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  const width = bytes.readUInt32BE(16);
+  const height = bytes.readUInt32BE(20);
+  const data: Buffer[] = [];
+  for (let at = 8; at < bytes.length; ) {
+    const length = bytes.readUInt32BE(at);
+    if (bytes.toString('latin1', at + 4, at + 8) === 'IDAT')
+      data.push(bytes.subarray(at + 8, at + 8 + length));
+    at += length + 12;
+  }
+  const raw = inflateSync(Buffer.concat(data));
+  const stride = width * 4 + 1;
+  // Any non-zero byte other than the per-row filter byte means something was drawn.
+  const drawn = raw.some((byte, index) => index % stride !== 0 && byte !== 0);
+  return { width, height, drawn };
+}
 
 export function describeStorage(driver: 'local' | 's3') {
   const db = setupTestDatabase({ storage: driver });
@@ -300,6 +322,76 @@ export function describeStorage(driver: 'local' | 's3') {
       expect(page.status).toBe(200);
       expect(page.headers.get('content-security-policy')).toMatch(/sandbox/);
       expect(await page.text()).toContain('<h1>Stored site</h1>');
+    });
+
+    it('serves an SVG as PNG rendered on the server, at the asked width, to its owner only', async () => {
+      const { jar } = await signedInClient();
+      const [wide = '', square = ''] = renderLogos({
+        appName: 'Orbit Budget',
+        appFocus: 'personal finance',
+        color1: '#0ea5e9',
+        color2: '#be123c',
+        count: 6,
+        seed: 'png-test',
+      }).filter((svg) => /viewBox="0 0 1024 384"|viewBox="0 0 512 512"/.test(svg));
+      const files = [];
+      for (const svg of [wide, square]) {
+        const response = await upload(jar, svg, 'image/svg+xml');
+        files.push((await response.json()) as { id: string });
+      }
+      const get = (id: string, query: string, cookie = jar.header()) =>
+        fetch(`${server.baseUrl}/files/${id}?${query}`, { headers: { cookie } });
+
+      const png = await get(files[0]?.id as string, 'format=png&download=1');
+      expect(png.status).toBe(200);
+      expect(png.headers.get('content-type')).toBe('image/png');
+      expect(png.headers.get('content-disposition')).toBe(
+        "attachment; filename*=UTF-8''hello%20world.txt.png",
+      );
+      expect(readPng(Buffer.from(await png.arrayBuffer()))).toEqual({
+        width: 1024,
+        height: 384,
+        drawn: true,
+      });
+      const small = await get(files[1]?.id as string, 'format=png&width=256');
+      expect(readPng(Buffer.from(await small.arrayBuffer()))).toEqual({
+        width: 256,
+        height: 256,
+        drawn: true,
+      });
+
+      expect((await get(files[0]?.id as string, 'format=png&width=4')).status).toBe(400);
+      expect((await get(files[0]?.id as string, 'format=png&width=abc')).status).toBe(400);
+      expect((await get(files[0]?.id as string, 'format=gif')).status).toBe(400);
+      const stranger = await signedInClient();
+      expect((await get(files[0]?.id as string, 'format=png', stranger.jar.header())).status).toBe(404);
+      const text = (await (await upload(jar, 'just text', 'text/plain')).json()) as { id: string };
+      expect((await get(text.id, 'format=png')).status).toBe(415);
+    });
+
+    it('renders PNG in a sandbox: an SVG cannot make the server read a local file', async () => {
+      const { jar } = await signedInClient();
+      const asPng = async (svg: string) => {
+        const made = (await (await upload(jar, svg, 'image/svg+xml')).json()) as { id: string };
+        const response = await fetch(`${server.baseUrl}/files/${made.id}?format=png&width=16`, {
+          headers: { cookie: jar.header() },
+        });
+        expect(response.status).toBe(200);
+        return Buffer.from(await response.arrayBuffer());
+      };
+      // A real image on this machine (resvg's native build would draw it)…
+      const red = await asPng(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>',
+      );
+      expect(readPng(red).drawn).toBe(true);
+      const dir = mkdtempSync(join(tmpdir(), 'forgeline-probe-'));
+      writeFileSync(join(dir, 'red.png'), red);
+      // …referenced by an uploaded SVG, is not read: nothing is drawn.
+      const probe = await asPng(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><image href="${join(dir, 'red.png')}" width="16" height="16"/></svg>`,
+      );
+      rmSync(dir, { recursive: true });
+      expect(readPng(probe)).toEqual({ width: 16, height: 16, drawn: false });
     });
 
     it('takes the content type in any case, with parameters', async () => {
