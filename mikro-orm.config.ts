@@ -9,6 +9,8 @@ import { entities } from './server/db/entities.ts';
 
 export type OrmConnectionOptions = {
   clientUrl: string;
+  /** Read replicas: used only by reads that ask for them (`connectionType: 'read'`). */
+  replicaUrls?: readonly string[];
   ssl?: boolean;
   pool?: { max?: number; idleMs?: number; connectionTimeoutMs?: number };
   /** Queries slower than this are logged with their duration (ms). */
@@ -22,6 +24,14 @@ const rootDir = fileURLToPath(new URL('.', import.meta.url));
 export function ormConfig(options: OrmConnectionOptions) {
   return defineConfig({
     clientUrl: options.clientUrl,
+    // Replicas lag the primary: only reads that choose them explicitly go there (admin stats and
+    // lists, see server/db/read-replica.ts); everything else, above all whatever must see its own
+    // writes, stays on the primary.
+    replicas: (options.replicaUrls ?? []).map((url, index) => ({
+      name: `replica-${index + 1}`,
+      clientUrl: url,
+    })),
+    preferReadReplicas: false,
     entities,
     baseDir: rootDir,
     extensions: [Migrator],

@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './db/unavailable.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
@@ -38,6 +39,14 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(requestId, requestLog(logger));
+  if (config.instanceName) {
+    // Which process answered (npm run cluster names them): lets a balancer's spread be observed.
+    const instance = config.instanceName;
+    app.use((_req, res, next) => {
+      res.setHeader('X-Forgeline-Instance', instance);
+      next();
+    });
+  }
   app.use(
     helmet({
       contentSecurityPolicy: dev
@@ -81,6 +90,11 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
       createContext: createHttpContextFactory(deps),
       maxBodySize: MAX_BODY_BYTES,
       allowMethodOverride: false,
+      // While the database is unreachable calls answer 503; tell clients when to come back.
+      responseMeta: ({ errors }) =>
+        errors.some((error) => error.code === 'SERVICE_UNAVAILABLE')
+          ? { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }
+          : {},
       onError({ error, path, ctx }) {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !ctx) {
           logger.error({ err: error.cause ?? error, path }, 'request failed before reaching a procedure');
@@ -112,6 +126,14 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
     const status = (error as { status?: number; expose?: boolean }).status;
     if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
       if (!res.headersSent) res.status(status).json({ error: (error as Error).message, requestId: req.id });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error, requestId: req.id }, 'database unavailable');
+      if (!res.headersSent) {
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        res.status(503).json({ error: UNAVAILABLE_MESSAGE, requestId: req.id });
+      }
       return;
     }
     logger.error({ err: error, requestId: req.id }, 'unhandled request error');
