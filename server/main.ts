@@ -40,7 +40,9 @@ if (admin) {
   console.log(`\n  Demo admin account (shown once): ${admin.email} / ${admin.password}\n`);
 }
 
-if (!dev && !existsSync(join(CLIENT_DIST, 'index.html'))) {
+// `--no-client-build`: an API process that need not build the client first (the tests; a
+// deployment serving dist/client from elsewhere).
+if (!dev && !process.argv.includes('--no-client-build') && !existsSync(join(CLIENT_DIST, 'index.html'))) {
   logger.info('building the client (first start)');
   const { build } = await import('vite');
   await build({ configFile: join(ROOT_DIR, 'client', 'vite.config.ts'), logLevel: 'warn' });
