@@ -35,6 +35,8 @@ export type OpenDatabaseOptions = {
    * attempts in a row), and call this when it stays down (the caller exits non-zero).
    */
   onDatabaseLost?: (error: Error) => void;
+  /** Extra server settings for the embedded PostgreSQL this process starts (`npm run cluster`). */
+  serverSettings?: Record<string, string | number>;
 };
 
 export async function openDatabase(
@@ -52,6 +54,7 @@ export async function openDatabase(
       dir,
       archiveDir: archiveDirFor(config),
       attach: options.attach,
+      settings: options.serverSettings,
       onLog: (line) => logger.debug({ pg: line }),
       supervise: onDatabaseLost && {
         maxRestarts: config.embeddedRestarts,

@@ -419,15 +419,17 @@ export async function restoreIntoScratch(
 /**
  * Makes `dataDir` a streaming-replication hot standby of the primary at `primaryUrl` (whose data
  * directory `primaryDataDir` is on this machine): a base backup of the primary copied straight into
- * `dataDir`, `standby.signal`, and the primary's connection as `primary_conninfo` (passed when the
- * standby starts; see cluster.ts). WAL that streaming no longer finds on the primary is read from
- * its archive (`restore_command`).
+ * `dataDir`, `standby.signal`, and the primary's connection as `primary_conninfo` (in the
+ * standby's postgresql.auto.conf, as `pg_basebackup -R` writes it). WAL that streaming no longer
+ * finds on the primary is read from its archive (`restore_command`).
  */
 export async function makeStandby(options: {
   primaryUrl: string;
   primaryDataDir: string;
   archiveDir?: string;
   dataDir: string;
+  /** The name the standby's stream shows in pg_stat_replication. */
+  applicationName?: string;
 }): Promise<BaseBackup> {
   const dataDir = resolve(options.dataDir);
   if (livePostmaster(dataDir)) throw new Error(`a PostgreSQL server is running on ${dataDir}`);
@@ -439,16 +441,34 @@ export async function makeStandby(options: {
     archiveDir: options.archiveDir,
     label: 'forgeline standby',
   });
-  await layOutStandby(dataDir);
+  // As pg_basebackup -R does: the connection to the primary goes into postgresql.auto.conf (not
+  // the command line, where `ps` would show its password).
+  const primary = new URL(options.primaryUrl);
+  const conninfo = [
+    `host=${primary.hostname}`,
+    `port=${primary.port || 5432}`,
+    `user=${decodeURIComponent(primary.username)}`,
+    `password=${decodeURIComponent(primary.password)}`,
+    `application_name=${options.applicationName ?? 'forgeline_standby'}`,
+  ].join(' ');
+  const conf = (value: string) => `'${value.replaceAll("'", "''")}'`;
+  const settings = [
+    `primary_conninfo = ${conf(conninfo)}`,
+    ...(options.archiveDir ? [`restore_command = ${conf(restoreCommand(options.archiveDir))}`] : []),
+  ];
+  await layOutStandby(dataDir, settings);
   return backup;
 }
 
-async function layOutStandby(dataDir: string): Promise<void> {
+async function layOutStandby(dataDir: string, settings: string[]): Promise<void> {
   const { ids } = await postgresRuntime(dataDir);
   const password = join(dataDir, PASSWORD_FILE);
   if (existsSync(password)) renameSync(password, passwordFileFor(dataDir));
   rmSync(join(dataDir, MANIFEST), { force: true });
   mkdirSync(join(dataDir, 'pg_wal', 'archive_status'), { recursive: true, mode: 0o700 });
+  const autoConf = join(dataDir, 'postgresql.auto.conf');
+  const existing = existsSync(autoConf) ? readFileSync(autoConf, 'utf8') : '';
+  writeFileSync(autoConf, `${existing}${settings.join('\n')}\n`, { mode: 0o600 });
   writeFileSync(join(dataDir, 'standby.signal'), '');
   chmodSync(dataDir, 0o700);
   if (ids.uid !== undefined && ids.gid !== undefined) chownTree(dataDir, ids.uid, ids.gid);

@@ -3,6 +3,7 @@
 // /proc, raw tRPC calls (to see HTTP statuses and headers) and a raw SSE reader.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { type Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +12,10 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export type Spawned = {
   child: ChildProcess;
   pid: number;
+  /** Everything it printed (stdout and stderr). */
   output(): string;
+  /** What it printed on stdout alone. */
+  stdout(): string;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   exited: Promise<number | string>;
   /** Resolves once `text` appears in the output (rejects if the process exits first). */
@@ -27,12 +31,16 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
   });
   if (!child.pid) throw new Error(`could not spawn ${script}`);
   let output = '';
+  let stdout = '';
   const waiters = new Set<() => void>();
   const append = (chunk: Buffer) => {
     output += chunk.toString('utf8');
     for (const wake of waiters) wake();
   };
-  child.stdout?.on('data', append);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    append(chunk);
+  });
   child.stderr?.on('data', append);
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => {
@@ -47,6 +55,7 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
     child,
     pid: child.pid,
     output: () => output,
+    stdout: () => stdout,
     exited,
     waitForOutput(text, timeoutMs = 180_000) {
       const found = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
@@ -138,33 +147,41 @@ export async function rawTrpc(
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
-/** A raw SSE subscription (what a browser's EventSource does): collects the `data:` lines. */
+/**
+ * A raw SSE subscription (what a browser's EventSource does), on a connection of its own:
+ * collects the `data:` lines.
+ */
 export async function openSse(url: string, cookie: string) {
-  const controller = new AbortController();
-  const response = await fetch(url, {
-    headers: { cookie, accept: 'text/event-stream' },
-    signal: controller.signal,
-  });
-  if (!response.ok || !response.body) throw new Error(`SSE ${url} answered ${response.status}`);
   const lines: string[] = [];
   const waiters = new Set<() => void>();
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = '';
-    try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        const parts = buffered.split('\n');
-        buffered = parts.pop() ?? '';
-        for (const line of parts) if (line.startsWith('data:')) lines.push(line.slice(5).trim());
-        for (const wake of waiters) wake();
-      }
-    } catch {
-      // closed
-    }
-  })();
+  const { req, res } = await new Promise<{ req: ReturnType<typeof httpRequest>; res: IncomingMessage }>(
+    (resolve, reject) => {
+      const req = httpRequest(
+        url,
+        { headers: { cookie, accept: 'text/event-stream' }, agent: false },
+        (res) => resolve({ req, res }),
+      );
+      req.on('error', reject);
+      req.end();
+    },
+  );
+  if (res.statusCode !== 200) {
+    req.destroy();
+    throw new Error(`SSE ${url} answered ${res.statusCode}`);
+  }
+  let buffered = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    for (const line of parts) if (line.startsWith('data:')) lines.push(line.slice(5).trim());
+    for (const wake of waiters) wake();
+  });
+  res.on('error', () => {});
+  req.on('error', () => {});
   return {
-    headers: response.headers,
+    headers: res.headers,
     data: () => lines,
     /** Resolves with the first data line matching. */
     waitFor(match: (line: string) => boolean, timeoutMs = 120_000): Promise<string> {
@@ -185,6 +202,48 @@ export async function openSse(url: string, cookie: string) {
         check();
       });
     },
-    close: () => controller.abort(),
+    close: () => req.destroy(),
   };
+}
+
+export type HttpAnswer = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+};
+
+/**
+ * One HTTP request with node:http. `agent: false` opens a new connection for it: behind a
+ * connection-level balancer (node:cluster) that is how a client lands on the next process.
+ */
+export function httpCall(
+  url: string,
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    agent?: Agent | false;
+    timeoutMs?: number;
+  } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    // A request never left hanging: past this it fails like a dropped connection.
+    req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(new Error('request timed out')));
+    if (options.body) req.write(options.body);
+    req.end();
+  });
 }
