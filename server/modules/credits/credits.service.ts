@@ -7,7 +7,9 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   BALANCE_TOTAL_OF_TYPE,
+  type BalanceTotal,
   type CreditTransactionType,
+  NEGATED_TOTALS,
   type OperationType,
   type TransactionsQuery,
 } from '../../../shared/schemas/credits.ts';
@@ -34,6 +36,12 @@ export type Posting = {
   generationId?: string | null;
   paymentId?: string | null;
   metadata?: Record<string, unknown> | null;
+  /**
+   * Whether a debit drains expiring grants first (the default). Off for debits that take from
+   * specific grants themselves (a clawback of an invoice's grant) or only from credits that never
+   * expire (a clawback of a package purchase), and for expirations.
+   */
+  drainGrants?: boolean;
 };
 
 export type PostedTransaction = {
@@ -56,6 +64,7 @@ with moved as (
          total_granted = total_granted + ?,
          total_used = total_used + ?,
          total_refunded = total_refunded + ?,
+         total_clawed_back = total_clawed_back + ?,
          ledger_seq = ledger_seq + 1,
          last_transaction_at = now(),
          updated_at = now()
@@ -67,6 +76,8 @@ insert into credit_transactions
 select ?, user_id, ledger_seq, ?, ?, balance, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() from moved
 returning id, seq, amount, balance_after, created_at`;
 
+// Drains the soonest-expiring grants and records, in the same statement, how much the debit took
+// from each (credit_grant_allocations), so that a refund can give it back where it came from.
 const CONSUME_GRANTS_SQL = `
 with live as (
   select id, remaining,
@@ -74,11 +85,15 @@ with live as (
     from credit_grants
    where user_id = ? and remaining > 0
    order by expires_at, id),
-take as (select id, least(remaining, greatest(0, ?::int - before)) as used from live)
-update credit_grants g
-   set remaining = g.remaining - take.used, updated_at = now()
-  from take
- where g.id = take.id and take.used > 0`;
+take as (select id, least(remaining, greatest(0, ?::int - before)) as used from live),
+drained as (
+  update credit_grants g
+     set remaining = g.remaining - take.used, updated_at = now()
+    from take
+   where g.id = take.id and take.used > 0
+  returning g.id, g.user_id, take.used)
+insert into credit_grant_allocations (id, user_id, transaction_id, grant_id, amount, returned, forfeited, created_at, updated_at)
+select gen_random_uuid(), user_id, ?, id, used, 0, 0, now(), now() from drained`;
 
 type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
 
@@ -87,15 +102,22 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
   if (!Number.isSafeInteger(posting.amount) || posting.amount === 0) {
     throw new AppError('bad_request', 'A credit amount must be a non-zero integer');
   }
-  const totals = { totalPurchased: 0, totalGranted: 0, totalUsed: 0, totalRefunded: 0 };
+  const totals: Record<BalanceTotal, number> = {
+    totalPurchased: 0,
+    totalGranted: 0,
+    totalUsed: 0,
+    totalRefunded: 0,
+    totalClawedBack: 0,
+  };
   const total = BALANCE_TOTAL_OF_TYPE[posting.type];
-  totals[total] = total === 'totalUsed' ? -posting.amount : posting.amount;
+  totals[total] = NEGATED_TOTALS.includes(total) ? -posting.amount : posting.amount;
   const params = [
     posting.amount,
     totals.totalPurchased,
     totals.totalGranted,
     totals.totalUsed,
     totals.totalRefunded,
+    totals.totalClawedBack,
     posting.userId,
     posting.amount,
     uuidv7(),
@@ -123,7 +145,9 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     // Debits drain expiring credits first, soonest expiry first. The balance row is locked by
     // the statement above until commit, so this user's debits (and the expiry job, which locks
     // the balance first too) reach here one at a time: no grant row lock is needed.
-    if (posting.amount < 0) await tx.execute(CONSUME_GRANTS_SQL, [posting.userId, -posting.amount]);
+    if (posting.amount < 0 && posting.drainGrants !== false) {
+      await tx.execute(CONSUME_GRANTS_SQL, [posting.userId, -posting.amount, row.id]);
+    }
     return { ...fromRow(row), replayed: false };
   };
 
@@ -195,7 +219,10 @@ export function spend(
   });
 }
 
-export type GrantType = Exclude<CreditTransactionType, 'usage' | 'refund' | 'expiration'>;
+export type GrantType = Exclude<
+  CreditTransactionType,
+  'usage' | 'refund' | 'expiration' | 'clawback' | 'reinstatement'
+>;
 
 /**
  * Adds credits: a sign-up bonus, a purchase, a subscription grant, a promo, an admin credit.
@@ -299,6 +326,7 @@ async function insertExpiration(em: EntityManager, userId: string, amount: numbe
     -amount,
     0,
     0,
+    0,
     userId,
     -amount,
     uuidv7(),
@@ -317,14 +345,247 @@ async function insertExpiration(em: EntityManager, userId: string, amount: numbe
   if (!rows[0]) throw new AppError('conflict', 'The balance does not cover the expiring credits');
 }
 
-/** Gives back credits taken by an earlier spend. */
-export function refund(
+/**
+ * Gives back credits taken by an earlier spend. With `generationId`, the refund goes back where the
+ * charge came from: what the charge drew from expiring grants returns to those grants (same expiry);
+ * a part whose grant has since expired or been clawed back is forfeited — not turned into credits
+ * that never expire. Returns null when everything was forfeited (no ledger row then).
+ */
+export async function refund(
   em: EntityManager,
   userId: string,
   amount: number,
   links: Omit<Posting, 'userId' | 'type' | 'amount'> = {},
-): Promise<PostedTransaction> {
-  return post(em, { ...links, userId, type: 'refund', amount: positive(amount) });
+): Promise<PostedTransaction | null> {
+  positive(amount);
+  if (!links.generationId) return post(em, { ...links, userId, type: 'refund', amount });
+  // The balance row first, as every debit and the expiry job lock it: from here on no grant of this
+  // user can be drained or expired under us.
+  await lockBalance(em, userId);
+  const draws = await em.execute<
+    { id: string; grant_id: string; open: number; forfeited: number; gone: boolean }[]
+  >(
+    `select a.id, a.grant_id, a.amount - a.returned - a.forfeited as open, a.forfeited,
+            (g.expires_at <= now() or g.expired_at is not null or g.revoked_at is not null) as gone
+       from credit_transactions t
+       join credit_grant_allocations a on a.transaction_id = t.id
+       join credit_grants g on g.id = a.grant_id
+      where t.user_id = ? and t.generation_id = ? and t.type = 'usage'`,
+    [userId, links.generationId],
+  );
+  const forfeitNow = draws.filter((d) => d.gone && Number(d.open) > 0);
+  const returnNow = draws.filter((d) => !d.gone && Number(d.open) > 0);
+  const forfeited =
+    draws.reduce((sum, d) => sum + Number(d.forfeited), 0) +
+    forfeitNow.reduce((sum, d) => sum + Number(d.open), 0);
+  const refundable = amount - forfeited;
+  let posted: PostedTransaction | null = null;
+  if (refundable > 0) {
+    posted = await post(em, {
+      ...links,
+      userId,
+      type: 'refund',
+      amount: refundable,
+      metadata: { ...links.metadata, ...(forfeited > 0 ? { forfeited } : {}) },
+    });
+    if (posted.replayed) return posted;
+  }
+  for (const draw of forfeitNow) {
+    await em.execute(
+      'update credit_grant_allocations set forfeited = forfeited + ?, updated_at = now() where id = ?',
+      [Number(draw.open), draw.id],
+    );
+  }
+  for (const draw of returnNow) {
+    await em.execute(
+      'update credit_grant_allocations set returned = returned + ?, updated_at = now() where id = ?',
+      [Number(draw.open), draw.id],
+    );
+    await em.execute('update credit_grants set remaining = remaining + ?, updated_at = now() where id = ?', [
+      Number(draw.open),
+      draw.grant_id,
+    ]);
+  }
+  return posted;
+}
+
+async function lockBalance(em: EntityManager, userId: string) {
+  const rows = await em.execute<{ balance: number }[]>(
+    'select balance from credit_balances where user_id = ? for update',
+    [userId],
+  );
+  if (!rows[0]) throw new AppError('not_found', 'This account has no credit balance');
+  return Number(rows[0].balance);
+}
+
+export type ClawbackResult = {
+  /** Credits actually taken back (a `clawback` ledger row when > 0). */
+  clawed: number;
+  /** Credits wanted but already spent: never taken, the balance stays >= 0. */
+  uncollected: number;
+  transactionId: string | null;
+};
+
+/**
+ * Takes back up to `wanted` unspent credits of a refunded or disputed payment, in one ledger row
+ * (`clawback`, never below zero). With `grantIds` (a subscription invoice's grants) only what is
+ * left of those grants is taken, and `revoke` closes them (nothing is ever returned to them again);
+ * without, only credits that never expire are taken (a package purchase), never other expiring
+ * grants. What cannot be taken was spent: the caller records it as uncollected.
+ */
+export async function clawBack(
+  em: EntityManager,
+  claim: {
+    userId: string;
+    wanted: number;
+    grantIds: string[] | null;
+    revoke?: boolean;
+    idempotencyKey: string;
+    paymentId: string;
+    description: string;
+    metadata?: Record<string, unknown>;
+  },
+): Promise<ClawbackResult> {
+  const balance = await lockBalance(em, claim.userId);
+  const earlier = await em.findOne(
+    CreditTransaction,
+    { user: claim.userId, idempotencyKey: claim.idempotencyKey },
+    { disableIdentityMap: true },
+  );
+  if (earlier) return { clawed: -earlier.amount, uncollected: 0, transactionId: earlier.id };
+  const takes: { id: string; amount: number }[] = [];
+  let collectible: number;
+  if (claim.grantIds) {
+    const grants = claim.grantIds.length
+      ? await em.execute<{ id: string; remaining: number }[]>(
+          `select id, remaining from credit_grants
+            where user_id = ? and id in (${claim.grantIds.map(() => '?').join(', ')})
+              and remaining > 0 and revoked_at is null and expires_at > now()
+            order by expires_at desc, id for update`,
+          [claim.userId, ...claim.grantIds],
+        )
+      : [];
+    let left = Math.max(0, claim.wanted);
+    for (const grant of grants) {
+      const take = Math.min(left, Number(grant.remaining));
+      if (take > 0) takes.push({ id: grant.id, amount: take });
+      left -= take;
+    }
+    collectible = takes.reduce((sum, take) => sum + take.amount, 0);
+  } else {
+    const [expiring] = await em.execute<{ total: string }[]>(
+      'select coalesce(sum(remaining), 0) as total from credit_grants where user_id = ? and remaining > 0',
+      [claim.userId],
+    );
+    collectible = Math.min(Math.max(0, claim.wanted), Math.max(0, balance - Number(expiring?.total ?? 0)));
+  }
+  let transactionId: string | null = null;
+  if (collectible > 0) {
+    const posted = await post(em, {
+      userId: claim.userId,
+      type: 'clawback',
+      amount: -collectible,
+      description: claim.description,
+      paymentId: claim.paymentId,
+      idempotencyKey: claim.idempotencyKey,
+      drainGrants: false,
+      metadata: { ...claim.metadata, grants: takes },
+    });
+    transactionId = posted.id;
+    for (const take of takes) {
+      await em.execute(
+        'update credit_grants set remaining = remaining - ?, updated_at = now() where id = ?',
+        [take.amount, take.id],
+      );
+    }
+  }
+  if (claim.revoke && claim.grantIds?.length) {
+    await em.execute(
+      `update credit_grants set revoked_at = now(), updated_at = now()
+        where user_id = ? and id in (${claim.grantIds.map(() => '?').join(', ')}) and revoked_at is null`,
+      [claim.userId, ...claim.grantIds],
+    );
+  }
+  record(
+    em,
+    SYSTEM,
+    'credits.clawed_back',
+    { type: 'user', id: claim.userId },
+    {
+      paymentId: claim.paymentId,
+      wanted: claim.wanted,
+      clawed: collectible,
+      uncollected: Math.max(0, claim.wanted) - collectible,
+      transactionId,
+      ...claim.metadata,
+    },
+  );
+  return { clawed: collectible, uncollected: Math.max(0, claim.wanted) - collectible, transactionId };
+}
+
+/**
+ * Gives back exactly what a clawback took (a won dispute): one `reinstatement` row; the part taken
+ * from grants returns to them with their expiry (a grant that has expired meanwhile gets nothing
+ * back, as for refunds). Once per clawback (idempotency key). Returns the credits reinstated.
+ */
+export async function reinstate(
+  em: EntityManager,
+  claim: { userId: string; clawbackTransactionId: string; idempotencyKey: string; description: string },
+): Promise<number> {
+  await lockBalance(em, claim.userId);
+  const clawback = await em.findOne(
+    CreditTransaction,
+    { id: claim.clawbackTransactionId, user: claim.userId, type: 'clawback' },
+    { disableIdentityMap: true },
+  );
+  if (!clawback) return 0;
+  const earlier = await em.findOne(
+    CreditTransaction,
+    { user: claim.userId, idempotencyKey: claim.idempotencyKey },
+    { disableIdentityMap: true },
+  );
+  if (earlier) return earlier.amount;
+  const taken = ((clawback.metadata?.grants ?? []) as { id: string; amount: number }[]).filter(
+    (take) => take.amount > 0,
+  );
+  const live = taken.length
+    ? await em.execute<{ id: string }[]>(
+        `select id from credit_grants where id in (${taken.map(() => '?').join(', ')}) and expires_at > now()
+            and expired_at is null for update`,
+        taken.map((take) => take.id),
+      )
+    : [];
+  const liveIds = new Set(live.map((row) => row.id));
+  const lapsed = taken.filter((take) => !liveIds.has(take.id)).reduce((sum, take) => sum + take.amount, 0);
+  const amount = -clawback.amount - lapsed;
+  if (amount <= 0) return 0;
+  await post(em, {
+    userId: claim.userId,
+    type: 'reinstatement',
+    amount,
+    description: claim.description,
+    paymentId: clawback.payment?.id ?? null,
+    idempotencyKey: claim.idempotencyKey,
+    metadata: {
+      clawback: clawback.id,
+      grants: taken.filter((take) => liveIds.has(take.id)),
+      ...(lapsed > 0 ? { lapsed } : {}),
+    },
+  });
+  for (const take of taken.filter((t) => liveIds.has(t.id))) {
+    await em.execute(
+      'update credit_grants set remaining = remaining + ?, revoked_at = null, updated_at = now() where id = ?',
+      [take.amount, take.id],
+    );
+  }
+  record(
+    em,
+    SYSTEM,
+    'credits.reinstated',
+    { type: 'user', id: claim.userId },
+    { clawback: clawback.id, amount, lapsed },
+  );
+  return amount;
 }
 
 /** Creates the user's (empty) balance row; every user has exactly one. Flushed by the caller. */
@@ -335,7 +596,8 @@ export function openBalance(em: EntityManager, user: User): void {
 export async function balanceOf(em: EntityManager, userId: string) {
   // Read on every page view: a plain select of the DTO's columns (no entity hydration).
   const rows = await em.execute<BalanceRow[]>(
-    `select balance, total_purchased, total_granted, total_used, total_refunded, last_transaction_at
+    `select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back,
+            last_transaction_at
        from credit_balances where user_id = ?`,
     [userId],
   );
@@ -347,6 +609,7 @@ export async function balanceOf(em: EntityManager, userId: string) {
     totalGranted: Number(row.total_granted),
     totalUsed: Number(row.total_used),
     totalRefunded: Number(row.total_refunded),
+    totalClawedBack: Number(row.total_clawed_back),
     lastTransactionAt: row.last_transaction_at ? new Date(row.last_transaction_at) : null,
   } satisfies BalanceDto;
 }
@@ -357,6 +620,7 @@ type BalanceRow = {
   total_granted: number;
   total_used: number;
   total_refunded: number;
+  total_clawed_back: number;
   last_transaction_at: Date | null;
 };
 

@@ -186,6 +186,9 @@ export async function cancelGeneration(em: EntityManager, userId: string, id: st
     error: 'Canceled by the user',
   });
   if (!row) {
+    // Another transition won the row (its UPDATE held us until it committed): answer with what the
+    // generation became then, not with the status read before — a racing cancel is no failure.
+    await em.refresh(current);
     if (current.status === 'canceled')
       return { generation: toGenerationDto(current), predictionToCancel: null };
     throw new AppError(
