@@ -260,20 +260,29 @@ export function makeServerWritableDir(dir: string): void {
 
 const shellQuote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
 
+/** What a WAL file is called in the archive: gzip-compressed. */
+export const archivedName = (walFile: string) => `${walFile}.gz`;
+
 /**
- * archive_command: copy a finished WAL segment into the archive (through a temporary name, so a
- * half-copied file never looks archived). A segment already there is accepted only if identical
- * (PostgreSQL may retry one whose archiving it did not see succeed); anything else fails and
- * PostgreSQL keeps the segment and retries.
+ * archive_command: a finished WAL segment is gzipped into the archive (through a temporary name,
+ * so a half-written file never looks archived). Compression matters: a segment switched early by
+ * archive_timeout is still 16 MB, mostly zeros, and shrinks to tens of kilobytes. A file already
+ * there is accepted only if identical (PostgreSQL may retry one whose archiving it did not see
+ * succeed; `gzip -n` makes the output reproducible); anything else fails and PostgreSQL keeps the
+ * segment and retries.
  */
 export function archiveCommand(archiveDir: string): string {
-  const target = `${shellQuote(resolve(archiveDir)).replaceAll('%', '%%')}/%f`;
-  return `f=${target}; if [ -f "$f" ]; then cmp -s %p "$f"; else cp %p "$f.tmp" && mv "$f.tmp" "$f"; fi`;
+  const target = `${shellQuote(resolve(archiveDir)).replaceAll('%', '%%')}/${archivedName('%f')}`;
+  return (
+    `f=${target}; if [ -f "$f" ]; then gzip -1 -n -c %p | cmp -s - "$f"; ` +
+    `else gzip -1 -n -c %p > "$f.tmp" && mv "$f.tmp" "$f"; fi`
+  );
 }
 
-/** restore_command reading segments back from the archive. */
+/** restore_command reading segments back from the archive (fails for a file it does not have). */
 export function restoreCommand(archiveDir: string): string {
-  return `cp ${shellQuote(resolve(archiveDir)).replaceAll('%', '%%')}/%f %p`;
+  const source = `${shellQuote(resolve(archiveDir)).replaceAll('%', '%%')}/${archivedName('%f')}`;
+  return `test -f ${source} && gzip -d -c ${source} > %p`;
 }
 
 /** Seconds after which a segment with changes is archived even when not full (bounds loss). */

@@ -1,6 +1,6 @@
 // Physical backups of the embedded PostgreSQL with PostgreSQL's own mechanisms, no client tools:
 // - continuous WAL archiving (archive_mode=on, archive_command copying each finished segment into
-//   `$BACKUP_DIR/wal`; see embedded-postgres.ts);
+//   `$BACKUP_DIR/wal`, gzipped; see embedded-postgres.ts);
 // - base backups through the low-level API: on one held connection `pg_backup_start`, a copy of
 //   the data directory (what PostgreSQL's own base backup leaves out is left out), then
 //   `pg_backup_stop`, whose backup_label (and tablespace_map) go into the copy. The WAL segments
@@ -26,6 +26,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import {
   type EmbeddedPostgres,
@@ -196,22 +197,30 @@ export async function takeBaseBackup(options: {
     if (last.spcmapfile) writeFileSync(join(partial, 'tablespace_map'), last.spcmapfile, { mode: 0o600 });
 
     // The segments from the start to the stop of the backup: enough to reach consistency alone.
+    // From the archive (gzipped) when the server archives, else from its pg_wal.
     const walSource = archiving ? resolve(options.archiveDir as string) : join(dataDir, 'pg_wal');
+    const walName = (file: string) => (archiving ? file.replace(/\.gz$/, '') : file);
     const timeline = first.wal.slice(0, 8);
-    const needed = readdirSync(walSource).filter(
-      (name) =>
+    const needed = readdirSync(walSource).filter((file) => {
+      const name = walName(file);
+      if (archiving && !file.endsWith('.gz')) return false;
+      return (
         (WAL_FILE.test(name) &&
           name.startsWith(timeline) &&
           segmentOf(name) >= segmentOf(first.wal) &&
           segmentOf(name) <= segmentOf(last.wal)) ||
-        name.endsWith('.history'),
-    );
-    if (!needed.includes(last.wal) || !needed.includes(first.wal)) {
+        name.endsWith('.history')
+      );
+    });
+    const names = needed.map(walName);
+    if (!names.includes(last.wal) || !names.includes(first.wal)) {
       throw new Error(`the WAL the backup needs (${first.wal}…${last.wal}) is missing from ${walSource}`);
     }
-    for (const name of needed) {
-      copyFileSync(join(walSource, name), join(partial, 'pg_wal', name));
-      sizes.bytes += statSync(join(partial, 'pg_wal', name)).size;
+    for (const file of needed) {
+      const target = join(partial, 'pg_wal', walName(file));
+      if (archiving) writeFileSync(target, gunzipSync(readFileSync(join(walSource, file))), { mode: 0o600 });
+      else copyFileSync(join(walSource, file), target);
+      sizes.bytes += statSync(target).size;
     }
 
     const manifest: BaseBackupManifest = {
@@ -279,7 +288,7 @@ export function pruneBaseBackups(
   let walFiles = 0;
   if (oldest && existsSync(archiveDir)) {
     for (const name of readdirSync(archiveDir)) {
-      if (name.endsWith('.history') || !/^[0-9A-F]{24}/.test(name)) continue;
+      if (name.includes('.history') || !/^[0-9A-F]{24}/.test(name)) continue;
       if (segmentOf(name) < segmentOf(oldest.startWalFile)) {
         rmSync(join(archiveDir, name), { force: true });
         walFiles++;

@@ -141,7 +141,7 @@ describe('physical backups and point-in-time recovery', () => {
     expect(backups).toHaveLength(2); // BACKUP_KEEP=2: the first was removed
     // The archive keeps what the oldest kept backup needs, and nothing older.
     const oldest = backups[0]?.startWalFile.slice(8) as string;
-    const archived = readdirSync(join(backupDir, 'wal')).filter((name) => /^[0-9A-F]{24}$/.test(name));
+    const archived = readdirSync(join(backupDir, 'wal')).filter((name) => /^[0-9A-F]{24}\.gz$/.test(name));
     expect(archived.length).toBeGreaterThan(0);
     expect(archived.every((name) => name.slice(8) >= oldest)).toBe(true);
   }, 300_000);
@@ -193,7 +193,7 @@ describe('physical backups and point-in-time recovery', () => {
     // The drill's promoted scratch server archives nothing: no new backup, no new timeline.
     const kept = () => [
       ...readdirSync(backupDir).filter((name) => name.startsWith('base-')),
-      ...readdirSync(join(backupDir, 'wal')).filter((name) => name.endsWith('.history')),
+      ...readdirSync(join(backupDir, 'wal')).filter((name) => name.endsWith('.history.gz')),
     ];
     const before = kept();
     const check = await cli('backup:check');
