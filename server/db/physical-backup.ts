@@ -405,9 +405,22 @@ export async function restoreBaseBackup(
   }
   // WAL of another cluster (a directory re-initialised since) would stop recovery: offer only ours.
   const sameCluster = previous !== null && systemIdentifierOf(previous) === backup.systemIdentifier;
-  await layOut(backup, dataDir, sameCluster && previous ? join(previous, 'pg_wal') : undefined);
-  const server = await recover(dataDir, { ...options, keepArchiving: true });
-  return { server, previous };
+  try {
+    await layOut(backup, dataDir, sameCluster && previous ? join(previous, 'pg_wal') : undefined);
+    const server = await recover(dataDir, { ...options, keepArchiving: true });
+    return { server, previous };
+  } catch (error) {
+    // A restore that did not finish (a target the archive cannot reach…) leaves things as they were.
+    rmSync(dataDir, { recursive: true, force: true });
+    if (previous) {
+      renameSync(previous, dataDir);
+      if (existsSync(passwordFileFor(previous)))
+        renameSync(passwordFileFor(previous), passwordFileFor(dataDir));
+    }
+    throw new Error(
+      `the restore failed${previous ? ` and ${dataDir} was put back as it was` : ''}: ${(error as Error).message}`,
+    );
+  }
 }
 
 /**

@@ -175,6 +175,12 @@ describe('physical backups and point-in-time recovery', () => {
 
     await database.close();
     db = null;
+    // A moment the archive cannot reach fails, and puts the data directory back as it was.
+    const unreachable = await cli('restore', '--to', new Date(Date.now() + 86_400_000).toISOString());
+    expect(unreachable.code).not.toBe(0);
+    expect(unreachable.output).toMatch(/the restore failed and .* was put back as it was/);
+    expect(readdirSync(join(root, 'data')).some((name) => name.startsWith('pg.before-restore-'))).toBe(false);
+
     const restored = await cli('restore', '--to', at);
     expect(restored.output).toContain(`to ${at.replace('Z', '+00:00')}`);
     expect(restored.output).toMatch(/db:verify is clean/);
