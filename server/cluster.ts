@@ -182,7 +182,8 @@ function startApi(slot: Slot): Promise<void> {
 function startWorker(slot: Slot): Promise<void> {
   const child: ChildProcess = spawn(process.execPath, [join(ROOT_DIR, 'server', 'worker.ts')], {
     env: childEnv(slot.name, { PGPOOL_MAX: process.env.PGPOOL_MAX ?? '10' }),
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // The IPC channel only tells the worker when this process is gone (it then stops too).
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   slot.pid = child.pid ?? null;
   slot.stop = () => child.kill('SIGTERM');

@@ -40,3 +40,5 @@ async function shutdown(signal: string) {
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// Started by `npm run cluster` (over an IPC channel): a worker does not outlive its cluster.
+if (process.channel) process.once('disconnect', () => void shutdown('the cluster process is gone'));

@@ -197,7 +197,7 @@ export function ownerOf(dir: string): number | null {
  * naming a dead process is left to PostgreSQL, which checks that no orphaned backend still uses
  * the old shared memory before it takes over (deleting the file would defeat that check).
  */
-async function recoverStaleLock(dir: string, log: (line: string) => void): Promise<void> {
+export async function recoverStaleLock(dir: string, log: (line: string) => void): Promise<void> {
   const lockFile = join(dir, 'postmaster.pid');
   if (!existsSync(lockFile)) return;
   const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);

@@ -31,8 +31,10 @@ import pg from 'pg';
 import {
   type EmbeddedPostgres,
   livePostmaster,
+  ownerOf,
   passwordFileFor,
   postgresRuntime,
+  recoverStaleLock,
   restoreCommand,
   startEmbeddedPostgres,
 } from './embedded-postgres.ts';
@@ -454,7 +456,11 @@ export async function makeStandby(options: {
   applicationName?: string;
 }): Promise<BaseBackup> {
   const dataDir = resolve(options.dataDir);
-  if (livePostmaster(dataDir)) throw new Error(`a PostgreSQL server is running on ${dataDir}`);
+  const owner = ownerOf(dataDir);
+  if (livePostmaster(dataDir) && owner !== null) {
+    throw new Error(`process ${owner} runs a PostgreSQL server on ${dataDir}; stop it first`);
+  }
+  await recoverStaleLock(dataDir, () => {}); // a standby an earlier crashed run left behind
   rmSync(dataDir, { recursive: true, force: true });
   const backup = await takeBaseBackup({
     url: options.primaryUrl,
