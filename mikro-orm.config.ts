@@ -9,6 +9,8 @@ import { entities } from './server/db/entities.ts';
 
 export type OrmConnectionOptions = {
   clientUrl: string;
+  /** Read replicas: used only by reads that ask for them (`connectionType: 'read'`). */
+  replicaUrls?: readonly string[];
   ssl?: boolean;
   pool?: { max?: number; idleMs?: number; connectionTimeoutMs?: number };
   /** Queries slower than this are logged with their duration (ms). */
@@ -20,8 +22,22 @@ export type OrmConnectionOptions = {
 const rootDir = fileURLToPath(new URL('.', import.meta.url));
 
 export function ormConfig(options: OrmConnectionOptions) {
+  const driverOptions = {
+    connectionTimeoutMillis: options.pool?.connectionTimeoutMs ?? 5_000,
+    ...(options.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
+  };
   return defineConfig({
     clientUrl: options.clientUrl,
+    // Replicas lag the primary: only reads that choose them explicitly go there (admin stats and
+    // lists, see server/db/read-replica.ts); everything else, above all whatever must see its own
+    // writes, stays on the primary.
+    replicas: (options.replicaUrls ?? []).map((url, index) => ({
+      name: `replica-${index + 1}`,
+      clientUrl: url,
+      // Named, so a replica's pg_stat_activity shows which connections are our replica reads.
+      driverOptions: { ...driverOptions, application_name: 'forgeline-replica-reads' },
+    })),
+    preferReadReplicas: false,
     entities,
     baseDir: rootDir,
     extensions: [Migrator],
@@ -30,10 +46,7 @@ export function ormConfig(options: OrmConnectionOptions) {
     discovery: { checkDuplicateTableNames: true },
     forceUtcTimezone: true,
     pool: { min: 0, max: options.pool?.max ?? 10, idleTimeoutMillis: options.pool?.idleMs ?? 30_000 },
-    driverOptions: {
-      connectionTimeoutMillis: options.pool?.connectionTimeoutMs ?? 5_000,
-      ...(options.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
-    },
+    driverOptions,
     slowQueryThreshold: options.slowQueryMs,
     slowQueryLoggerFactory: (loggerOptions: LoggerOptions) =>
       new SlowQueryLogger(loggerOptions, options.onSlowQuery),

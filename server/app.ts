@@ -12,6 +12,7 @@ import { rejectMalformedUrl } from './common/http-guards.ts';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './db/unavailable.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
 import { oauthRoutes } from './modules/identity/oauth.http.ts';
@@ -53,6 +54,14 @@ export async function createApp({
   app.set('trust proxy', config.trustProxy);
   app.use(requestId, requestLog(logger), rejectMalformedUrl);
   const https = config.publicUrl.startsWith('https:');
+  if (config.instanceName) {
+    // Which process answered (npm run cluster names them): lets a balancer's spread be observed.
+    const instance = config.instanceName;
+    app.use((_req, res, next) => {
+      res.setHeader('X-Forgeline-Instance', instance);
+      next();
+    });
+  }
   app.use(
     helmet({
       contentSecurityPolicy: dev
@@ -105,6 +114,11 @@ export async function createApp({
       createContext: createHttpContextFactory(deps),
       maxBodySize: MAX_BODY_BYTES,
       allowMethodOverride: false,
+      // While the database is unreachable calls answer 503; tell clients when to come back.
+      responseMeta: ({ errors }) =>
+        errors.some((error) => error.code === 'SERVICE_UNAVAILABLE')
+          ? { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }
+          : {},
       onError({ error, path, ctx }) {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !ctx) {
           logger.error({ err: error.cause ?? error, path }, 'request failed before reaching a procedure');
@@ -134,6 +148,14 @@ export async function createApp({
     const status = (error as { status?: number; expose?: boolean }).status;
     if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
       if (!res.headersSent) res.status(status).json({ error: (error as Error).message, requestId: req.id });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error, requestId: req.id }, 'database unavailable');
+      if (!res.headersSent) {
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        res.status(503).json({ error: UNAVAILABLE_MESSAGE, requestId: req.id });
+      }
       return;
     }
     logger.error({ err: error, requestId: req.id }, 'unhandled request error');

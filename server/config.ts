@@ -1,6 +1,7 @@
 // The environment, parsed once with zod into a typed, frozen object. A bad value stops start
 // with a message naming the variable.
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const bool = (fallback: boolean) =>
@@ -49,6 +50,17 @@ const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     DATABASE_SSL: bool(false),
+    /** Read replicas (comma-separated URLs) for the reads that choose them: admin stats and lists. */
+    DATABASE_REPLICA_URLS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((url) => url.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, error: 'each must be a postgres:// URL' }))),
     PGPOOL_MAX: int(50, 1),
     PGPOOL_IDLE_MS: int(30_000),
     PGPOOL_CONN_TIMEOUT_MS: int(5_000),
@@ -102,6 +114,14 @@ const envSchema = z
     GOOGLE_ISSUER: z.url().default('https://accounts.google.com'),
     /** Where embedded PostgreSQL keeps its cluster and files live (default `.data/`). */
     DATA_DIR: z.string().default('.data'),
+    /** Base backups, the WAL archive (embedded) or dumps (DATABASE_URL). Default `$DATA_DIR/backups`. */
+    BACKUP_DIR: z.string().optional(),
+    /** How many scheduled backups to keep; 0 turns the daily backup job off. */
+    BACKUP_KEEP: int(7),
+    /** How many times in a row the embedded PostgreSQL is restarted after it dies before giving up. */
+    EMBEDDED_PG_RESTARTS: int(5),
+    /** Names this process in responses (`X-Forgeline-Instance`) and job results; set by `npm run cluster`. */
+    INSTANCE_NAME: z.string().max(64).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AI_PROVIDER === 'replicate' && !env.AI_PROVIDER_URL) {
@@ -158,6 +178,7 @@ function toConfig(env: z.output<typeof envSchema>) {
     isProduction: env.NODE_ENV === 'production',
     databaseUrl: env.DATABASE_URL,
     databaseSsl: env.DATABASE_SSL,
+    databaseReplicaUrls: env.DATABASE_REPLICA_URLS,
     pool: {
       max: env.PGPOOL_MAX,
       idleMs: env.PGPOOL_IDLE_MS,
@@ -246,6 +267,9 @@ function toConfig(env: z.output<typeof envSchema>) {
           : null,
     },
     dataDir: env.DATA_DIR,
+    backup: { dir: env.BACKUP_DIR ?? join(env.DATA_DIR, 'backups'), keep: env.BACKUP_KEEP },
+    embeddedRestarts: env.EMBEDDED_PG_RESTARTS,
+    instanceName: env.INSTANCE_NAME ?? null,
   };
 }
 

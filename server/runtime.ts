@@ -1,11 +1,14 @@
 // What runs beside the ORM: the job queue, live generation events, file storage, AI providers,
 // and (when this process is a worker) the job handlers. Built once by the server, the worker
 // and the tests.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
+import { type BackupPlan, backupNow } from './db/backup.ts';
+import { verifyInvariants } from './db/verify.ts';
 import { runBillingCycle } from './modules/billing/billing-cycle.ts';
 import { createPolarClient, type PolarClient } from './modules/billing/polar-client.ts';
 import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
@@ -24,6 +27,9 @@ import { verifyAndRecord } from './modules/metrics/metrics.service.ts';
 import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
 import { createStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
+
+/** The daily backup, in UTC (pg-boss cron): at night, away from retention (03:17). */
+export const BACKUP_CRON = '40 2 * * *';
 
 export type Runtime = {
   jobs: Jobs;
@@ -64,6 +70,8 @@ export type RuntimeOptions = {
   mailIntervalMs?: number;
   /** How often open live streams re-check their session or API key (default 5 s). */
   accessRecheckMs?: number;
+  /** Where the daily backup job writes (none: no backup job in this process). */
+  backupPlan?: BackupPlan | null;
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -116,6 +124,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stripe: options.stripe !== undefined ? options.stripe : createStripeClient(config),
     polar: options.polar !== undefined ? options.polar : createPolarClient(config),
     async startWorkers({ concurrency = 4, pollIntervalMs } = {}) {
+      const instance = config.instanceName ?? `${hostname()}:${process.pid}`;
       const runnerDeps = {
         orm,
         logger,
@@ -139,6 +148,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             retryLimit: (job as JobWithMetadata<GenerationJob>).retryLimit,
             signal: job.signal,
           });
+          return { ranBy: instance }; // the job's output: which process ran it
         },
       );
       await jobs.boss.work<GenerationJob>(QUEUES.generationDead, polling, async ([job]) => {
@@ -186,6 +196,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return { violations: violations.length };
       });
       await jobs.boss.schedule(QUEUES.ledgerVerify, '41 * * * *');
+      if (options.backupPlan) {
+        const plan = options.backupPlan;
+        await jobs.boss.work(QUEUES.databaseBackup, async () => {
+          const result = await backupNow(plan);
+          const violations = await verifyInvariants(orm.em.fork());
+          if (violations.length) logger.error({ violations }, 'db:verify after the backup found violations');
+          logger.info({ ...result, verified: violations.length === 0 }, 'database backup');
+          return {
+            path: result.path,
+            bytes: result.bytes,
+            removed: result.removed,
+            violations: violations.length,
+          };
+        });
+        if (plan.keep > 0) await jobs.boss.schedule(QUEUES.databaseBackup, BACKUP_CRON);
+        else await jobs.boss.unschedule(QUEUES.databaseBackup);
+      }
       const deployDeps = { orm, storage, publicUrl: config.publicUrl, logger };
       await jobs.boss.work<DeploymentJob>(
         QUEUES.projectDeploy,

@@ -4,12 +4,14 @@
 // procedure runs. Each procedure call then forks its own EntityManager (see trpc.ts).
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { TRPCError } from '@trpc/server';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import { parse as parseCookies } from 'cookie';
 import { SESSION_COOKIE } from '../../shared/errors.ts';
 import type { ApiKeyScope } from '../../shared/schemas/identity.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Config } from '../config.ts';
+import { isDatabaseUnavailable, UNAVAILABLE_MESSAGE } from '../db/unavailable.ts';
 import { authenticateApiKey } from '../modules/identity/api-keys.service.ts';
 import type { AuthUser } from '../modules/identity/identity.dto.ts';
 import type { ClientInfo } from '../modules/identity/identity.service.ts';
@@ -58,7 +60,7 @@ export function createContextInner(
 }
 
 export function createHttpContextFactory(deps: Deps) {
-  return async ({ req, res }: CreateExpressContextOptions): Promise<ContextInner> => {
+  const identify = async ({ req, res }: CreateExpressContextOptions): Promise<ContextInner> => {
     const cookies: CookieSink = { set: (serialized) => res.appendHeader('Set-Cookie', serialized) };
     const requestId = (req as { id?: string }).id ?? randomUUID();
     const client: ClientInfo = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
@@ -82,6 +84,17 @@ export function createHttpContextFactory(deps: Deps) {
     const sessionId = readSessionCookie(req.get('cookie') ?? '');
     if (!sessionId) return createContextInner(deps, base);
     return createContextInner(deps, { ...base, ...(await authenticateSession(deps, sessionId, cookies)) });
+  };
+  // Identifying the caller reads the database before any procedure runs: an unreachable database
+  // answers 503 here too, not an internal error.
+  return async (options: CreateExpressContextOptions): Promise<ContextInner> => {
+    try {
+      return await identify(options);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      deps.logger.warn({ err: error }, 'database unavailable');
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: UNAVAILABLE_MESSAGE, cause: error });
+    }
   };
 }
 

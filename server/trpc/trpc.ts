@@ -79,6 +79,8 @@ const mapErrors = t.middleware(async ({ ctx, path, type, next }) => {
   recordProcedure(path, seconds, error.code);
   if (error.code === 'INTERNAL_SERVER_ERROR') {
     ctx.logger.error({ err: error.cause ?? error, path, requestId: ctx.requestId }, 'procedure failed');
+  } else if (error.code === 'SERVICE_UNAVAILABLE') {
+    ctx.logger.warn({ err: error.cause, path, requestId: ctx.requestId }, 'database unavailable');
   }
   throw error;
 });

@@ -4,6 +4,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { fromKysely, PgBoss, type Queue, type SendOptions } from 'pg-boss';
 import type { Logger } from '../../common/logger.ts';
+import { isDatabaseUnavailable } from '../../db/unavailable.ts';
 
 export const QUEUES = {
   /** Runs one generation on its provider. */
@@ -22,6 +23,8 @@ export const QUEUES = {
   projectDeployDead: 'project-deploy-dead',
   /** Hourly db:verify, its result kept for /metrics (ledger drift). */
   ledgerVerify: 'ledger-verify',
+  /** Daily: a backup of the database (base backup or dump), keeping the last BACKUP_KEEP. */
+  databaseBackup: 'database-backup',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -48,6 +51,7 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
   [QUEUES.billingCycle]: { retryLimit: 2, expireInSeconds: 600 },
   [QUEUES.ledgerVerify]: { retryLimit: 1, expireInSeconds: 1800 },
+  [QUEUES.databaseBackup]: { retryLimit: 2, retryDelay: 600, expireInSeconds: 4 * 3600 },
   [QUEUES.projectDeployDead]: { retryLimit: 5, retryBackoff: true, notify: true },
   [QUEUES.projectDeploy]: {
     retryLimit: 3,
@@ -94,7 +98,11 @@ export async function startJobs(options: JobsOptions): Promise<Jobs> {
     superviseIntervalSeconds: options.superviseIntervalSeconds ?? 30,
     monitorIntervalSeconds: options.superviseIntervalSeconds ?? 30,
   });
-  boss.on('error', (error) => options.logger.error({ err: error }, 'job queue error'));
+  // pg-boss keeps polling (and re-LISTENs) by itself: an unreachable database is only a warning.
+  boss.on('error', (error) => {
+    if (isDatabaseUnavailable(error)) options.logger.warn({ err: error }, 'job queue waits for the database');
+    else options.logger.error({ err: error }, 'job queue error');
+  });
   boss.on('warning', (warning) => options.logger.warn({ warning }, 'job queue warning'));
   await boss.start();
   for (const [name, queueOptions] of Object.entries(QUEUE_OPTIONS)) {
