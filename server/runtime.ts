@@ -19,6 +19,7 @@ import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
 import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
+import { watchSettings } from './modules/settings/settings.service.ts';
 import { createLocalStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
 
 export type Runtime = {
@@ -65,6 +66,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     superviseIntervalSeconds: options.superviseIntervalSeconds,
   });
   const events = await startGenerationEvents({ url: options.databaseUrl, ssl: config.databaseSsl, logger });
+  // Admin settings kept in memory while this process hears their changes.
+  const settings = await watchSettings({ orm, url: options.databaseUrl, ssl: config.databaseSsl, logger });
   const storage = createLocalStorage(options.storageRoot ?? join(config.dataDir, 'storage'));
   const providers: Record<string, GenerationProvider> = {
     local: createLocalProvider(),
@@ -182,6 +185,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await mailTransport.close();
       await jobs.stop({ graceful: true });
       await events.close();
+      await settings.close();
     },
   };
   return runtime;

@@ -13,6 +13,7 @@ import {
 } from '../../../shared/schemas/credits.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
+import { prepared, sql } from '../../db/sql.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import type { User } from '../identity/user.entity.ts';
 import { CreditBalance } from './credit-balance.entity.ts';
@@ -48,59 +49,71 @@ export type PostedTransaction = {
 
 const IDEMPOTENCY_CONSTRAINT = 'credit_transactions_user_id_idempotency_key_unique';
 
-const POST_SQL = `
-with moved as (
+/** How many parameters a posting takes (see postingParams). */
+export const POSTING_PARAM_COUNT = 17;
+
+/**
+ * The ledger's posting as the CTEs of one statement, its parameters numbered from `$first` on
+ * (values: postingParams). post() runs it alone; generations.service.ts puts the generation's own
+ * insert in front of it and passes `when` to make the posting depend on that insert.
+ *
+ * - `moved`: the balance row moves only if it stays ≥ 0. Under READ COMMITTED the UPDATE re-checks
+ *   its WHERE against the latest committed row, so concurrent debits can never overdraw.
+ * - `posted`: the ledger row, with `balance_after` and the per-user `seq`.
+ * - `drained` (`drain: true`, read by the statement's final select): a debit takes its credits from
+ *   live grants first, soonest expiry first — credit_grants_drain() (see its migration), called
+ *   only once `moved` holds the balance row's lock, on a snapshot fresh from that moment.
+ *
+ * A repeated idempotency key violates a unique index: the whole statement fails, debit included.
+ */
+export function postingCtes(first: number, options: { drain: boolean; when?: string }): string {
+  const $ = (i: number) => `$${first + i}`;
+  const amount = `${$(0)}::int`;
+  return `moved as (
   update credit_balances
-     set balance = balance + ?,
-         total_purchased = total_purchased + ?,
-         total_granted = total_granted + ?,
-         total_used = total_used + ?,
-         total_refunded = total_refunded + ?,
+     set balance = balance + ${amount},
+         total_purchased = total_purchased + ${$(1)}::int,
+         total_granted = total_granted + ${$(2)}::int,
+         total_used = total_used + ${$(3)}::int,
+         total_refunded = total_refunded + ${$(4)}::int,
          ledger_seq = ledger_seq + 1,
          last_transaction_at = now(),
          updated_at = now()
-   where user_id = ? and balance + ? >= 0
-   returning user_id, balance, ledger_seq)
-insert into credit_transactions
-  (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
-   external_product_id, performed_by_id, idempotency_key, generation_id, payment_id, metadata, created_at)
-select ?, user_id, ledger_seq, ?, ?, balance, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() from moved
-returning id, seq, amount, balance_after, created_at`;
+   where user_id = ${$(5)} and balance + ${amount} >= 0${options.when ? ` and ${options.when}` : ''}
+   returning user_id, balance, ledger_seq),
+posted as (
+  insert into credit_transactions
+    (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
+     external_product_id, performed_by_id, idempotency_key, generation_id, payment_id, metadata, created_at)
+  select ${$(6)}, user_id, ledger_seq, ${$(7)}, ${amount}, balance, ${$(8)}, ${$(9)}, ${$(10)}, ${$(11)},
+         ${$(12)}, ${$(13)}, ${$(14)}, ${$(15)}, ${$(16)}::jsonb, now()
+    from moved
+  returning id, seq, amount, balance_after, created_at)${
+    options.drain
+      ? `,
+drained as (
+  select credit_grants_drain(user_id, -${amount}) as taken from moved where ${amount} < 0)`
+      : ''
+  }`;
+}
 
-const CONSUME_GRANTS_SQL = `
-with live as (
-  select id, remaining,
-         sum(remaining) over (order by expires_at, id) - remaining as before
-    from credit_grants
-   where user_id = ? and remaining > 0
-   order by expires_at, id),
-take as (select id, least(remaining, greatest(0, ?::int - before)) as used from live)
-update credit_grants g
-   set remaining = g.remaining - take.used, updated_at = now()
-  from take
- where g.id = take.id and take.used > 0`;
-
-type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
-
-/** Appends one ledger row and moves the balance with it, atomically. */
-export async function post(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
+/** A posting's parameters, in postingCtes' order. */
+export function postingParams(posting: Posting): unknown[] {
   if (!Number.isSafeInteger(posting.amount) || posting.amount === 0) {
     throw new AppError('bad_request', 'A credit amount must be a non-zero integer');
   }
   const totals = { totalPurchased: 0, totalGranted: 0, totalUsed: 0, totalRefunded: 0 };
   const total = BALANCE_TOTAL_OF_TYPE[posting.type];
   totals[total] = total === 'totalUsed' ? -posting.amount : posting.amount;
-  const params = [
+  return [
     posting.amount,
     totals.totalPurchased,
     totals.totalGranted,
     totals.totalUsed,
     totals.totalRefunded,
     posting.userId,
-    posting.amount,
     uuidv7(),
     posting.type,
-    posting.amount,
     posting.description ?? null,
     posting.operationType ?? null,
     posting.externalOrderId ?? null,
@@ -111,19 +124,28 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     posting.paymentId ?? null,
     posting.metadata ? JSON.stringify(posting.metadata) : null,
   ];
+}
 
+/** What a posting statement returns: the ledger row, and how much a debit took from grants. */
+export const POSTED_COLUMNS = 'id, seq, amount, balance_after, created_at';
+
+const POST_SQL = prepared(`
+with ${postingCtes(1, { drain: true })}
+select ${POSTED_COLUMNS}, (select coalesce(sum(taken), 0) from drained) as drained from posted`);
+
+// An expiration takes back what is left of one grant: it must not drain the others.
+const EXPIRE_SQL = prepared(`
+with ${postingCtes(1, { drain: false })}
+select ${POSTED_COLUMNS} from posted`);
+
+export type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
+
+/** Appends one ledger row and moves the balance with it (and drains grants for a debit), in one statement. */
+export async function post(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
+  const params = postingParams(posting);
   const insert = async (tx: EntityManager) => {
-    const rows = await tx.execute<PostRow[]>(POST_SQL, params);
-    const row = rows[0];
-    if (!row) {
-      throw posting.amount < 0
-        ? new AppError('insufficient_credits', 'Not enough credits for this operation')
-        : new AppError('not_found', 'This account has no credit balance');
-    }
-    // Debits drain expiring credits first, soonest expiry first. The balance row is locked by
-    // the statement above until commit, so this user's debits (and the expiry job, which locks
-    // the balance first too) reach here one at a time: no grant row lock is needed.
-    if (posting.amount < 0) await tx.execute(CONSUME_GRANTS_SQL, [posting.userId, -posting.amount]);
+    const row = (await sql<PostRow>(tx, POST_SQL, params))[0];
+    if (!row) throw noPosting(posting.amount);
     return { ...fromRow(row), replayed: false };
   };
 
@@ -141,6 +163,12 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     return replay(em, posting);
   }
 }
+
+/** Why a posting moved nothing: a debit the balance does not cover, or no balance row at all. */
+export const noPosting = (amount: number) =>
+  amount < 0
+    ? new AppError('insufficient_credits', 'Not enough credits for this operation')
+    : new AppError('not_found', 'This account has no credit balance');
 
 async function replay(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
   const earlier = await em.findOneOrFail(
@@ -161,7 +189,7 @@ async function replay(em: EntityManager, posting: Posting): Promise<PostedTransa
   };
 }
 
-const fromRow = (row: PostRow) => ({
+export const fromRow = (row: PostRow) => ({
   id: row.id,
   seq: Number(row.seq),
   amount: Number(row.amount),
@@ -291,29 +319,16 @@ export async function expireGrants(
   return expired;
 }
 
-// An expiration must not drain other expiring grants (post() does that for ordinary debits).
 async function insertExpiration(em: EntityManager, userId: string, amount: number, grantId: string) {
-  const rows = await em.execute<PostRow[]>(POST_SQL, [
-    -amount,
-    0,
-    -amount,
-    0,
-    0,
+  const params = postingParams({
     userId,
-    -amount,
-    uuidv7(),
-    'expiration',
-    -amount,
-    'Expired credits',
-    null,
-    null,
-    null,
-    null,
-    `expire:${grantId}`,
-    null,
-    null,
-    JSON.stringify({ grantId }),
-  ]);
+    type: 'expiration',
+    amount: -amount,
+    description: 'Expired credits',
+    idempotencyKey: `expire:${grantId}`,
+    metadata: { grantId },
+  });
+  const rows = await sql<PostRow>(em, EXPIRE_SQL, params);
   if (!rows[0]) throw new AppError('conflict', 'The balance does not cover the expiring credits');
 }
 
@@ -332,13 +347,13 @@ export function openBalance(em: EntityManager, user: User): void {
   em.create(CreditBalance, { user });
 }
 
+const BALANCE_SQL = prepared(`
+select balance, total_purchased, total_granted, total_used, total_refunded, last_transaction_at
+  from credit_balances where user_id = $1`);
+
 export async function balanceOf(em: EntityManager, userId: string) {
-  // Read on every page view: a plain select of the DTO's columns (no entity hydration).
-  const rows = await em.execute<BalanceRow[]>(
-    `select balance, total_purchased, total_granted, total_used, total_refunded, last_transaction_at
-       from credit_balances where user_id = ?`,
-    [userId],
-  );
+  // Read on every page view: a prepared select of the DTO's columns (no entity hydration).
+  const rows = await sql<BalanceRow>(em, BALANCE_SQL, [userId]);
   const row = rows[0];
   if (!row) throw new AppError('not_found', 'This account has no credit balance');
   return {
