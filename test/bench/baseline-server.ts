@@ -4,9 +4,8 @@
 // same tRPC + superjson response shape, with nothing else in between: no framework, no ORM, no
 // middleware, no schema library. generations.create sends Forgeline's own statement (imported from
 // generations.service.ts, so it cannot drift; importing it loads the ORM's modules, but nothing of
-// the ORM runs on a request), prepared as Forgeline prepares it; it
-// enqueues through pg-boss's own `send` (on the transaction's client), so the job insert is
-// byte-for-byte the statement Forgeline issues, and wakes the workers after commit as Forgeline does.
+// the ORM runs on a request), prepared as Forgeline prepares it — the job's insert is part of it —
+// and wakes the job workers after commit as Forgeline does.
 // It LISTENs on the same channels as a Forgeline API process, so each server hears the other's
 // notifications.
 //
@@ -258,11 +257,6 @@ async function createGeneration(userId: string, command: LogoCommand): Promise<G
       return generationDtoOf(earlier);
     }
     if (!result.charged) throw new InsufficientCredits();
-    await boss.send(
-      QUEUES.generationRun,
-      { generationId: statement.generation.id },
-      { db: { executeSql: (text, values) => client.query(named(text, values ?? [])) } },
-    );
     await client.query('commit');
     open = false;
     wakes.wake(QUEUES.generationRun);

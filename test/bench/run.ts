@@ -411,7 +411,7 @@ async function checkResponses(
     }
     const problem = workload.check(response.status, body);
     if (problem) throw new Error(`${variant} ${workload.name}: ${problem}\n${text}`);
-    answers.push(JSON.stringify(workload.comparable(body)));
+    answers.push(JSON.stringify(canonical(workload.comparable(body))));
 
     const anonymous = await fetch(url, {
       method: workload.method,
@@ -425,6 +425,19 @@ async function checkResponses(
   if (answers.some((answer) => answer !== answers[0])) {
     throw new Error(`the servers answer ${workload.name} differently:\n  ${answers.join('\n  ')}`);
   }
+}
+
+/** Objects with their keys sorted (a jsonb column returns an object's keys in its own order). */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, inner]) => [key, canonical(inner)]),
+    );
+  }
+  return value;
 }
 
 async function benchWorkload(
@@ -466,8 +479,9 @@ async function benchWorkload(
       postgresPid: db.postmasterPid(),
     });
     if (interrupted) throw new Error('interrupted');
-    // Let the last in-flight requests finish (autocannon stops without waiting for them).
-    await sleep(500);
+    // Let the last in-flight requests finish (autocannon stops without waiting for them): a server
+    // still working through a backlog would otherwise spoil the next run, whoever's it is.
+    await drained(servers[variant]);
     const after = await readCounters(db, workload.writes);
     const record = toRecord(variant, phase, round, rate ?? null, result, before, after);
     runs.push(record);
@@ -678,6 +692,24 @@ async function benchWorkload(
     roundRatios,
     checks,
   };
+}
+
+/**
+ * Waits until a server has answered what it was sent: its /ready (a database round trip through its
+ * pool) queues behind the requests still in flight, so its answer means the backlog is gone.
+ */
+async function drained(server: ServerProcess) {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const started = performance.now();
+    try {
+      const response = await fetch(`${server.url}/ready`, { signal: AbortSignal.timeout(30_000) });
+      await response.arrayBuffer();
+    } catch {
+      // Not answering yet: try again.
+    }
+    if (performance.now() - started < 50) break;
+  }
+  await sleep(500);
 }
 
 /** One run of the TPC-B-like reference (tpcb.ts, a child process) at the HTTP runs' concurrency. */

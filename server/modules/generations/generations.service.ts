@@ -16,7 +16,7 @@ import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import { prepared, sql } from '../../db/sql.ts';
 import * as credits from '../credits/credits.service.ts';
-import { type Jobs, QUEUES } from '../jobs/queue.ts';
+import { type Jobs, jobInsertSql, jobPayload, QUEUES } from '../jobs/queue.ts';
 import { settleProjectGeneration } from '../projects/project-lifecycle.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { Generation } from './generation.entity.ts';
@@ -36,11 +36,12 @@ const promptOf = (command: CreateGenerationCommand): string =>
       `in ${command.input.color1} and ${command.input.color2}`
     : command.input.prompt;
 
-// generations.create in one statement (after the session read and `begin`; then the job's insert
-// and `commit`): the generation's insert, its idempotency key resolved by the same insert (ON
-// CONFLICT … DO NOTHING, and the earlier generation read beside it), and the ledger's posting
-// (credits.service.ts: debit, ledger row, grants drained) made to depend on the insert — so a
-// repeated key charges nothing, and the common path needs no savepoint.
+// generations.create in one statement (after the session read and `begin`; then `commit`): the
+// generation's insert, its idempotency key resolved by the same insert (ON CONFLICT … DO NOTHING,
+// and the earlier generation read beside it), the ledger's posting (credits.service.ts: debit,
+// ledger row, grants drained) made to depend on the insert — so a repeated key charges nothing and
+// the common path needs no savepoint — and the job, pg-boss's own insert (jobs/queue.ts), written
+// only when the generation is (and, when it costs credits, charged).
 const GENERATION_COLUMNS = `id, kind, agent_type, status, input, prompt, model, output_count, credits_charged,
   images, response, error, tokens_used, duration_ms, project_id, started_at, completed_at, created_at`;
 
@@ -59,18 +60,24 @@ earlier as (
   select ${GENERATION_COLUMNS} from generations where user_id = ${user} and idempotency_key = ${$(11)})`;
 }
 
-// Charged: the posting's parameters first ($1 … $17, its user id $6), then the generation's.
+/** The generation's parameters (13), then the job's payload. */
+const GENERATION_PARAM_COUNT = 13;
+
+// Charged: the posting's parameters first ($1 … $17, its user id $6), then the generation's, then the job's.
+const CHARGED_JOB_PARAM = credits.POSTING_PARAM_COUNT + GENERATION_PARAM_COUNT + 1;
 export const CREATE_CHARGED_SQL = prepared(`
 with ${generationCtes(credits.POSTING_PARAM_COUNT + 1, '$6')},
-${credits.postingCtes(1, { drain: true, when: 'exists (select 1 from gen)' })}
+${credits.postingCtes(1, { drain: true, when: 'exists (select 1 from gen)' })},
+job as (${jobInsertSql(QUEUES.generationRun, CHARGED_JOB_PARAM, 'exists (select 1 from posted)')})
 select exists (select 1 from gen) as created,
        exists (select 1 from posted) as charged,
        (select coalesce(sum(taken), 0) from drained) as drained,
        (select row_to_json(e) from earlier e) as earlier`);
 
-// Free (a cost of 0): the generation alone; the user id is $1.
+// Free (a cost of 0): the generation and its job; the user id is $1.
 export const CREATE_FREE_SQL = prepared(`
-with ${generationCtes(2, '$1')}
+with ${generationCtes(2, '$1')},
+job as (${jobInsertSql(QUEUES.generationRun, GENERATION_PARAM_COUNT + 2, 'exists (select 1 from gen)')})
 select exists (select 1 from gen) as created, false as charged, 0 as drained,
        (select row_to_json(e) from earlier e) as earlier`);
 
@@ -133,7 +140,8 @@ export function createGenerationStatement(
     command.idempotencyKey ?? null,
     now,
   ];
-  if (cost <= 0) return { text: CREATE_FREE_SQL, values: [userId, ...generationParams], generation };
+  const job = jobPayload(QUEUES.generationRun, { generationId: generation.id });
+  if (cost <= 0) return { text: CREATE_FREE_SQL, values: [userId, ...generationParams, job], generation };
   const posting = credits.postingParams({
     userId,
     type: 'usage',
@@ -142,7 +150,7 @@ export function createGenerationStatement(
     generationId: generation.id,
     description: `${command.kind} generation (${command.outputCount} output${command.outputCount > 1 ? 's' : ''})`,
   });
-  return { text: CREATE_CHARGED_SQL, values: [...posting, ...generationParams], generation };
+  return { text: CREATE_CHARGED_SQL, values: [...posting, ...generationParams, job], generation };
 }
 
 /**
@@ -171,9 +179,10 @@ export async function createGeneration(
   }
   // The generation is rolled back with everything else when the caller's transaction fails.
   if (cost > 0 && !result.charged) throw credits.noPosting(-cost);
-  await deps.jobs.enqueue(em, QUEUES.generationRun, { generationId: statement.generation.id });
-  // No live-update NOTIFY for `queued`: the caller already knows, and a NOTIFY in this transaction
-  // would serialise every create's commit (see jobs/queue.ts).
+  // The job is in: its workers are woken once this commits. No live-update NOTIFY for `queued`: the
+  // caller already knows, and a NOTIFY in this transaction would serialise every create's commit
+  // (see jobs/queue.ts).
+  deps.jobs.wakeAfterCommit(em, QUEUES.generationRun);
   return statement.generation;
 }
 

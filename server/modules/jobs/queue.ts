@@ -11,7 +11,7 @@
 // wake-up be lost, their 2-second poll still finds the job.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { PgBoss, type Queue, type SendOptions } from 'pg-boss';
-import { notifyQueue } from 'pg-boss/dist/plans.js';
+import { insertJobs, notifyQueue } from 'pg-boss/dist/plans.js';
 import type { Logger } from '../../common/logger.ts';
 import { afterCommit } from '../../db/after-commit.ts';
 import { prepared, sql } from '../../db/sql.ts';
@@ -87,8 +87,42 @@ export type Jobs = {
     data: T,
     options?: SendOptions,
   ): Promise<string | null>;
+  /** Wakes the queue's workers once `em`'s transaction commits (after a job inserted by jobInsertSql). */
+  wakeAfterCommit(em: EntityManager, queue: QueueName): void;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 };
+
+/**
+ * pg-boss's own insert of one job into `queue` — the statement `send` runs, from pg-boss's
+ * plans — for use as a CTE of a bigger statement, so the job is written by the statement that asks
+ * for it (generations.create). Its payload (jobPayload) is parameter number `param`; when `when`
+ * (an SQL condition) is false the payload is null and no job is inserted. Pinned to pg-boss 12.38:
+ * test/jobs/job-insert.test.ts checks the row it writes is the row `send` writes.
+ */
+export function jobInsertSql(queue: QueueName, param: number, when: string): string {
+  const insert = insertJobs(SCHEMA, { table: JOB_TABLE, name: queue, returnId: true, notify: false });
+  if (!insert.includes('json_to_recordset($1::text::json)')) {
+    throw new Error('pg-boss changed its job insert: review jobInsertSql (server/modules/jobs/queue.ts)');
+  }
+  return insert.replace('$1::text::json', `(case when ${when} then $${param} end)::text::json`);
+}
+
+/** The payload `send(queue, data)` passes to its insert (no send options: the queue's defaults apply). */
+export function jobPayload(queue: QueueName, data: object): string {
+  return JSON.stringify([
+    {
+      id: null,
+      name: queue,
+      data,
+      priority: 0,
+      singletonKey: null,
+      singletonOffset: 0,
+      groupId: null,
+      groupTier: null,
+      deadLetter: null,
+    },
+  ]);
+}
 
 export async function startJobs(options: JobsOptions): Promise<Jobs> {
   const boss = new PgBoss({
@@ -126,6 +160,9 @@ export async function startJobs(options: JobsOptions): Promise<Jobs> {
       const id = await boss.send(queue, data, { ...sendOptions, db });
       if (!QUEUE_OPTIONS[queue].notify) afterCommit(em, () => wakes.wake(queue));
       return id;
+    },
+    wakeAfterCommit(em, queue) {
+      afterCommit(em, () => wakes.wake(queue));
     },
     async stop({ graceful = true, timeoutMs = 10_000 } = {}) {
       wakes.cancel();
@@ -165,3 +202,5 @@ export function coalescedWakes(boss: PgBoss, logger: Pick<Logger, 'warn'>) {
 
 /** pg-boss's schema (its default; the same in every process). */
 const SCHEMA = 'pgboss';
+/** The table pg-boss keeps the jobs of every non-partitioned queue in (all of ours). */
+const JOB_TABLE = 'job_common';
