@@ -1,8 +1,8 @@
-// generations.create writes its job with pg-boss's own insert inside its one statement
-// (jobInsertSql): the row must be the row `send` writes, so the workers treat both alike.
+// generations.create writes its job inside its one statement (jobInsertSql, a direct insert into
+// pg-boss's job table): the row must be the row `send` writes, so the workers treat both alike.
 import { describe, expect, it } from 'vitest';
 import { sql } from '../../server/db/sql.ts';
-import { jobInsertSql, jobPayload, QUEUES } from '../../server/modules/jobs/queue.ts';
+import { jobData, jobInsertSql, QUEUES } from '../../server/modules/jobs/queue.ts';
 import { setupTestDatabase } from '../support/database.ts';
 
 const db = setupTestDatabase();
@@ -21,13 +21,13 @@ async function jobRow(id: string) {
   return row;
 }
 
-describe("a job written by pg-boss's insert inside our statement", () => {
+describe('a job written inside our statement', () => {
   it('is the row send() writes, with the data asked for', async () => {
     const sent = await db.runtime.jobs.boss.send(QUEUES.generationRun, { generationId: 'via-send' });
     const [inserted] = await sql<{ id: string }>(
       db.orm.em.fork(),
       `with job as (${jobInsertSql(QUEUES.generationRun, 1, 'true')}) select id from job`,
-      [jobPayload(QUEUES.generationRun, { generationId: 'via-statement' })],
+      [jobData({ generationId: 'via-statement' })],
     );
     expect(sent).toBeTruthy();
     expect(inserted?.id).toBeTruthy();
@@ -44,7 +44,7 @@ describe("a job written by pg-boss's insert inside our statement", () => {
     const rows = await sql<{ id: string }>(
       db.orm.em.fork(),
       `with job as (${jobInsertSql(QUEUES.generationRun, 1, 'false')}) select id from job`,
-      [jobPayload(QUEUES.generationRun, { generationId: 'never' })],
+      [jobData({ generationId: 'never' })],
     );
     expect(rows).toEqual([]);
     const [count] = await sql<{ n: number }>(

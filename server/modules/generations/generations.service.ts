@@ -16,7 +16,7 @@ import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import { prepared, sql } from '../../db/sql.ts';
 import * as credits from '../credits/credits.service.ts';
-import { type Jobs, jobInsertSql, jobPayload, QUEUES } from '../jobs/queue.ts';
+import { type Jobs, jobData, jobInsertSql, QUEUES } from '../jobs/queue.ts';
 import { settleProjectGeneration } from '../projects/project-lifecycle.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { Generation } from './generation.entity.ts';
@@ -40,8 +40,8 @@ const promptOf = (command: CreateGenerationCommand): string =>
 // generation's insert, its idempotency key resolved by the same insert (ON CONFLICT … DO NOTHING,
 // and the earlier generation read beside it), the ledger's posting (credits.service.ts: debit,
 // ledger row, grants drained) made to depend on the insert — so a repeated key charges nothing and
-// the common path needs no savepoint — and the job, pg-boss's own insert (jobs/queue.ts), written
-// only when the generation is (and, when it costs credits, charged).
+// the common path needs no savepoint — and the job (the row pg-boss's send writes: jobs/queue.ts),
+// written only when the generation is (and, when it costs credits, charged).
 const GENERATION_COLUMNS = `id, kind, agent_type, status, input, prompt, model, output_count, credits_charged,
   images, response, error, tokens_used, duration_ms, project_id, started_at, completed_at, created_at`;
 
@@ -71,6 +71,7 @@ ${credits.postingCtes(1, { drain: true, when: 'exists (select 1 from gen)' })},
 job as (${jobInsertSql(QUEUES.generationRun, CHARGED_JOB_PARAM, 'exists (select 1 from posted)')})
 select exists (select 1 from gen) as created,
        exists (select 1 from posted) as charged,
+       exists (select 1 from job) as queued,
        (select coalesce(sum(taken), 0) from drained) as drained,
        (select row_to_json(e) from earlier e) as earlier`);
 
@@ -78,7 +79,8 @@ select exists (select 1 from gen) as created,
 export const CREATE_FREE_SQL = prepared(`
 with ${generationCtes(2, '$1')},
 job as (${jobInsertSql(QUEUES.generationRun, GENERATION_PARAM_COUNT + 2, 'exists (select 1 from gen)')})
-select exists (select 1 from gen) as created, false as charged, 0 as drained,
+select exists (select 1 from gen) as created, false as charged, exists (select 1 from job) as queued,
+       0 as drained,
        (select row_to_json(e) from earlier e) as earlier`);
 
 /** An idempotency key's first generation, read afresh (see createGeneration). */
@@ -89,6 +91,7 @@ export const KEYED_GENERATION_SQL = prepared(
 export type CreateRow = {
   created: boolean;
   charged: boolean;
+  queued: boolean;
   drained: number;
   earlier: GenerationRow | null;
 };
@@ -140,7 +143,7 @@ export function createGenerationStatement(
     command.idempotencyKey ?? null,
     now,
   ];
-  const job = jobPayload(QUEUES.generationRun, { generationId: generation.id });
+  const job = jobData({ generationId: generation.id });
   if (cost <= 0) return { text: CREATE_FREE_SQL, values: [userId, ...generationParams, job], generation };
   const posting = credits.postingParams({
     userId,
@@ -179,6 +182,7 @@ export async function createGeneration(
   }
   // The generation is rolled back with everything else when the caller's transaction fails.
   if (cost > 0 && !result.charged) throw credits.noPosting(-cost);
+  if (!result.queued) throw new Error(`the ${QUEUES.generationRun} queue is missing: no job was written`);
   // The job is in: its workers are woken once this commits. No live-update NOTIFY for `queued`: the
   // caller already knows, and a NOTIFY in this transaction would serialise every create's commit
   // (see jobs/queue.ts).

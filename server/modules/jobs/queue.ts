@@ -11,7 +11,7 @@
 // wake-up be lost, their 2-second poll still finds the job.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { PgBoss, type Queue, type SendOptions } from 'pg-boss';
-import { insertJobs, notifyQueue } from 'pg-boss/dist/plans.js';
+import { notifyQueue } from 'pg-boss/dist/plans.js';
 import type { Logger } from '../../common/logger.ts';
 import { afterCommit } from '../../db/after-commit.ts';
 import { prepared, sql } from '../../db/sql.ts';
@@ -93,36 +93,30 @@ export type Jobs = {
 };
 
 /**
- * pg-boss's own insert of one job into `queue` — the statement `send` runs, from pg-boss's
- * plans — for use as a CTE of a bigger statement, so the job is written by the statement that asks
- * for it (generations.create). Its payload (jobPayload) is parameter number `param`; when `when`
- * (an SQL condition) is false the payload is null and no job is inserted. Pinned to pg-boss 12.38:
- * test/jobs/job-insert.test.ts checks the row it writes is the row `send` writes.
+ * One job of `queue`, inserted into pg-boss's job table by a CTE of a bigger statement, so the job
+ * is written by the statement that asks for it (generations.create). The row is the one pg-boss's
+ * `send(queue, data)` writes — the queue's retry, expiry, retention, dead-letter and heartbeat
+ * settings copied from pgboss.queue, priority 0, start now — without send's general-purpose insert
+ * (a JSON recordset, option fallbacks, singleton slots), which costs PostgreSQL twice the time.
+ * Its data is parameter number `param`; nothing is inserted unless `when` (SQL) holds. Pinned to
+ * pg-boss 12.38's schema: test/jobs/job-insert.test.ts checks the row against send()'s.
  */
 export function jobInsertSql(queue: QueueName, param: number, when: string): string {
-  const insert = insertJobs(SCHEMA, { table: JOB_TABLE, name: queue, returnId: true, notify: false });
-  if (!insert.includes('json_to_recordset($1::text::json)')) {
-    throw new Error('pg-boss changed its job insert: review jobInsertSql (server/modules/jobs/queue.ts)');
-  }
-  return insert.replace('$1::text::json', `(case when ${when} then $${param} end)::text::json`);
+  return `insert into ${SCHEMA}.${JOB_TABLE}
+    (id, name, data, priority, start_after, created_on, singleton_key, singleton_on, group_id, group_tier,
+     expire_seconds, deletion_seconds, keep_until, retry_limit, retry_delay, retry_backoff, retry_delay_max,
+     policy, dead_letter, heartbeat_seconds, blocked, blocking, pending_dependencies, trace_context)
+  select gen_random_uuid(), q.name, $${param}::jsonb, 0, now(), now(), null, null, null, null,
+         q.expire_seconds, q.deletion_seconds, now() + q.retention_seconds * interval '1 second', q.retry_limit,
+         q.retry_delay, q.retry_backoff, q.retry_delay_max, q.policy, q.dead_letter, q.heartbeat_seconds,
+         false, false, 0, null
+    from ${SCHEMA}.queue q
+   where q.name = '${queue}' and ${when}
+  returning id`;
 }
 
-/** The payload `send(queue, data)` passes to its insert (no send options: the queue's defaults apply). */
-export function jobPayload(queue: QueueName, data: object): string {
-  return JSON.stringify([
-    {
-      id: null,
-      name: queue,
-      data,
-      priority: 0,
-      singletonKey: null,
-      singletonOffset: 0,
-      groupId: null,
-      groupTier: null,
-      deadLetter: null,
-    },
-  ]);
-}
+/** A job's data, as jobInsertSql's parameter. */
+export const jobData = (data: object): string => JSON.stringify(data);
 
 export async function startJobs(options: JobsOptions): Promise<Jobs> {
   const boss = new PgBoss({
