@@ -62,9 +62,16 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isPromiseLike = (value: unknown) => isObject(value) && typeof value.then === 'function';
 const isAsyncIterable = (value: unknown) => isObject(value) && Symbol.asyncIterator in value;
 /** tRPC's check: a stream-like result cannot be sent in a plain JSON response. */
-const isDataStream = (value: unknown) =>
-  isObject(value) &&
-  (isAsyncIterable(value) || Object.values(value).some((v) => isPromiseLike(v) || isAsyncIterable(v)));
+function isDataStream(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  if (isAsyncIterable(value)) return true;
+  for (const key in value) {
+    const inner = value[key];
+    if (typeof inner === 'object' && inner !== null && (isPromiseLike(inner) || isAsyncIterable(inner)))
+      return true;
+  }
+  return false;
+}
 
 export function createTrpcHandler<TRouter extends AnyTRPCRouter, TContext>(
   options: TrpcHandlerOptions<TRouter, TContext>,
