@@ -1,7 +1,9 @@
 import { Migration } from '@mikro-orm/migrations';
 
-// credit_grants_drain(user, amount): takes `amount` credits from the user's live grants, soonest
-// expiry first (expired-but-unswept ones too), and returns how many it took. The ledger's posting
+// credit_grants_drain(user, amount, transaction): takes `amount` credits from the user's live grants,
+// soonest expiry first (expired-but-unswept ones too), records what it took from each grant for that
+// ledger row (credit_grant_allocations: a refund returns it there), and returns how many it took —
+// what credits.service.ts's CONSUME_GRANTS statement did, inside the posting statement. The ledger's posting
 // statement calls it right after moving — and so locking — the user's balance row. Being VOLATILE,
 // its statement runs on a fresh snapshot: it sees every grant committed before that lock was
 // granted, including one committed after the calling statement began (a plain CTE in the posting
@@ -11,7 +13,7 @@ export class Migration20261203123000_credit_grants_drain extends Migration {
 
   override up(): void | Promise<void> {
     this.addSql(`
-create function credit_grants_drain(p_user_id uuid, p_amount integer) returns integer
+create function credit_grants_drain(p_user_id uuid, p_amount integer, p_transaction_id uuid) returns integer
 language plpgsql volatile as $$
 declare
   taken integer;
@@ -28,13 +30,18 @@ begin
        set remaining = g.remaining - take.used, updated_at = now()
       from take
      where g.id = take.id and take.used > 0
-    returning take.used)
-  select coalesce(sum(used), 0)::integer into taken from drained;
+    returning g.id, g.user_id, take.used),
+  allocated as (
+    insert into credit_grant_allocations
+      (id, user_id, transaction_id, grant_id, amount, returned, forfeited, created_at, updated_at)
+    select gen_random_uuid(), user_id, p_transaction_id, id, used, 0, 0, now(), now() from drained
+    returning amount)
+  select coalesce(sum(amount), 0)::integer into taken from allocated;
   return taken;
 end $$;`);
   }
 
   override down(): void | Promise<void> {
-    this.addSql('drop function if exists credit_grants_drain(uuid, integer);');
+    this.addSql('drop function if exists credit_grants_drain(uuid, integer, uuid);');
   }
 }

@@ -7,11 +7,13 @@ import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
+import { rejectMalformedUrl } from './common/http-guards.ts';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
+import { oauthRoutes } from './modules/identity/oauth.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
 import type { Runtime } from './runtime.ts';
@@ -36,8 +38,10 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   const deps = { orm, config, logger, runtime };
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(requestId, requestLog(logger));
+  // Only a proxy we were told about may set the client address (per-IP limits, sessions, audit).
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestId, requestLog(logger), rejectMalformedUrl);
+  const https = config.publicUrl.startsWith('https:');
   app.use(
     securityHeaders({
       contentSecurityPolicy: dev
@@ -50,9 +54,15 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
               'object-src': ["'none'"],
               'base-uri': ["'none'"],
               'frame-ancestors': ["'none'"],
+              // Over plain http (a LAN address, a dev box) upgrading would load every asset from an
+              // https origin that is not there: only an https deployment asks for it.
+              'upgrade-insecure-requests': https ? [] : null,
             },
           },
       strictTransportSecurity: config.sessionCookieSecure,
+      // Browsers ignore COOP on an untrustworthy (plain http, non-localhost) origin, and say so in
+      // the console: send it where it means something.
+      crossOriginOpenerPolicy: https,
     }),
   );
 
@@ -72,6 +82,7 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   app.use(storageRoutes(deps));
   app.use(providerWebhookRoutes(deps));
   app.use(paymentWebhookRoutes(deps));
+  app.use(oauthRoutes(deps));
 
   app.use(
     '/trpc',

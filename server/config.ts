@@ -1,5 +1,6 @@
 // The environment, parsed once with zod into a typed, frozen object. A bad value stops start
 // with a message naming the variable.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = (fallback: boolean) =>
@@ -8,6 +9,40 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+const PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+/** One entry of Express's `trust proxy` list: a preset, an address, or a subnet (CIDR or netmask). */
+const isProxyEntry = (entry: string) => {
+  if (PROXY_PRESETS.includes(entry)) return true;
+  const [address = '', range, ...extra] = entry.split('/');
+  const family = isIP(address);
+  if (!family || extra.length) return false;
+  if (range === undefined) return true;
+  if (/^\d+$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+};
+/**
+ * Express's `trust proxy` syntax: `true`/`false`, a hop count, or a comma-separated list of
+ * presets, addresses and subnets. Default: loopback only (a proxy on this machine).
+ */
+const trustProxy = z
+  .string()
+  .default('loopback')
+  .transform((value, ctx) => {
+    const text = value.trim();
+    if (text === 'true' || text === 'false') return text === 'true';
+    if (/^\d+$/.test(text)) return Number(text);
+    const entries = text.split(',').map((entry) => entry.trim());
+    const bad = entries.filter((entry) => !isProxyEntry(entry));
+    if (bad.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `not Express trust-proxy syntax: ${bad.join(', ')} (use true, false, a hop count, or addresses, subnets and loopback/linklocal/uniquelocal)`,
+      });
+      return z.NEVER;
+    }
+    return entries.join(', ');
+  });
 
 const envSchema = z
   .object({
@@ -20,6 +55,7 @@ const envSchema = z
     PORT: int(3000).pipe(z.number().max(65_535)),
     HOST: z.string().default('0.0.0.0'),
     PUBLIC_URL: z.url().optional(),
+    TRUST_PROXY: trustProxy,
     SESSION_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
     GENERATION_RETENTION_DAYS: int(365, 1),
     SLOW_QUERY_MS: int(500),
@@ -35,6 +71,10 @@ const envSchema = z
     STRIPE_API_BASE: z.url().optional(),
     POLAR_WEBHOOK_SECRET: z.string().optional(),
     POLAR_ACCESS_TOKEN: z.string().optional(),
+    /** Polar's API (tests point it at a loopback server; https://sandbox-api.polar.sh for the sandbox). */
+    POLAR_API_BASE: z.url().default('https://api.polar.sh'),
+    /** The local dev checkout: unset = on only outside production with no payment provider. */
+    DEV_CHECKOUT: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
     MAIL_DRIVER: z.enum(['log', 'smtp']).default('log'),
     MAIL_FROM: z.string().default('Forgeline <no-reply@localhost>'),
     SMTP_HOST: z.string().optional(),
@@ -42,6 +82,16 @@ const envSchema = z
     SMTP_SECURE: bool(false),
     SMTP_USER: z.string().optional(),
     SMTP_PASSWORD: z.string().optional(),
+    // OAuth sign-in: a provider is on when both its client id and secret are set. The endpoint
+    // overrides point a provider at another host (tests use loopback servers).
+    GITHUB_CLIENT_ID: z.string().optional(),
+    GITHUB_CLIENT_SECRET: z.string().optional(),
+    GITHUB_OAUTH_BASE: z.url().default('https://github.com'),
+    GITHUB_API_BASE: z.url().default('https://api.github.com'),
+    GOOGLE_CLIENT_ID: z.string().optional(),
+    GOOGLE_CLIENT_SECRET: z.string().optional(),
+    /** The OpenID issuer; its discovery document names the endpoints and keys. */
+    GOOGLE_ISSUER: z.url().default('https://accounts.google.com'),
     /** Where embedded PostgreSQL keeps its cluster and files live (default `.data/`). */
     DATA_DIR: z.string().default('.data'),
   })
@@ -53,8 +103,34 @@ const envSchema = z
         message: 'required when AI_PROVIDER=replicate',
       });
     }
+    if (
+      env.NODE_ENV === 'production' &&
+      env.DEV_CHECKOUT &&
+      ['true', '1', 'yes'].includes(env.DEV_CHECKOUT)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEV_CHECKOUT'],
+        message:
+          'refused with NODE_ENV=production: the dev checkout credits purchases without taking any money. ' +
+          'Unset it and configure Stripe (STRIPE_SECRET_KEY) or Polar (POLAR_ACCESS_TOKEN)',
+      });
+    }
     if (env.MAIL_DRIVER === 'smtp' && !env.SMTP_HOST) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_HOST'], message: 'required when MAIL_DRIVER=smtp' });
+    }
+    for (const [id, secret] of [
+      ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'],
+      ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'],
+    ] as const) {
+      if (Boolean(env[id]) !== Boolean(env[secret])) {
+        const missing = env[id] ? secret : id;
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: `set both ${id} and ${secret}, or neither`,
+        });
+      }
     }
   });
 
@@ -75,6 +151,8 @@ function toConfig(env: z.output<typeof envSchema>) {
     port: env.PORT,
     host: env.HOST,
     publicUrl,
+    /** Which peers may set the client address with X-Forwarded-For (Express's `trust proxy`). */
+    trustProxy: env.TRUST_PROXY,
     sessionCookieSecure:
       env.SESSION_COOKIE_SECURE === 'auto'
         ? publicUrl.startsWith('https:')
@@ -91,7 +169,21 @@ function toConfig(env: z.output<typeof envSchema>) {
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,
       apiBase: env.STRIPE_API_BASE,
     },
-    polar: { webhookSecret: env.POLAR_WEBHOOK_SECRET, accessToken: env.POLAR_ACCESS_TOKEN },
+    polar: {
+      webhookSecret: env.POLAR_WEBHOOK_SECRET,
+      accessToken: env.POLAR_ACCESS_TOKEN,
+      apiBase: env.POLAR_API_BASE,
+    },
+    /**
+     * Whether the local dev checkout sells (and the server signs its own Stripe events): never in
+     * production; DEV_CHECKOUT=true/false decides elsewhere; unset, only with no payment provider
+     * (neither STRIPE_SECRET_KEY nor POLAR_ACCESS_TOKEN) configured.
+     */
+    devCheckout:
+      env.NODE_ENV !== 'production' &&
+      (env.DEV_CHECKOUT
+        ? ['true', '1', 'yes'].includes(env.DEV_CHECKOUT)
+        : !env.STRIPE_SECRET_KEY && !env.POLAR_ACCESS_TOKEN),
     mail: {
       driver: env.MAIL_DRIVER,
       from: env.MAIL_FROM,
@@ -102,6 +194,25 @@ function toConfig(env: z.output<typeof envSchema>) {
         user: env.SMTP_USER,
         password: env.SMTP_PASSWORD,
       },
+    },
+    oauth: {
+      github:
+        env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET
+          ? {
+              clientId: env.GITHUB_CLIENT_ID,
+              clientSecret: env.GITHUB_CLIENT_SECRET,
+              oauthBase: env.GITHUB_OAUTH_BASE.replace(/\/+$/, ''),
+              apiBase: env.GITHUB_API_BASE.replace(/\/+$/, ''),
+            }
+          : null,
+      google:
+        env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET
+          ? {
+              clientId: env.GOOGLE_CLIENT_ID,
+              clientSecret: env.GOOGLE_CLIENT_SECRET,
+              issuer: env.GOOGLE_ISSUER,
+            }
+          : null,
     },
     dataDir: env.DATA_DIR,
   };

@@ -6,6 +6,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
+import { runBillingCycle } from './modules/billing/billing-cycle.ts';
+import { createPolarClient, type PolarClient } from './modules/billing/polar-client.ts';
 import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
 import { expireGrants } from './modules/credits/credits.service.ts';
 import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
@@ -14,6 +16,7 @@ import { failRun } from './modules/generations/generations.service.ts';
 import { createLocalProvider } from './modules/generations/providers/local-provider.ts';
 import type { GenerationProvider } from './modules/generations/providers/provider.ts';
 import { createReplicateProvider } from './modules/generations/providers/replicate-provider.ts';
+import { liveCredentials } from './modules/identity/access-events.ts';
 import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
 import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
@@ -30,8 +33,10 @@ export type Runtime = {
   /** The provider new generations use (AI_PROVIDER). */
   providerName: string;
   webhookBaseUrl: string | null;
-  /** The Stripe SDK when STRIPE_SECRET_KEY is set; null means the dev checkout. */
+  /** The Stripe SDK when STRIPE_SECRET_KEY is set. */
   stripe: StripeClient | null;
+  /** Polar's API when POLAR_ACCESS_TOKEN is set. */
+  polar: PolarClient | null;
   /** Registers the job handlers in this process. */
   startWorkers(options?: { concurrency?: number; pollIntervalMs?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -52,8 +57,12 @@ export type RuntimeOptions = {
   storageRoot?: string;
   /** Overrides the Stripe client (tests point one at a loopback Stripe). */
   stripe?: StripeClient | null;
+  /** Overrides the Polar client. */
+  polar?: PolarClient | null;
   /** How often the mail loop looks for due mail (default 2 s). */
   mailIntervalMs?: number;
+  /** How often open live streams re-check their session or API key (default 5 s). */
+  accessRecheckMs?: number;
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -65,7 +74,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     schedule: config.runWorker,
     superviseIntervalSeconds: options.superviseIntervalSeconds,
   });
-  const events = await startGenerationEvents({ url: options.databaseUrl, ssl: config.databaseSsl, logger });
+  const events = await startGenerationEvents({
+    url: options.databaseUrl,
+    ssl: config.databaseSsl,
+    logger,
+    checkAccess: (credentials) => liveCredentials(orm.em.fork(), credentials),
+    recheckMs: options.accessRecheckMs,
+  });
   // Admin settings kept in memory while this process hears their changes.
   const settings = await watchSettings({ orm, url: options.databaseUrl, ssl: config.databaseSsl, logger });
   const storage = createLocalStorage(options.storageRoot ?? join(config.dataDir, 'storage'));
@@ -100,6 +115,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     providerName: options.providerName ?? config.aiProvider.name,
     webhookBaseUrl,
     stripe: options.stripe !== undefined ? options.stripe : createStripeClient(config),
+    polar: options.polar !== undefined ? options.polar : createPolarClient(config),
     async startWorkers({ concurrency = 4, pollIntervalMs } = {}) {
       const runnerDeps = {
         orm,
@@ -153,6 +169,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return { expired };
       });
       await jobs.boss.schedule(QUEUES.creditExpiry, '*/10 * * * *');
+      await jobs.boss.work(QUEUES.billingCycle, async () => {
+        const report = await runBillingCycle({
+          orm,
+          config,
+          stripe: runtime.stripe,
+          polar: runtime.polar,
+        });
+        if (report.monthlyGrants > 0 || report.devRenewals > 0) logger.info(report, 'billing cycle');
+        return report;
+      });
+      await jobs.boss.schedule(QUEUES.billingCycle, '*/10 * * * *');
       const deployDeps = { orm, storage, publicUrl: config.publicUrl, logger };
       await jobs.boss.work<DeploymentJob>(
         QUEUES.projectDeploy,

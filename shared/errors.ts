@@ -9,6 +9,8 @@ export const APP_ERROR_CODES = [
   'insufficient_credits',
   'rate_limited',
   'invalid_credentials',
+  /** The server is not set up for this (e.g. no payment provider configured). */
+  'unavailable',
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

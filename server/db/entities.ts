@@ -1,18 +1,22 @@
 // Every entity the ORM knows, module by module. New module entities are added here.
 import { AuditLog } from '../modules/audit/audit-log.entity.ts';
+import { Checkout } from '../modules/billing/checkout.entity.ts';
 import { CreditPackage } from '../modules/billing/credit-package.entity.ts';
 import { Customer } from '../modules/billing/customer.entity.ts';
 import { Payment } from '../modules/billing/payment.entity.ts';
+import { PaymentReversal } from '../modules/billing/payment-reversal.entity.ts';
 import { Plan } from '../modules/billing/plan.entity.ts';
 import { Subscription } from '../modules/billing/subscription.entity.ts';
 import { SubscriptionEvent } from '../modules/billing/subscription-event.entity.ts';
 import { WebhookEvent } from '../modules/billing/webhook-event.entity.ts';
 import { CreditBalance } from '../modules/credits/credit-balance.entity.ts';
 import { CreditGrant } from '../modules/credits/credit-grant.entity.ts';
+import { CreditGrantAllocation } from '../modules/credits/credit-grant-allocation.entity.ts';
 import { CreditTransaction } from '../modules/credits/credit-transaction.entity.ts';
 import { Generation } from '../modules/generations/generation.entity.ts';
 import { ApiKey } from '../modules/identity/api-key.entity.ts';
 import { AuthToken } from '../modules/identity/auth-token.entity.ts';
+import { OAuthAccount } from '../modules/identity/oauth-account.entity.ts';
 import { Session } from '../modules/identity/session.entity.ts';
 import { User } from '../modules/identity/user.entity.ts';
 import { MailOutbox } from '../modules/mail/mail-outbox.entity.ts';
@@ -53,4 +57,8 @@ export const entities = [
   Project,
   Deployment,
   RateLimitWindow,
+  Checkout,
+  PaymentReversal,
+  CreditGrantAllocation,
+  OAuthAccount,
 ];

@@ -23,14 +23,20 @@ const CHECKS: Record<string, string> = {
      group by b.id
     having b.ledger_seq <> count(t.id) or b.ledger_seq <> coalesce(max(t.seq), 0)`,
   'totals equal the sums by type': `
-    select b.user_id, b.total_purchased, b.total_granted, b.total_used, b.total_refunded
+    select b.user_id, b.total_purchased, b.total_granted, b.total_used, b.total_refunded, b.total_clawed_back
       from credit_balances b left join credit_transactions t on t.user_id = b.user_id
      group by b.id
     having b.total_purchased <> coalesce(sum(t.amount) filter (where t.type = 'purchase'), 0)
         or b.total_granted <> coalesce(sum(t.amount) filter (where t.type in
              ('signup_bonus', 'subscription_grant', 'promo', 'admin_adjustment', 'expiration')), 0)
         or b.total_used <> -coalesce(sum(t.amount) filter (where t.type = 'usage'), 0)
-        or b.total_refunded <> coalesce(sum(t.amount) filter (where t.type = 'refund'), 0)`,
+        or b.total_refunded <> coalesce(sum(t.amount) filter (where t.type = 'refund'), 0)
+        or b.total_clawed_back <> -coalesce(sum(t.amount) filter (where t.type in ('clawback', 'reinstatement')), 0)
+        or b.balance <> b.total_purchased + b.total_granted - b.total_used + b.total_refunded - b.total_clawed_back`,
+  'ledger amounts have the sign of their type': `
+    select user_id, id as transaction_id, type, amount from credit_transactions
+     where (type in ('usage', 'expiration', 'clawback') and amount >= 0)
+        or (type in ('signup_bonus', 'purchase', 'subscription_grant', 'refund', 'promo', 'reinstatement') and amount <= 0)`,
   'expiring credits never exceed the balance': `
     select b.user_id, b.balance, sum(g.remaining)::int as expiring
       from credit_balances b join credit_grants g on g.user_id = b.user_id
@@ -39,17 +45,84 @@ const CHECKS: Record<string, string> = {
   'purchases are credited once per payment': `
     select user_id, payment_id, count(*)::int as credits
       from credit_transactions where type in ('purchase', 'subscription_grant') and payment_id is not null
-     group by user_id, payment_id having count(*) > 1`,
+     group by user_id, payment_id, coalesce(metadata->>'month', '') having count(*) > 1`,
+  'a payment is credited for one kind only': `
+    select user_id, payment_id from credit_transactions
+     where type in ('purchase', 'subscription_grant') and payment_id is not null
+     group by user_id, payment_id having count(distinct type) > 1`,
+  'payment reversal totals match their refunds and disputes': `
+    select p.user_id, p.id as payment_id, p.credits_clawed_back, p.credits_uncollected, p.credits_reinstated
+      from payments p left join payment_reversals r on r.payment_id = p.id
+     group by p.id
+    having p.credits_clawed_back <> coalesce(sum(r.credits_clawed_back), 0)
+        or p.credits_uncollected <> coalesce(sum(r.credits_uncollected), 0)
+        or p.credits_reinstated <> coalesce(sum(r.credits_reinstated), 0)`,
+  'clawbacks and reinstatements match the ledger': `
+    select p.user_id, p.id as payment_id, p.credits_clawed_back, p.credits_reinstated,
+           -coalesce(sum(t.amount) filter (where t.type = 'clawback'), 0) as ledger_clawed,
+           coalesce(sum(t.amount) filter (where t.type = 'reinstatement'), 0) as ledger_reinstated
+      from payments p left join credit_transactions t on t.payment_id = p.id
+     where p.user_id is not null
+     group by p.id
+    having p.credits_clawed_back <> -coalesce(sum(t.amount) filter (where t.type = 'clawback'), 0)
+        or p.credits_reinstated <> coalesce(sum(t.amount) filter (where t.type = 'reinstatement'), 0)`,
+  'a payment never loses more credits than it gave': `
+    select p.user_id, p.id as payment_id, p.credits_clawed_back, p.credits_uncollected, p.credits_reinstated,
+           coalesce(sum(t.amount) filter (where t.type in ('purchase', 'subscription_grant')), 0) as credited
+      from payments p left join credit_transactions t on t.payment_id = p.id
+     group by p.id
+    having p.credits_clawed_back + p.credits_uncollected - p.credits_reinstated
+           > coalesce(sum(t.amount) filter (where t.type in ('purchase', 'subscription_grant')), 0)`,
+  'a reversal is clawed back once and reinstated at most what it took': `
+    select p.user_id, r.id as reversal_id, r.credits_clawed_back, r.credits_reinstated, t.amount as ledger_amount
+      from payment_reversals r join payments p on p.id = r.payment_id
+      left join credit_transactions t on t.id = r.clawback_transaction_id
+     where (r.clawback_transaction_id is null and r.credits_clawed_back <> 0)
+        or (r.clawback_transaction_id is not null and -t.amount is distinct from r.credits_clawed_back)
+        or (r.reinstated_at is null and r.credits_reinstated <> 0)
+        or (r.clawed_at is null and (r.credits_clawed_back <> 0 or r.credits_uncollected <> 0))`,
+  'a user has at most one live subscription': `
+    select user_id, count(*)::int as live from subscriptions
+     where status in ('trialing', 'active', 'past_due')
+     group by user_id having count(*) > 1`,
+  'a grant holds what it was given minus what left it': `
+    select g.user_id, g.id as grant_id, g.amount, g.remaining, drawn.net as drawn, coalesce(-ex.amount, 0) as expired,
+           coalesce(claw.amount, 0) as clawed, coalesce(back.amount, 0) as reinstated
+      from credit_grants g
+      left join lateral (select coalesce(sum(a.amount - a.returned), 0) as net
+                           from credit_grant_allocations a where a.grant_id = g.id) drawn on true
+      left join credit_transactions ex on ex.user_id = g.user_id and ex.idempotency_key = 'expire:' || g.id
+      left join lateral (select sum((e->>'amount')::int) as amount
+                           from credit_transactions c, jsonb_array_elements(c.metadata->'grants') e
+                          where c.user_id = g.user_id and c.type = 'clawback' and e->>'id' = g.id::text) claw on true
+      left join lateral (select sum((e->>'amount')::int) as amount
+                           from credit_transactions r, jsonb_array_elements(r.metadata->'grants') e
+                          where r.user_id = g.user_id and r.type = 'reinstatement' and e->>'id' = g.id::text) back on true
+     where g.amount <> g.remaining + drawn.net + coalesce(-ex.amount, 0) + coalesce(claw.amount, 0) - coalesce(back.amount, 0)`,
+  'a debit draws from grants at most what it took': `
+    select t.user_id, t.id as transaction_id, t.amount, sum(a.amount)::int as drawn
+      from credit_transactions t join credit_grant_allocations a on a.transaction_id = t.id
+     group by t.id having sum(a.amount) > -t.amount or t.amount >= 0`,
   'a generation is refunded at most once': `
     select g.user_id, g.id as generation_id, count(t.id)::int as refunds
       from generations g join credit_transactions t on t.generation_id = g.id and t.type = 'refund'
      group by g.id having count(t.id) > 1`,
+  // A refund gives back the charge, minus what the charge drew from grants that had expired or been
+  // clawed back by then (forfeited, recorded on the allocations); all forfeited = no refund row.
   'failed and canceled generations are refunded, succeeded ones never': `
-    select g.user_id, g.id as generation_id, g.status, count(t.id)::int as refunds
-      from generations g left join credit_transactions t on t.generation_id = g.id and t.type = 'refund'
+    select g.user_id, g.id as generation_id, g.status, count(t.id)::int as refunds,
+           coalesce(sum(t.amount), 0)::int as refunded, forfeit.total as forfeited
+      from generations g
+      left join credit_transactions t on t.generation_id = g.id and t.type = 'refund'
+      left join lateral (select coalesce(sum(a.forfeited), 0)::int as total
+                           from credit_transactions u join credit_grant_allocations a on a.transaction_id = u.id
+                          where u.generation_id = g.id and u.type = 'usage') forfeit on true
      where g.credits_charged > 0 and g.user_id is not null and g.status in ('failed', 'canceled', 'succeeded')
-     group by g.id
-    having (g.status in ('failed', 'canceled') and count(t.id) <> 1) or (g.status = 'succeeded' and count(t.id) > 0)`,
+     group by g.id, forfeit.total
+    having (g.status in ('failed', 'canceled')
+            and (coalesce(sum(t.amount), 0) + forfeit.total <> g.credits_charged
+                 or count(t.id) <> case when forfeit.total = g.credits_charged then 0 else 1 end))
+        or (g.status = 'succeeded' and (count(t.id) > 0 or forfeit.total > 0))`,
   'grants belong to their source transaction’s user': `
     select g.user_id, g.id as grant_id from credit_grants g
       join credit_transactions t on t.id = g.source_transaction_id

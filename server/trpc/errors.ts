@@ -17,6 +17,7 @@ const TRPC_CODE_OF: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   conflict: 'CONFLICT',
   insufficient_credits: 'PAYMENT_REQUIRED',
   rate_limited: 'TOO_MANY_REQUESTS',
+  unavailable: 'PRECONDITION_FAILED',
 };
 
 /** Returns the tRPC error a failure should surface as (the original cause is kept). */
@@ -44,6 +45,16 @@ export function toTRPCError(error: TRPCError): TRPCError {
     });
   }
   return error;
+}
+
+/**
+ * For failures outside the middleware chain, where mapErrors cannot see them (a subscription's
+ * stream failing after it started): the same mapping, so an AppError keeps its code.
+ */
+export function asTRPCError(cause: unknown): TRPCError {
+  return toTRPCError(
+    cause instanceof TRPCError ? cause : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause }),
+  );
 }
 
 export type ErrorData = {
@@ -76,3 +87,24 @@ export function errorData(error: TRPCError, requestId: string | null): ErrorData
 }
 
 export const INTERNAL_MESSAGE = 'Something went wrong on our side. It has been logged.';
+
+/**
+ * The message a client is told. Unexpected errors say nothing about themselves; input the
+ * transport could not decode says so in a plain sentence. tRPC wraps a failure of `JSON.parse` or
+ * of superjson's deserialiser (a `meta` pointing nowhere, nested past the stack, an unknown type)
+ * as BAD_REQUEST carrying the deserialiser's own words ("Maximum call stack size exceeded",
+ * "Cannot read properties of undefined") — internals, not a description of the input.
+ */
+export function publicMessage(error: TRPCError): string {
+  if (error.code === 'INTERNAL_SERVER_ERROR') return INTERNAL_MESSAGE;
+  const cause = error.cause;
+  const undecodable =
+    error.code === 'BAD_REQUEST' &&
+    cause instanceof Error &&
+    !(cause instanceof TRPCError || cause instanceof ZodError || cause instanceof AppError) &&
+    error.message === cause.message;
+  if (!undecodable) return error.message;
+  return cause instanceof SyntaxError
+    ? 'The input is not valid JSON'
+    : 'The input could not be decoded: it is malformed or nested too deeply';
+}

@@ -11,7 +11,7 @@ import type { MembershipRole } from '../../shared/schemas/orgs.ts';
 import { requireMembership } from '../modules/orgs/memberships.service.ts';
 import { createRateLimiter, type RateLimitUse } from '../modules/rate-limits/rate-limits.service.ts';
 import type { ContextInner } from './context.ts';
-import { errorData, INTERNAL_MESSAGE, toTRPCError } from './errors.ts';
+import { errorData, publicMessage, toTRPCError } from './errors.ts';
 
 /**
  * Per-procedure facts the middlewares read. `scope`: an API-key scope that allows this mutation
@@ -27,10 +27,9 @@ const t = initTRPC
     transformer: superjson,
     sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 20_000 } },
     errorFormatter({ shape, error, ctx }) {
-      const internal = error.code === 'INTERNAL_SERVER_ERROR';
       return {
         ...shape,
-        message: internal ? INTERNAL_MESSAGE : shape.message,
+        message: publicMessage(error),
         data: {
           code: shape.data.code,
           httpStatus: shape.data.httpStatus,

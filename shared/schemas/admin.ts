@@ -17,6 +17,10 @@ export const AUDIT_ACTIONS = [
   'credits.subscription_granted',
   'credits.signup_bonus',
   'credits.expired',
+  'credits.clawed_back',
+  'credits.reinstated',
+  'credits.upgrade_granted',
+  'billing.duplicate_subscription',
   'plan.upserted',
   'plan.archived',
   'package.upserted',
@@ -63,6 +67,14 @@ export const adminTransactionsInput = z.object({
   limit: z.number().int().min(1).max(100).default(50),
 });
 
+/** A provider's id (price_…, a Polar product UUID); blank means none. */
+const externalId = z
+  .string()
+  .trim()
+  .max(255)
+  .nullish()
+  .transform((value) => value || null);
+
 export const planUpsertInput = z.object({
   id: id.optional(),
   key: planKey,
@@ -79,6 +91,12 @@ export const planUpsertInput = z.object({
   ctaLabel: z.string().trim().max(60).nullish(),
   ctaUrl: z.url().nullish(),
   billingSource: z.enum(BILLING_SOURCES).default('manual'),
+  /** Stripe prices of the plan (`price_…`); empty = checkout prices it from the amounts above. */
+  stripePriceMonthlyId: externalId,
+  stripePriceYearlyId: externalId,
+  /** Polar products selling the plan monthly and yearly (a Polar product has one interval). */
+  polarProductMonthlyId: externalId,
+  polarProductYearlyId: externalId,
   sortOrder: z.number().int().min(-1000).max(1000).default(0),
 });
 export type PlanUpsertInput = z.input<typeof planUpsertInput>;
@@ -96,6 +114,15 @@ export const packageUpsertInput = z.object({
 export type PackageUpsertInput = z.input<typeof packageUpsertInput>;
 
 export const archiveInput = z.object({ id });
+
+/** admin.payments.list: payments of everyone (or one user), newest first; `uncollected` keeps
+ * only those whose refund or dispute left credits that were already spent. */
+export const adminPaymentsInput = z.object({
+  userId: id.optional(),
+  uncollected: z.boolean().optional(),
+  cursor: z.string().max(100).nullish(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
 
 export const settingsUpdateInput = z.object({
   featureCosts: z

@@ -17,17 +17,32 @@ export const SUBSCRIPTION_STATUSES = [
   'paused',
 ] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
-/** Statuses in which a subscription still gives its plan. */
+/**
+ * Statuses in which a subscription still gives its plan. A user has at most one subscription in
+ * these (a partial unique index, `subscriptions_one_live_per_user`).
+ */
 export const LIVE_SUBSCRIPTION_STATUSES = [
   'trialing',
   'active',
   'past_due',
 ] as const satisfies SubscriptionStatus[];
+export const isLiveSubscription = (status: SubscriptionStatus) =>
+  (LIVE_SUBSCRIPTION_STATUSES as readonly SubscriptionStatus[]).includes(status);
 
 export const PAYMENT_KINDS = ['credit_package', 'subscription'] as const;
 export type PaymentKind = (typeof PAYMENT_KINDS)[number];
 
-export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded'] as const;
+export const PAYMENT_STATUSES = [
+  'pending',
+  'succeeded',
+  'failed',
+  'refunded',
+  'partially_refunded',
+  /** A chargeback is open (funds withdrawn, or an inquiry). */
+  'disputed',
+  /** The chargeback was lost: the money is gone. */
+  'dispute_lost',
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export const BILLING_INTERVALS = ['month', 'year'] as const;
@@ -35,6 +50,17 @@ export type BillingInterval = (typeof BILLING_INTERVALS)[number];
 
 export const CTA_TYPES = ['checkout', 'contact', 'link', 'none'] as const;
 export type CtaType = (typeof CTA_TYPES)[number];
+
+/** Who takes the money for a checkout: a provider, or the local dev checkout (never in production). */
+export const CHECKOUT_PROVIDERS = ['stripe', 'polar', 'dev'] as const;
+export type CheckoutProvider = (typeof CHECKOUT_PROVIDERS)[number];
+
+export const CHECKOUT_STATUSES = ['open', 'completed', 'expired'] as const;
+export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
+
+/** A money reversal on a payment: a refund (full or partial) or a dispute (chargeback). */
+export const REVERSAL_KINDS = ['refund', 'dispute'] as const;
+export type ReversalKind = (typeof REVERSAL_KINDS)[number];
 
 export const WEBHOOK_PROVIDERS = ['stripe', 'polar'] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
@@ -53,6 +79,10 @@ export const checkoutInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('plan'), planKey, interval: z.enum(BILLING_INTERVALS).default('month') }),
 ]);
 export type CheckoutInput = z.input<typeof checkoutInput>;
+
+/** What billing.checkout did: a URL to pay, or (for a user on a plan) the plan change it made. */
+export const PLAN_CHANGES = ['upgraded', 'downgrade_scheduled', 'change_canceled'] as const;
+export type PlanChange = (typeof PLAN_CHANGES)[number];
 
 export const paymentsInput = z.object({
   cursor: z.string().max(100).nullish(),

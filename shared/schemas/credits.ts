@@ -10,6 +10,10 @@ export const CREDIT_TRANSACTION_TYPES = [
   'admin_adjustment',
   'expiration',
   'promo',
+  /** Unspent credits of a refunded or disputed payment, taken back. */
+  'clawback',
+  /** A won dispute gives back exactly what its clawback took. */
+  'reinstatement',
 ] as const;
 export type CreditTransactionType = (typeof CREDIT_TRANSACTION_TYPES)[number];
 
@@ -23,8 +27,10 @@ export type OperationType = (typeof OPERATION_TYPES)[number];
 
 /**
  * Which running total on CreditBalance each ledger type feeds. The invariant checked by tests and
- * db:verify: balance = total_purchased + total_granted - total_used + total_refunded, and each total
- * equals the signed sum of its types' ledger amounts (total_used is the negated sum of `usage`).
+ * db:verify: balance = total_purchased + total_granted - total_used + total_refunded
+ * - total_clawed_back, and each total equals the signed sum of its types' ledger amounts
+ * (total_used is the negated sum of `usage`; total_clawed_back the negated sum of `clawback` and
+ * `reinstatement`, i.e. what clawbacks took net of what won disputes gave back).
  */
 export const BALANCE_TOTAL_OF_TYPE = {
   purchase: 'totalPurchased',
@@ -35,10 +41,18 @@ export const BALANCE_TOTAL_OF_TYPE = {
   expiration: 'totalGranted',
   usage: 'totalUsed',
   refund: 'totalRefunded',
-} as const satisfies Record<
-  CreditTransactionType,
-  'totalPurchased' | 'totalGranted' | 'totalUsed' | 'totalRefunded'
->;
+  clawback: 'totalClawedBack',
+  reinstatement: 'totalClawedBack',
+} as const satisfies Record<CreditTransactionType, BalanceTotal>;
+
+export type BalanceTotal =
+  | 'totalPurchased'
+  | 'totalGranted'
+  | 'totalUsed'
+  | 'totalRefunded'
+  | 'totalClawedBack';
+/** Totals kept as positive numbers for ledger amounts that are negative (a debit raises them). */
+export const NEGATED_TOTALS: readonly BalanceTotal[] = ['totalUsed', 'totalClawedBack'];
 
 export const PAGE_SIZE_MAX = 100;
 

@@ -51,6 +51,7 @@ const PROCEDURES: Record<string, { read: boolean; call: (c: Caller) => Promise<u
     call: (c) => c.admin.packages.upsert({ id: NIL, name: 'P', credits: 1, priceCents: 1 }),
   },
   'admin.packages.archive': { read: false, call: (c) => c.admin.packages.archive({ id: NIL }) },
+  'admin.payments.list': { read: true, call: (c) => c.admin.payments.list({}) },
   'admin.settings.get': { read: true, call: (c) => c.admin.settings.get() },
   'admin.settings.update': { read: false, call: (c) => c.admin.settings.update({}) },
   'admin.stats.overview': { read: true, call: (c) => c.admin.stats.overview() },
@@ -217,6 +218,23 @@ describe('admin.users', () => {
     expect(await em().count(AuditLog, { action: 'credits.adjusted', targetId: user.id })).toBe(1);
     await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 50 });
     expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
+  });
+
+  it('refuses an administrator adjusting their own credits, and writes nothing', async () => {
+    const admin = await createUser(db, { role: 'admin', credits: 10 });
+    const superAdmin = await createUser(db, { role: 'super_admin', credits: 10 });
+    for (const actor of [admin, superAdmin]) {
+      for (const amount of [1_000, -5]) {
+        const refused = await failureOf(
+          callerFor(db, actor).admin.credits.adjust({ userId: actor.id, amount, reason: 'for me' }),
+        );
+        expect(refused.code).toBe('BAD_REQUEST');
+        expect(refused.message).toBe('You cannot do this to your own account');
+      }
+      await expect(callerFor(db, actor).credits.balance()).resolves.toMatchObject({ balance: 10 });
+      expect(await em().count(CreditTransaction, { user: actor.id, performedBy: actor.id })).toBe(0);
+      expect(await em().count(AuditLog, { action: 'credits.adjusted', targetId: actor.id })).toBe(0);
+    }
   });
 
   it('hard-deletes a user but keeps their ledger rows with the user nulled', async () => {

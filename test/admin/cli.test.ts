@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../server/cli/admin.ts';
+import { AuditLog } from '../../server/modules/audit/audit-log.entity.ts';
 import { CreditTransaction } from '../../server/modules/credits/credit-transaction.entity.ts';
 import { User } from '../../server/modules/identity/user.entity.ts';
 import { callerFor, callerForSession, sessionIdFrom } from '../support/callers.ts';
@@ -67,6 +68,33 @@ describe('admin CLI', () => {
 
     const detail = await run(['user', user.id, '--json']);
     expect(JSON.parse(detail.output)).toMatchObject({ id: user.id, status: 'active' });
+  });
+
+  it('audits what it does under the API key it used', async () => {
+    const admin = await createUser(db, { role: 'admin' });
+    const anonymous = callerFor(db, null);
+    await anonymous.auth.signIn({ email: admin.email, password: admin.password });
+    const owner = await callerForSession(db, sessionIdFrom(anonymous.cookies) as string);
+    const key = await owner.apiKeys.create({ name: 'ops laptop', scopes: ['admin'] });
+    const user = await createUser(db);
+    expect((await run(['adjust', user.id, '7', '--reason', 'ticket 7'], key.secret)).code).toBe(0);
+    expect((await run(['ban', user.id, '--reason', 'abuse'], key.secret)).code).toBe(0);
+    const entries = await em().find(
+      AuditLog,
+      { targetId: user.id, action: { $in: ['credits.adjusted', 'user.banned'] } },
+      { orderBy: { createdAt: 'asc' } },
+    );
+    expect(entries.map((entry) => [entry.action, entry.actorApiKeyId])).toEqual([
+      ['credits.adjusted', key.id],
+      ['user.banned', key.id],
+    ]);
+    expect(entries.every((entry) => (entry.actor as { id: string } | null)?.id === admin.id)).toBe(true);
+    // The admin area shows it too; a session-signed action records no key.
+    const listed = await owner.admin.audit.list({ targetId: user.id, action: 'user.banned' });
+    expect(listed.items[0]?.actorApiKeyId).toBe(key.id);
+    await owner.admin.users.unban({ userId: user.id });
+    const [unbanned] = await em().find(AuditLog, { targetId: user.id, action: 'user.unbanned' });
+    expect(unbanned?.actorApiKeyId).toBeNull();
   });
 
   it('reports bad input with its field and changes nothing', async () => {

@@ -93,7 +93,7 @@ select u.id, u.email, u.name, u.role, u.status, s.expires_at, s.created_at
  where s.id = $1`;
 
 const BALANCE_SQL = `
-select balance, total_purchased, total_granted, total_used, total_refunded, last_transaction_at
+select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
   from credit_balances where user_id = $1`;
 
 const COOKIE_PREFIX = `${SESSION_COOKIE}=`;
@@ -289,6 +289,7 @@ const routes: Record<string, Handler> = {
       totalGranted: row.total_granted,
       totalUsed: row.total_used,
       totalRefunded: row.total_refunded,
+      totalClawedBack: row.total_clawed_back,
       lastTransactionAt: row.last_transaction_at ?? null,
     };
     send(res, 200, trpcResult(json, ['lastTransactionAt']));

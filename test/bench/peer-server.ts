@@ -50,6 +50,7 @@ const creditBalances = pgTable('credit_balances', {
   totalGranted: integer('total_granted').notNull(),
   totalUsed: integer('total_used').notNull(),
   totalRefunded: integer('total_refunded').notNull(),
+  totalClawedBack: integer('total_clawed_back').notNull(),
   ledgerSeq: integer('ledger_seq').notNull(),
   lastTransactionAt: ts('last_transaction_at'),
   updatedAt: ts('updated_at').notNull(),
@@ -71,6 +72,17 @@ const creditGrants = pgTable('credit_grants', {
   userId: uuid('user_id').notNull(),
   remaining: integer('remaining').notNull(),
   expiresAt: ts('expires_at').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+const creditGrantAllocations = pgTable('credit_grant_allocations', {
+  id: uuid('id').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  transactionId: uuid('transaction_id').notNull(),
+  grantId: uuid('grant_id').notNull(),
+  amount: integer('amount').notNull(),
+  returned: integer('returned').notNull(),
+  forfeited: integer('forfeited').notNull(),
+  createdAt: ts('created_at').notNull(),
   updatedAt: ts('updated_at').notNull(),
 });
 const generations = pgTable('generations', {
@@ -202,6 +214,7 @@ const creditsRouter = t.router({
       totalGranted: balance.totalGranted,
       totalUsed: balance.totalUsed,
       totalRefunded: balance.totalRefunded,
+      totalClawedBack: balance.totalClawedBack,
       lastTransactionAt: balance.lastTransactionAt,
     };
   }),
@@ -265,8 +278,9 @@ const generationsRouter = t.router({
           })
           .returning();
         if (!generation) throw new Error('no generation');
+        const transactionId = uuidv7();
         await tx.insert(creditTransactions).values({
-          id: uuidv7(),
+          id: transactionId,
           userId,
           seq,
           type: 'usage',
@@ -277,7 +291,7 @@ const generationsRouter = t.router({
           generationId: generation.id,
           createdAt: now,
         });
-        // Expiring credits first, soonest first.
+        // Expiring credits first, soonest first; what each gave is recorded for refunds.
         const grants = await tx
           .select()
           .from(creditGrants)
@@ -293,6 +307,17 @@ const generationsRouter = t.router({
             .update(creditGrants)
             .set({ remaining: grant.remaining - used, updatedAt: now })
             .where(eq(creditGrants.id, grant.id));
+          await tx.insert(creditGrantAllocations).values({
+            id: uuidv7(),
+            userId,
+            transactionId,
+            grantId: grant.id,
+            amount: used,
+            returned: 0,
+            forfeited: 0,
+            createdAt: now,
+            updatedAt: now,
+          });
         }
         await boss.send('generation-run', { generationId: generation.id }, { db: fromDrizzle(tx, sql) });
         return dto(generation);

@@ -161,6 +161,13 @@ describe('API keys', () => {
     await expect(
       bot.generations.remove.mutate({ id: '00000000-0000-7000-8000-000000000000' }),
     ).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
+    // generations:write is generations.create and nothing else: a project's generation moves the
+    // project, which needs `write`; nothing was charged or queued for the refused call.
+    const project = await caller.projects.create({ name: 'Scoped', template: 'saas' });
+    await expect(
+      bot.projects.generate.mutate({ projectId: project.id, agentType: 'backend' }),
+    ).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
+    await expect(caller.projects.get({ projectId: project.id })).resolves.toMatchObject({ status: 'draft' });
     // Keys cannot manage keys, passwords or sessions, whatever their scopes.
     await expect(bot.apiKeys.create.mutate({ name: 'x', scopes: ['write'] })).rejects.toMatchObject({
       data: { code: 'FORBIDDEN' },

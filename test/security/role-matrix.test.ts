@@ -7,6 +7,11 @@
 // signed in, then banned: their session is gone). Denials must be UNAUTHORIZED, FORBIDDEN or
 // NOT_FOUND, never data; an allowed call may still fail for a domain reason (bad token, CONFLICT),
 // but never with a denial code unless the row says that code is a legitimate answer.
+//
+// The same table says what an API key may call (README, "API keys"): `read` opens queries and
+// subscriptions, `write` every mutation too, `admin` admin.* (and reads), `generations:write` only
+// the rows marked `apiKey: 'generations:write'` — exactly generations.create — and rows marked
+// `apiKey: 'never'` (keys, passwords, sessions, the account) refuse every key whatever its scopes.
 import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +20,7 @@ import { Membership } from '../../server/modules/orgs/membership.entity.ts';
 import { Organization } from '../../server/modules/orgs/organization.entity.ts';
 import { storeFile } from '../../server/modules/storage/storage.service.ts';
 import { appRouter } from '../../server/router.ts';
+import type { ApiKeyScope } from '../../shared/schemas/identity.ts';
 import type { MembershipRole } from '../../shared/schemas/orgs.ts';
 import { callerFor, callerForSession, sessionIdFrom } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
@@ -93,6 +99,11 @@ type Row = {
   input?: (f: Fixture, actor: Actor) => unknown | Promise<unknown>;
   /** Codes an allowed caller may legitimately get (e.g. NOT_FOUND: "you have no subscription"). */
   allowedMayFailWith?: Outcome[];
+  /**
+   * API keys: 'never' — session only, refused to every key; 'generations:write' — a mutation that
+   * key scope opens besides `write`. Unmarked rows follow the scopes' general rule.
+   */
+  apiKey?: 'never' | 'generations:write';
 };
 
 const uuid = '00000000-0000-4000-8000-000000000000';
@@ -111,10 +122,15 @@ const MATRIX: Record<string, Row> = {
   },
   'auth.signOut': { access: 'public' },
   'auth.me': { access: 'public' },
-  'auth.sessions.list': { access: 'user' },
-  'auth.sessions.revoke': { access: 'own', input: async (f) => ({ id: await f.sessionHandle() }) },
-  'auth.sessions.revokeOthers': { access: 'user' },
-  'auth.requestEmailVerification': { access: 'user' },
+  'auth.oauth.providers': { access: 'public' },
+  'auth.sessions.list': { access: 'user', apiKey: 'never' },
+  'auth.sessions.revoke': {
+    access: 'own',
+    apiKey: 'never',
+    input: async (f) => ({ id: await f.sessionHandle() }),
+  },
+  'auth.sessions.revokeOthers': { access: 'user', apiKey: 'never' },
+  'auth.requestEmailVerification': { access: 'user', apiKey: 'never' },
   'auth.verifyEmail': { access: 'public', input: () => ({ token: 'x'.repeat(43) }) },
   'auth.requestPasswordReset': { access: 'public', input: (f) => ({ email: f.users.user.email }) },
   'auth.resetPassword': {
@@ -123,16 +139,29 @@ const MATRIX: Record<string, Row> = {
   },
   'auth.changePassword': {
     access: 'user',
+    apiKey: 'never',
     // Wrong current password for every caller: checks the door without changing anyone's password.
     input: () => ({ currentPassword: 'not the password', newPassword: 'another long password' }),
   },
-  'account.get': { access: 'user' },
-  'account.update': { access: 'user', input: () => ({ firstName: 'Matrix' }) },
-  'account.deactivate': { access: 'user', input: () => ({ password: 'not the password' }) },
+  'account.get': { access: 'user', apiKey: 'never' },
+  'account.update': { access: 'user', apiKey: 'never', input: () => ({ firstName: 'Matrix' }) },
+  'account.deactivate': {
+    access: 'user',
+    apiKey: 'never',
+    input: () => ({ password: 'not the password' }),
+  },
+  'account.oauth.list': { access: 'user', apiKey: 'never' },
+  // Nobody in the matrix has a linked provider: an allowed caller gets NOT_FOUND ("none linked").
+  'account.oauth.unlink': {
+    access: 'user',
+    apiKey: 'never',
+    input: () => ({ provider: 'github' }),
+    allowedMayFailWith: ['NOT_FOUND'],
+  },
 
-  'apiKeys.list': { access: 'user' },
-  'apiKeys.create': { access: 'user', input: () => ({ name: 'matrix', scopes: ['read'] }) },
-  'apiKeys.revoke': { access: 'own', input: async (f) => ({ id: await f.apiKeyId() }) },
+  'apiKeys.list': { access: 'user', apiKey: 'never' },
+  'apiKeys.create': { access: 'user', apiKey: 'never', input: () => ({ name: 'matrix', scopes: ['read'] }) },
+  'apiKeys.revoke': { access: 'own', apiKey: 'never', input: async (f) => ({ id: await f.apiKeyId() }) },
 
   'credits.balance': { access: 'user' },
   'credits.transactions': { access: 'user', input: () => ({}) },
@@ -148,6 +177,8 @@ const MATRIX: Record<string, Row> = {
     input: async () => ({ kind: 'package', packageId: (await createPackage(db)).id }),
   },
   'billing.cancelSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
+  // No provider account yet (the matrix runs on the dev checkout): NOT_FOUND is the answer.
+  'billing.portal': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
   'billing.resumeSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
   'billing.devCheckout.get': { access: 'own', input: async (f) => ({ token: await f.devCheckoutToken() }) },
   'billing.devCheckout.complete': {
@@ -155,7 +186,11 @@ const MATRIX: Record<string, Row> = {
     input: async (f) => ({ token: await f.devCheckoutToken() }),
   },
 
-  'generations.create': { access: 'user', input: () => ({ kind: 'logo', input: logo }) },
+  'generations.create': {
+    access: 'user',
+    apiKey: 'generations:write',
+    input: () => ({ kind: 'logo', input: logo }),
+  },
   'generations.get': { access: 'own', input: async (f) => ({ id: await f.generationId() }) },
   'generations.list': { access: 'user', input: () => ({}) },
   'generations.cancel': { access: 'own', input: async (f) => ({ id: await f.generationId() }) },
@@ -273,6 +308,7 @@ const MATRIX: Record<string, Row> = {
     input: () => ({ id: uuid }),
     allowedMayFailWith: ['NOT_FOUND'],
   },
+  'admin.payments.list': { access: 'moderator', input: () => ({ uncollected: true }) },
   'admin.settings.get': { access: 'moderator' },
   'admin.settings.update': { access: 'admin', input: () => ({}) },
   'admin.stats.overview': { access: 'moderator' },
@@ -421,7 +457,11 @@ async function callerOf(actor: Actor) {
 
 /** Calls `path` as `actor`; returns 'ok' or the error's tRPC code. */
 async function outcomeOf(path: string, actor: Actor, input: unknown): Promise<string> {
-  const caller = (await callerOf(actor)) as unknown as Record<string, unknown>;
+  return outcomeWith(await callerOf(actor), path, input);
+}
+
+async function outcomeWith(callerObject: object, path: string, input: unknown): Promise<string> {
+  const caller = callerObject as Record<string, unknown>;
   const procedure = path
     .split('.')
     .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (
@@ -439,8 +479,10 @@ async function outcomeOf(path: string, actor: Actor, input: unknown): Promise<st
   }
 }
 
-const procedurePaths = () =>
-  Object.keys((appRouter as unknown as { _def: { procedures: object } })._def.procedures).sort();
+const procedures = () =>
+  (appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: string } }> } })._def
+    .procedures;
+const procedurePaths = () => Object.keys(procedures()).sort();
 
 describe('role matrix', () => {
   it('has a row for every procedure of the router, and no row for a procedure that does not exist', () => {
@@ -466,6 +508,54 @@ describe('role matrix', () => {
         const allowedAnswer = !DENIALS.has(actual) || row.allowedMayFailWith?.includes(actual as Outcome);
         seen[actor] = expected === 'allow' ? (allowedAnswer ? 'allow' : actual) : actual;
         wanted[actor] = expected;
+      }
+      expect(seen).toEqual(wanted);
+    });
+  }
+});
+
+// ——— API keys ———
+
+const SCOPES = ['read', 'write', 'generations:write', 'admin'] as const satisfies readonly ApiKeyScope[];
+
+/** Whether a key with only `scope` gets through to the procedure (its role rules come after). */
+function expectedForKey(path: string, row: Row, scope: ApiKeyScope): 'allow' | 'FORBIDDEN' {
+  if (row.apiKey === 'never') return 'FORBIDDEN';
+  if (path.startsWith('admin.')) return scope === 'admin' ? 'allow' : 'FORBIDDEN';
+  if (procedures()[path]?._def.type === 'mutation') {
+    return scope === 'write' || scope === row.apiKey ? 'allow' : 'FORBIDDEN';
+  }
+  return scope === 'generations:write' ? 'FORBIDDEN' : 'allow';
+}
+
+/** A caller the row's own rule lets in, so that only the key's scope can refuse. */
+function allowedActor(access: Access): SignedInActor {
+  if (access === 'moderator' || access === 'admin') return 'admin';
+  if (access === 'member' || access === 'orgAdmin' || access === 'orgOwner') return 'orgOwner';
+  return 'user';
+}
+
+describe('API-key scopes', () => {
+  for (const path of procedurePaths()) {
+    const row = MATRIX[path];
+    if (!row) continue;
+    it(`${path}${row.apiKey ? ` (${row.apiKey})` : ''}`, async () => {
+      const fixture = freshFixture();
+      const actor = allowedActor(row.access);
+      // Refused scopes first: they must change nothing that an allowed call then needs.
+      const order = [...SCOPES].sort(
+        (a, b) =>
+          Number(expectedForKey(path, row, a) === 'allow') - Number(expectedForKey(path, row, b) === 'allow'),
+      );
+      const seen: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const scope of order) {
+        const expected = expectedForKey(path, row, scope);
+        const caller = callerFor(db, users[actor], { authMethod: 'bearer', scopes: [scope] });
+        const actual = await outcomeWith(caller, path, await row.input?.(fixture, actor));
+        const allowedAnswer = !DENIALS.has(actual) || row.allowedMayFailWith?.includes(actual as Outcome);
+        seen[scope] = expected === 'allow' ? (allowedAnswer ? 'allow' : actual) : actual;
+        wanted[scope] = expected;
       }
       expect(seen).toEqual(wanted);
     });

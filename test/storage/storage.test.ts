@@ -94,6 +94,13 @@ describe('uploads and files', () => {
     expect((await client.storage.list.query({})).items).toHaveLength(0);
   });
 
+  it('takes the content type in any case, with parameters', async () => {
+    const { jar } = await signedInClient();
+    const response = await upload(jar, 'plain text', 'Text/Plain; charset=UTF-8');
+    expect(response.status).toBe(201);
+    await expect(response.json()).resolves.toMatchObject({ contentType: 'text/plain', size: 10 });
+  });
+
   it('validates storage procedure input', async () => {
     const { client } = await signedInClient();
     await expect(client.storage.get.query({ id: 'not-a-uuid' })).rejects.toMatchObject({
@@ -102,5 +109,92 @@ describe('uploads and files', () => {
     await expect(client.storage.list.query({ limit: 0 })).rejects.toMatchObject({
       data: { code: 'BAD_REQUEST' },
     });
+  });
+});
+
+/** A browser-style multipart/form-data POST (the body built by fetch's own FormData encoder). */
+const uploadForm = (jar: { header(): string }, form: FormData, headers: Record<string, string> = {}) =>
+  fetch(`${server.baseUrl}/uploads`, {
+    method: 'POST',
+    body: form,
+    headers: { cookie: jar.header(), 'x-csrf-protection': '1', ...headers },
+  });
+
+const fileForm = (parts: { field?: string; body: BlobPart; type: string; name: string }[]) => {
+  const form = new FormData();
+  for (const part of parts)
+    form.append(part.field ?? 'file', new Blob([part.body], { type: part.type }), part.name);
+  return form;
+};
+
+describe('multipart uploads', () => {
+  it('stores the one file of a multipart/form-data body, with its name and type', async () => {
+    const { client, jar } = await signedInClient();
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>';
+    const response = await uploadForm(
+      jar,
+      fileForm([{ body: svg, type: 'image/svg+xml', name: 'logo.svg' }]),
+    );
+    expect(response.status).toBe(201);
+    const object = (await response.json()) as { id: string; name: string; contentType: string; size: number };
+    expect(object).toMatchObject({ name: 'logo.svg', contentType: 'image/svg+xml', size: svg.length });
+    const served = await fetch(`${server.baseUrl}/files/${object.id}`, { headers: { cookie: jar.header() } });
+    expect(await served.text()).toBe(svg);
+    expect((await client.storage.list.query({})).items.map((item) => item.id)).toEqual([object.id]);
+  });
+
+  it('reads the file whatever its field, beside ordinary fields, and a file exactly at the limit', async () => {
+    const { jar } = await signedInClient();
+    const form = new FormData();
+    form.append('note', 'from the settings page');
+    form.append(
+      'attachment',
+      new Blob([Buffer.alloc(UPLOAD_MAX_BYTES, 1)], { type: 'application/pdf' }),
+      'big.pdf',
+    );
+    const response = await uploadForm(jar, form);
+    expect(response.status).toBe(201);
+    await expect(response.json()).resolves.toMatchObject({ name: 'big.pdf', size: UPLOAD_MAX_BYTES });
+  });
+
+  it('refuses a file over the limit, a refused type, none or two files, and a broken body — storing nothing', async () => {
+    const { client, jar } = await signedInClient();
+    const tooLarge = await uploadForm(
+      jar,
+      fileForm([{ body: Buffer.alloc(UPLOAD_MAX_BYTES + 1), type: 'image/png', name: 'huge.png' }]),
+    );
+    expect(tooLarge.status).toBe(413);
+    const html = await uploadForm(
+      jar,
+      fileForm([{ body: '<html></html>', type: 'text/html', name: 'x.html' }]),
+    );
+    expect(html.status).toBe(415);
+    const noFile = new FormData();
+    noFile.append('name', 'nothing');
+    expect((await uploadForm(jar, noFile)).status).toBe(400);
+    const two = fileForm([
+      { body: 'one', type: 'text/plain', name: 'one.txt' },
+      { body: 'two', type: 'text/plain', name: 'two.txt' },
+    ]);
+    expect((await uploadForm(jar, two)).status).toBe(400);
+    const empty = await uploadForm(jar, fileForm([{ body: '', type: 'text/plain', name: 'empty.txt' }]));
+    expect(empty.status).toBe(400);
+    const noBoundary = await upload(jar, 'x', 'multipart/form-data');
+    expect(noBoundary.status).toBe(400);
+    const truncated = await upload(
+      jar,
+      '--xyz\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\ncontent-type: text/plain\r\n\r\nhalf a fi',
+      'multipart/form-data; boundary=xyz',
+    );
+    expect(truncated.status).toBe(400);
+    expect((await client.storage.list.query({})).items).toHaveLength(0);
+  });
+
+  it('checks the session and the CSRF header before reading a multipart body', async () => {
+    const form = () => fileForm([{ body: 'x', type: 'text/plain', name: 'x.txt' }]);
+    expect((await uploadForm({ header: () => '' }, form())).status).toBe(401);
+    const { client, jar } = await signedInClient();
+    expect((await uploadForm(jar, form(), { 'x-csrf-protection': '0' })).status).toBe(403);
+    expect((await client.storage.list.query({})).items).toHaveLength(0);
   });
 });

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
@@ -25,11 +26,29 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the app as `npm start` would, on a fresh data dir; resolves once it prints its URL. */
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+/** The machine's own non-loopback IPv4 address (what a phone on the LAN would type). */
+export function lanAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return address.address;
+    }
+  }
+  throw new Error('This machine has no non-loopback IPv4 address');
+}
+
+export type AppAddress = 'loopback' | 'lan';
+
+/**
+ * Starts the app as `npm start` would, on a fresh data dir; resolves once it prints its URL.
+ * `lan`: listening on every interface and reached over plain http at the machine's LAN address.
+ */
+export async function startApp(
+  env: Record<string, string> = {},
+  address: AppAddress = 'loopback',
+): Promise<RunningApp> {
   const dataDir = makeTempDir('forgeline-e2e-');
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${address === 'lan' ? lanAddress() : '127.0.0.1'}:${port}`;
   const child: ChildProcess = spawn(process.execPath, ['server/main.ts'], {
     cwd: ROOT,
     env: {
@@ -37,7 +56,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       PORT: String(port),
-      HOST: '127.0.0.1',
+      HOST: address === 'lan' ? '0.0.0.0' : '127.0.0.1',
       PUBLIC_URL: url,
       DATA_DIR: dataDir,
       DATABASE_URL: '',
@@ -109,12 +128,14 @@ export type BrowserFixture = { app: RunningApp; page: Page; context: BrowserCont
  * One app and one browser per test file; a fresh browser context (no cookies) per test. A console
  * error or an uncaught exception in the page fails the test.
  */
-export function setupBrowser(options: { env?: () => Record<string, string> } = {}): BrowserFixture {
+export function setupBrowser(
+  options: { env?: () => Record<string, string>; address?: AppAddress } = {},
+): BrowserFixture {
   const fixture = {} as BrowserFixture;
   let browser: Browser;
   let pageErrors: string[] = [];
   beforeAll(async () => {
-    [fixture.app, browser] = await Promise.all([startApp(options.env?.()), launchBrowser()]);
+    [fixture.app, browser] = await Promise.all([startApp(options.env?.(), options.address), launchBrowser()]);
   }, START_TIMEOUT_MS + 10_000);
   afterAll(async () => {
     await browser?.close();

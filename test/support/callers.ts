@@ -16,7 +16,9 @@ function withExtras<T extends object, E extends object>(caller: T, extras: E): T
 export function callerFor(
   db: TestDatabase,
   user: TestUser | null,
-  options: Partial<Pick<ContextInner, 'sessionId' | 'authMethod' | 'csrfHeader' | 'client'>> = {},
+  options: Partial<
+    Pick<ContextInner, 'sessionId' | 'authMethod' | 'csrfHeader' | 'client' | 'apiKeyId' | 'scopes'>
+  > = {},
 ) {
   const cookies: string[] = [];
   const ctx = createContextInner(db.deps, {

@@ -32,7 +32,7 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export type TestDatabaseOptions = Pick<RuntimeOptions, 'providers' | 'providerName' | 'stripe'> & {
+export type TestDatabaseOptions = Pick<RuntimeOptions, 'providers' | 'providerName' | 'stripe' | 'polar'> & {
   /** Extra environment for this file's config (e.g. STRIPE_WEBHOOK_SECRET). */
   env?: Record<string, string>;
   /** This file plants corruption on purpose: skip the db:verify run when it ends. */

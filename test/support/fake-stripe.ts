@@ -1,12 +1,15 @@
 // A loopback HTTP server speaking the parts of Stripe's API we call (products, prices, checkout
-// sessions, subscription updates), so the real `stripe` SDK can be pointed at it with
-// STRIPE_API_BASE. Webhooks to us are signed separately with the SDK's own test-header helper.
+// sessions, subscriptions and their schedules, payment intents, billing-portal sessions), so the
+// real `stripe` SDK can be pointed at it with STRIPE_API_BASE. Webhooks to us are signed separately
+// with the SDK's own test-header helper. Every request is kept in `requests` for assertions.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 
 type Obj = Record<string, unknown> & { id: string };
+
+export type FakeStripeRequest = { method: string; path: string; body: Record<string, unknown> };
 
 export type FakeStripe = {
   url: string;
@@ -15,12 +18,15 @@ export type FakeStripe = {
   prices: Obj[];
   sessions: Obj[];
   subscriptions: Map<string, Obj>;
+  schedules: Map<string, Obj>;
+  paymentIntents: Map<string, Obj>;
+  requests: FakeStripeRequest[];
   /** A Stripe SDK pointed at this server. */
   client(): Stripe;
   close(): Promise<void>;
 };
 
-/** Stripe's form encoding (a[b][0]=c) back into an object. */
+/** Stripe's form encoding (a[b][0]=c) back into an object (array indexes stay object keys). */
 function parseForm(body: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [rawKey, value] of new URLSearchParams(body)) {
@@ -38,6 +44,8 @@ function parseForm(body: string): Record<string, unknown> {
 }
 
 const list = (url: string, data: Obj[]) => ({ object: 'list', url, has_more: false, data });
+const id = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
+const now = () => Math.floor(Date.now() / 1000);
 
 export async function startFakeStripe(): Promise<FakeStripe> {
   const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
@@ -45,7 +53,19 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const prices: Obj[] = [];
   const sessions: Obj[] = [];
   const subscriptions = new Map<string, Obj>();
+  const schedules = new Map<string, Obj>();
+  const paymentIntents = new Map<string, Obj>();
+  const requests: FakeStripeRequest[] = [];
   let url = '';
+
+  const priceObject = (priceId: string): Obj =>
+    prices.find((price) => price.id === priceId) ?? {
+      id: priceId,
+      object: 'price',
+      unit_amount: 0,
+      currency: 'usd',
+      recurring: { interval: 'month', interval_count: 1 },
+    };
 
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -58,39 +78,151 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       });
       res.end(JSON.stringify(payload));
     };
+    const notFound = (what: string) =>
+      send(404, { error: { type: 'invalid_request_error', message: `No such ${what}` } });
     if (req.headers.authorization !== `Bearer ${secretKey}`) {
       return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
     }
     const { pathname, searchParams } = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET' && pathname === '/v1/products') return send(200, list(pathname, products));
-    if (req.method === 'GET' && pathname.startsWith('/v1/products/')) {
-      const product = products.find((p) => p.id === pathname.split('/')[3]);
-      return product
-        ? send(200, product)
-        : send(404, { error: { type: 'invalid_request_error', message: 'No such product' } });
+    const method = req.method ?? 'GET';
+    requests.push({ method, path: pathname, body });
+    const [, , resource, objectId, action] = pathname.split('/');
+
+    if (method === 'GET' && pathname === '/v1/products') return send(200, list(pathname, products));
+    if (method === 'GET' && resource === 'products') {
+      const product = products.find((p) => p.id === objectId);
+      return product ? send(200, product) : notFound('product');
     }
-    if (req.method === 'GET' && pathname === '/v1/prices') {
+    if (method === 'GET' && pathname === '/v1/prices') {
       const product = searchParams.get('product');
       return send(200, list(pathname, product ? prices.filter((p) => p.product === product) : prices));
     }
-    if (req.method === 'POST' && pathname === '/v1/checkout/sessions') {
-      const id = `cs_test_${randomBytes(8).toString('hex')}`;
-      const session = { id, object: 'checkout.session', url: `${url}/pay/${id}`, ...body };
+    if (method === 'POST' && pathname === '/v1/prices') {
+      const recurring = body.recurring as Record<string, string> | undefined;
+      const price: Obj = {
+        id: id('price'),
+        object: 'price',
+        active: true,
+        currency: body.currency,
+        unit_amount: Number(body.unit_amount),
+        recurring: recurring ? { interval: recurring.interval, interval_count: 1 } : null,
+        metadata: body.metadata ?? {},
+      };
+      prices.push(price);
+      return send(200, price);
+    }
+    if (method === 'POST' && pathname === '/v1/checkout/sessions') {
+      const sessionId = id('cs_test');
+      const session = {
+        id: sessionId,
+        object: 'checkout.session',
+        status: 'open',
+        url: `${url}/pay/${sessionId}`,
+        expires_at: now() + 86_400,
+        ...body,
+      };
       sessions.push(session);
       return send(200, session);
     }
-    if (req.method === 'POST' && pathname.startsWith('/v1/subscriptions/')) {
-      const subscription = subscriptions.get(pathname.split('/')[3] ?? '');
-      if (!subscription)
-        return send(404, { error: { type: 'invalid_request_error', message: 'No such subscription' } });
+    if (
+      method === 'POST' &&
+      resource === 'checkout' &&
+      objectId === 'sessions' &&
+      pathname.endsWith('/expire')
+    ) {
+      const sessionId = action;
+      const session = sessions.find((s) => s.id === sessionId);
+      if (!session) return notFound('checkout session');
+      if (session.status !== 'open') {
+        return send(400, {
+          error: {
+            type: 'invalid_request_error',
+            message: 'Only Checkout Sessions with a status of open can be expired.',
+          },
+        });
+      }
+      session.status = 'expired';
+      return send(200, session);
+    }
+    if (resource === 'subscriptions' && objectId) {
+      const subscription = subscriptions.get(objectId);
+      if (!subscription) return notFound('subscription');
+      if (method === 'GET') return send(200, subscription);
+      if (method === 'DELETE') {
+        subscription.status = 'canceled';
+        subscription.canceled_at = now();
+        return send(200, subscription);
+      }
       if ('cancel_at_period_end' in body)
         subscription.cancel_at_period_end = body.cancel_at_period_end === 'true';
+      if (body.metadata) subscription.metadata = body.metadata;
+      const items = body.items as Record<string, Record<string, string>> | undefined;
+      if (items?.['0']?.price) {
+        const data = (subscription.items as { data: Record<string, unknown>[] }).data;
+        const item = data[0] ?? {};
+        item.price = priceObject(items['0'].price);
+        data[0] = item;
+      }
       return send(200, subscription);
+    }
+    if (resource === 'subscription_schedules') {
+      if (method === 'POST' && !objectId) {
+        const subscription = subscriptions.get(String(body.from_subscription));
+        if (!subscription) return notFound('subscription');
+        const item = (subscription.items as { data: Record<string, unknown>[] }).data[0] as Record<
+          string,
+          unknown
+        >;
+        const schedule: Obj = {
+          id: id('sub_sched'),
+          object: 'subscription_schedule',
+          subscription: subscription.id,
+          end_behavior: 'release',
+          status: 'active',
+          phases: [
+            {
+              start_date: item.current_period_start,
+              end_date: item.current_period_end,
+              items: [{ price: (item.price as Obj).id, quantity: 1 }],
+            },
+          ],
+        };
+        schedules.set(schedule.id, schedule);
+        subscription.schedule = schedule.id;
+        return send(200, schedule);
+      }
+      const schedule = schedules.get(objectId ?? '');
+      if (!schedule) return notFound('subscription schedule');
+      if (method === 'GET') return send(200, schedule);
+      if (method === 'POST' && action === 'release') {
+        schedule.status = 'released';
+        const subscription = subscriptions.get(String(schedule.subscription));
+        if (subscription) subscription.schedule = null;
+        return send(200, schedule);
+      }
+      if (method === 'POST') {
+        Object.assign(schedule, body);
+        return send(200, schedule);
+      }
+    }
+    if (method === 'GET' && resource === 'payment_intents') {
+      const intent = paymentIntents.get(objectId ?? '');
+      return intent ? send(200, intent) : notFound('payment_intent');
+    }
+    if (method === 'POST' && pathname === '/v1/billing_portal/sessions') {
+      const portalId = id('bps');
+      return send(200, {
+        id: portalId,
+        object: 'billing_portal.session',
+        customer: body.customer,
+        return_url: body.return_url,
+        url: `${url}/portal/${portalId}`,
+      });
     }
     send(404, {
       error: {
         type: 'invalid_request_error',
-        message: `Unrecognized request URL (${req.method}: ${pathname})`,
+        message: `Unrecognized request URL (${method}: ${pathname})`,
       },
     });
   });
@@ -104,6 +236,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     prices,
     sessions,
     subscriptions,
+    schedules,
+    paymentIntents,
+    requests,
     client: () => {
       const base = new URL(url);
       return new Stripe(secretKey, {
@@ -140,10 +275,15 @@ export function signedStripeEvent(
     type,
     data: { object },
   });
+  return signedStripePayload(secret, payload, options.timestamp);
+}
+
+/** Signs any body (an event or not) as Stripe would. */
+export function signedStripePayload(secret: string, payload: string, timestamp?: number) {
   const signature = Stripe.webhooks.generateTestHeaderString({
     payload,
     secret,
-    ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+    ...(timestamp ? { timestamp } : {}),
   });
   return { payload, signature };
 }

@@ -1,11 +1,16 @@
-// The real Express app on an ephemeral port, and a vanilla tRPC client that keeps cookies like a
-// browser and sends the CSRF header like our clients do.
+// The real Express app on an ephemeral port (and a second one on the same database, as another API
+// process), and a vanilla tRPC client that keeps cookies like a browser and sends the CSRF header
+// like our clients do.
+import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../server/app.ts';
+import { makeTempDir } from '../../server/db/embedded-postgres.ts';
+import { createOrm } from '../../server/db/orm.ts';
 import type { AppRouter } from '../../server/router.ts';
+import { type RuntimeOptions, startRuntime } from '../../server/runtime.ts';
 import type { TestDatabase } from './database.ts';
 
 export type TestServer = { baseUrl: string };
@@ -23,6 +28,45 @@ export function setupTestServer(db: TestDatabase): TestServer {
         listening.close(() => done());
         listening.closeAllConnections();
       });
+  });
+  afterAll(() => close());
+  return server;
+}
+
+/**
+ * A second API process on the same database, as behind a load balancer: its own ORM pool, its own
+ * runtime (LISTEN connection, job queue client) and its own Express app. No job worker runs in it.
+ */
+export function setupPeerServer(
+  db: TestDatabase,
+  options: Pick<RuntimeOptions, 'accessRecheckMs'> = {},
+): TestServer {
+  const server = {} as TestServer;
+  let close = async () => {};
+  beforeAll(async () => {
+    const orm = await createOrm(db.url, db.config, db.logger);
+    const storageRoot = makeTempDir('forgeline-peer-files-');
+    const runtime = await startRuntime({
+      orm,
+      databaseUrl: db.url,
+      config: db.config,
+      logger: db.logger,
+      storageRoot,
+      ...options,
+    });
+    const app = await createApp({ orm, config: db.config, logger: db.logger, runtime });
+    const listening = app.listen(0, '127.0.0.1');
+    await new Promise((ready) => listening.once('listening', ready));
+    server.baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    close = async () => {
+      await new Promise<void>((done) => {
+        listening.close(() => done());
+        listening.closeAllConnections();
+      });
+      await runtime.stop();
+      await orm.close(true);
+      rmSync(storageRoot, { recursive: true, force: true });
+    };
   });
   afterAll(() => close());
   return server;

@@ -16,6 +16,13 @@ describe('router outputs', () => {
     >().toEqualTypeOf<never>();
   });
 
+  it('linked provider accounts and the profile hold no secret or token fields', () => {
+    type Linked = keyof Outputs['account']['oauth']['list'][number];
+    expectTypeOf<Extract<Linked, SecretKey | 'accessToken' | 'providerAccountId'>>().toEqualTypeOf<never>();
+    expectTypeOf<Extract<keyof Outputs['account']['get'], SecretKey>>().toEqualTypeOf<never>();
+    expectTypeOf<Outputs['account']['get']['hasPassword']>().toEqualTypeOf<boolean>();
+  });
+
   it('credits outputs hold no secret fields', () => {
     expectTypeOf<Extract<keyof Outputs['credits']['balance'], SecretKey>>().toEqualTypeOf<never>();
     expectTypeOf<

@@ -22,7 +22,7 @@ import { Card, Empty, ErrorState, Loading, PageHeader } from '../ui/layout.tsx';
 const SCOPE_HELP: Record<ApiKeyScope, string> = {
   read: 'Read your data (queries)',
   write: 'Everything you can do (mutations too)',
-  'generations:write': 'Only start generations',
+  'generations:write': 'Only start generations (generations.create; nothing else, not even reads)',
   admin: 'The admin API (administrators only)',
 };
 

@@ -1,6 +1,7 @@
 // Sign in and sign up: public pages; a signed-in visitor goes straight to the app.
 import type { ReactNode } from 'react';
 import { Link, Navigate, useSearchParams } from 'react-router';
+import { OAuthSignIn } from '../features/identity/oauth-buttons.tsx';
 import { SignInForm } from '../features/identity/sign-in-form.tsx';
 import { SignUpForm } from '../features/identity/sign-up-form.tsx';
 import { useMe } from '../features/identity/use-session.ts';
@@ -54,6 +55,7 @@ export function SignInPage() {
         </>
       }
     >
+      <OAuthSignIn />
       <SignInForm next={safeNext(params.get('next'))} />
     </AuthFrame>
   );
@@ -72,6 +74,7 @@ export function SignUpPage() {
         </>
       }
     >
+      <OAuthSignIn />
       <SignUpForm />
     </AuthFrame>
   );

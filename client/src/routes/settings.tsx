@@ -9,6 +9,7 @@ import {
   changePasswordInput,
   deactivateInput,
 } from '../../../shared/schemas/identity.ts';
+import { LinkedAccountsCard } from '../features/identity/linked-accounts-card.tsx';
 import { useSessionChanged } from '../features/identity/use-session.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { trpc } from '../lib/trpc.ts';
@@ -25,7 +26,7 @@ export function SettingsPage() {
         title="Settings"
         description={
           <>
-            Your profile, password and sessions.{' '}
+            Your profile, password, sign-in methods and sessions.{' '}
             <Link to="/settings/api-keys" className="font-medium text-indigo-700 hover:underline">
               API keys →
             </Link>
@@ -35,6 +36,7 @@ export function SettingsPage() {
       <div className="grid gap-6 lg:grid-cols-2">
         <ProfileCard />
         <PasswordCard />
+        <LinkedAccountsCard />
         <SessionsCard />
         <DeactivateCard />
       </div>

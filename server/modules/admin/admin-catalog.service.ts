@@ -31,6 +31,10 @@ const planRow = (plan: Plan) => ({
   ctaUrl: plan.ctaUrl ?? null,
   billingSource: plan.billingSource,
   externalProductId: plan.externalProductId ?? null,
+  stripePriceMonthlyId: plan.externalPriceMonthlyId ?? null,
+  stripePriceYearlyId: plan.externalPriceYearlyId ?? null,
+  polarProductMonthlyId: plan.polarProductMonthlyId ?? null,
+  polarProductYearlyId: plan.polarProductYearlyId ?? null,
   active: plan.active,
   sortOrder: plan.sortOrder,
 });
@@ -54,15 +58,52 @@ export async function listPlans(em: EntityManager) {
 }
 
 export async function upsertPlan(em: EntityManager, actor: Actor, input: z.output<typeof planUpsertInput>) {
-  const { id, ...fields } = input;
+  const { id, stripePriceMonthlyId, stripePriceYearlyId, ...fields } = input;
   const plan = id ? await em.findOne(Plan, { id }) : await em.findOne(Plan, { key: input.key });
   if (id && !plan) throw new AppError('not_found', 'No such plan');
   const clash = await em.findOne(Plan, { key: input.key, ...(plan ? { id: { $ne: plan.id } } : {}) });
   if (clash)
     throw new AppError('conflict', 'Another plan has this key', { fieldErrors: { key: ['Already used'] } });
+  // A provider's product or price sells one plan only.
+  const linked = {
+    externalPriceMonthlyId: stripePriceMonthlyId,
+    externalPriceYearlyId: stripePriceYearlyId,
+    polarProductMonthlyId: input.polarProductMonthlyId,
+    polarProductYearlyId: input.polarProductYearlyId,
+  };
+  const fieldOf = {
+    externalPriceMonthlyId: 'stripePriceMonthlyId',
+    externalPriceYearlyId: 'stripePriceYearlyId',
+    polarProductMonthlyId: 'polarProductMonthlyId',
+    polarProductYearlyId: 'polarProductYearlyId',
+  } as const;
+  const ids = Object.values(linked).filter((value): value is string => Boolean(value));
+  if (new Set(ids).size !== ids.length) {
+    throw new AppError('bad_request', 'A provider id can sell one interval only', {
+      fieldErrors: { polarProductYearlyId: ['Same id as another interval'] },
+    });
+  }
+  for (const [column, value] of Object.entries(linked) as [keyof typeof linked, string | null][]) {
+    if (!value) continue;
+    const other = await em.findOne(Plan, {
+      $or: [
+        { externalPriceMonthlyId: value },
+        { externalPriceYearlyId: value },
+        { polarProductMonthlyId: value },
+        { polarProductYearlyId: value },
+      ],
+      ...(plan ? { id: { $ne: plan.id } } : {}),
+    });
+    if (other) {
+      throw new AppError('conflict', `Another plan (${other.key}) is linked to ${value}`, {
+        fieldErrors: { [fieldOf[column]]: ['Already linked to another plan'] },
+      });
+    }
+  }
   const row = plan ?? em.create(Plan, { key: input.key, name: input.name });
   em.assign(row, {
     ...fields,
+    ...linked,
     description: fields.description ?? null,
     badge: fields.badge ?? null,
     ctaLabel: fields.ctaLabel ?? null,

@@ -16,12 +16,14 @@ export async function overview(em: EntityManager) {
   const [ledger] = await em.execute<Record<string, string>[]>(
     `select coalesce(sum(total_granted), 0) as granted, coalesce(sum(total_purchased), 0) as purchased,
             coalesce(sum(total_used), 0) as used, coalesce(sum(total_refunded), 0) as refunded,
-            coalesce(sum(balance), 0) as outstanding
+            coalesce(sum(total_clawed_back), 0) as clawed_back, coalesce(sum(balance), 0) as outstanding
        from credit_balances`,
   );
   const revenue = await em.execute<{ currency: string; cents: string; payments: string }[]>(
-    `select currency, sum(amount_cents) as cents, count(*) as payments
-       from payments where status = 'succeeded' group by currency order by sum(amount_cents) desc`,
+    // Money kept: payments net of refunds; a lost dispute keeps nothing.
+    `select currency, sum(amount_cents - refunded_cents) as cents, count(*) as payments
+       from payments where status in ('succeeded', 'partially_refunded', 'disputed')
+      group by currency order by sum(amount_cents - refunded_cents) desc`,
   );
   const generations = await em.execute<{ status: string; count: string }[]>(
     'select status, count(*) as count from generations where deleted_at is null group by status',
@@ -38,6 +40,7 @@ export async function overview(em: EntityManager) {
       purchased: num(ledger?.purchased),
       used: num(ledger?.used),
       refunded: num(ledger?.refunded),
+      clawedBack: num(ledger?.clawed_back),
       outstanding: num(ledger?.outstanding),
     },
     revenue: revenue.map((row) => ({
@@ -76,8 +79,8 @@ export async function timeseries(em: EntityManager, range: { from: Date; to: Dat
          from generations
         where created_at >= ? and created_at < ?::timestamptz + interval '1 day' group by 1),
      revenue as (
-       select date_trunc('day', created_at) as day, sum(amount_cents) as cents from payments
-        where status = 'succeeded' and created_at >= ? and created_at < ?::timestamptz + interval '1 day' group by 1)
+       select date_trunc('day', created_at) as day, sum(amount_cents - refunded_cents) as cents from payments
+        where status in ('succeeded', 'partially_refunded', 'disputed') and created_at >= ? and created_at < ?::timestamptz + interval '1 day' group by 1)
      select d.day, coalesce(s.n, 0) as signups, coalesce(l.granted, 0) as granted, coalesce(l.purchased, 0) as purchased,
             coalesce(l.used, 0) as used, coalesce(l.refunded, 0) as refunded, coalesce(g.succeeded, 0) as succeeded,
             coalesce(g.failed, 0) as failed, coalesce(g.canceled, 0) as canceled, coalesce(g.pending, 0) as pending,

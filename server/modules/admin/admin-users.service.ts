@@ -10,6 +10,7 @@ import { type Actor, record } from '../audit/audit.service.ts';
 import { toSubscriptionDto } from '../billing/billing.dto.ts';
 import { findCurrentSubscription } from '../billing/billing.service.ts';
 import * as credits from '../credits/credits.service.ts';
+import * as identity from '../identity/identity.service.ts';
 import { User } from '../identity/user.entity.ts';
 
 /** Kept identical to the users_search_trgm_idx expression so the index serves the search. */
@@ -120,8 +121,13 @@ export async function getUser(em: EntityManager, userId: string) {
   };
 }
 
-async function target(em: EntityManager, actor: Actor & { role: UserRole }, userId: string) {
+/** Nobody acts on their own account: not their role, status, deletion, nor their credits. */
+function refuseSelf(actor: Actor, userId: string) {
   if (userId === actor.userId) throw new AppError('bad_request', 'You cannot do this to your own account');
+}
+
+async function target(em: EntityManager, actor: Actor & { role: UserRole }, userId: string) {
+  refuseSelf(actor, userId);
   const user = await em.findOne(User, { id: userId });
   if (!user) throw new AppError('not_found', 'No such user');
   if (user.role === 'super_admin' && actor.role !== 'super_admin') {
@@ -146,10 +152,6 @@ export async function setRole(
   return { id: user.id, role: user.role };
 }
 
-async function endSessions(em: EntityManager, userId: string) {
-  await em.execute('delete from sessions where user_id = ?', [userId]);
-}
-
 export async function ban(
   em: EntityManager,
   actor: Actor & { role: UserRole },
@@ -158,7 +160,7 @@ export async function ban(
 ) {
   const user = await target(em, actor, userId);
   user.status = 'banned';
-  await endSessions(em, user.id);
+  await identity.endSessions(em, user.id);
   record(em, actor, 'user.banned', { type: 'user', id: user.id }, { reason });
   return { id: user.id, status: user.status };
 }
@@ -174,7 +176,7 @@ export async function unban(em: EntityManager, actor: Actor & { role: UserRole }
 export async function deactivate(em: EntityManager, actor: Actor & { role: UserRole }, userId: string) {
   const user = await target(em, actor, userId);
   user.status = 'deactivated';
-  await endSessions(em, user.id);
+  await identity.endSessions(em, user.id);
   record(em, actor, 'user.deactivated', { type: 'user', id: user.id });
   return { id: user.id, status: user.status };
 }
@@ -189,6 +191,7 @@ export async function deleteUser(em: EntityManager, actor: Actor & { role: UserR
     throw new AppError('forbidden', 'Only a super admin can delete an administrator');
   }
   const email = user.email;
+  await identity.endSessions(em, user.id);
   await em.execute('delete from users where id = ?', [user.id]);
   record(em, actor, 'user.deleted', { type: 'user', id: userId }, { email });
   return { ok: true as const };
@@ -199,6 +202,7 @@ export async function adjustCredits(
   actor: Actor,
   input: { userId: string; amount: number; reason: string },
 ) {
+  refuseSelf(actor, input.userId);
   if (!(await em.findOne(User, { id: input.userId }))) throw new AppError('not_found', 'No such user');
   try {
     const posted = await credits.post(em, {

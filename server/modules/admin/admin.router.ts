@@ -3,6 +3,7 @@
 import {
   adjustCreditsInput,
   adminGenerationsInput,
+  adminPaymentsInput,
   adminTransactionsInput,
   adminUserIdInput,
   adminUsersListInput,
@@ -18,6 +19,7 @@ import {
 import type { ContextInner } from '../../trpc/context.ts';
 import { adminProcedure, moderatorProcedure, router } from '../../trpc/trpc.ts';
 import { listAudit, record } from '../audit/audit.service.ts';
+import { listAllPayments } from '../billing/billing.service.ts';
 import type { AuthUser } from '../identity/identity.dto.ts';
 import { runRetention } from '../retention/retention.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
@@ -27,8 +29,10 @@ import * as stats from './admin-stats.service.ts';
 import * as users from './admin-users.service.ts';
 import { systemHealth } from './system-health.service.ts';
 
+/** Who acts, for the audit log: the admin, the API key they used (the admin CLI), and from where. */
 const actorOf = (ctx: ContextInner & { user: AuthUser }) => ({
   userId: ctx.user.id,
+  apiKeyId: ctx.apiKeyId,
   ip: ctx.client.ip,
   role: ctx.user.role,
 });
@@ -82,6 +86,12 @@ export const adminRouter = router({
     archive: adminProcedure
       .input(archiveInput)
       .mutation(({ ctx, input }) => catalog.archivePackage(ctx.em, actorOf(ctx), input.id)),
+  }),
+  payments: router({
+    /** Payments with what refunds and disputes did to their credits (uncollected = already spent). */
+    list: moderatorProcedure
+      .input(adminPaymentsInput)
+      .query(({ ctx, input }) => listAllPayments(ctx.em, input)),
   }),
   settings: router({
     get: moderatorProcedure.query(({ ctx }) => getSettings(ctx.em)),

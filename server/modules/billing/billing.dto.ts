@@ -38,8 +38,18 @@ export const toSubscriptionDto = (sub: Subscription) => ({
   provider: sub.provider,
   status: sub.status,
   plan: sub.plan
-    ? { key: sub.plan.key, name: sub.plan.name, creditsPerPeriod: sub.plan.creditsPerPeriod }
+    ? {
+        key: sub.plan.key,
+        name: sub.plan.name,
+        // What this subscription was sold with (fixed at checkout), else the plan's current figure.
+        creditsPerPeriod: sub.creditsPerPeriod ?? sub.plan.creditsPerPeriod,
+      }
     : null,
+  /** A downgrade (or interval switch) waiting for the end of the period. */
+  scheduledChange:
+    sub.scheduledPlan && sub.scheduledChangeAt
+      ? { plan: { key: sub.scheduledPlan.key, name: sub.scheduledPlan.name }, at: sub.scheduledChangeAt }
+      : null,
   amount: sub.amount ?? null,
   currency: sub.currency ?? null,
   interval: sub.interval ?? null,
@@ -51,6 +61,13 @@ export const toSubscriptionDto = (sub: Subscription) => ({
 });
 export type SubscriptionDto = ReturnType<typeof toSubscriptionDto>;
 
+/** What a payment bought, as the buyer saw it: recorded with the payment, else derived. */
+export const paymentDescription = (payment: Payment) =>
+  payment.description ??
+  payment.creditPackage?.name ??
+  (payment.subscription?.plan ? `${payment.subscription.plan.name} plan` : null) ??
+  (payment.kind === 'subscription' ? 'Subscription' : 'Credits');
+
 export const toPaymentDto = (payment: Payment) => ({
   id: payment.id,
   provider: payment.provider,
@@ -58,7 +75,21 @@ export const toPaymentDto = (payment: Payment) => ({
   amountCents: payment.amountCents,
   currency: payment.currency,
   status: payment.status,
-  description: payment.creditPackage?.name ?? (payment.kind === 'subscription' ? 'Subscription' : 'Credits'),
+  description: paymentDescription(payment),
+  /** The provider's receipt or invoice page, when it has one. */
+  receiptUrl: payment.receiptUrl ?? null,
+  refundedCents: payment.refundedCents,
   createdAt: payment.createdAt as Date,
+});
+
+/** Admins also see what refunds and disputes did to the credits. */
+export const toAdminPaymentDto = (payment: Payment) => ({
+  ...toPaymentDto(payment),
+  externalPaymentId: payment.externalPaymentId,
+  user: payment.user ? { id: payment.user.id, email: payment.user.email } : null,
+  creditsClawedBack: payment.creditsClawedBack,
+  creditsReinstated: payment.creditsReinstated,
+  /** Credits already spent when the payment was refunded or disputed: never collected. */
+  creditsUncollected: payment.creditsUncollected,
 });
 export type PaymentDto = ReturnType<typeof toPaymentDto>;

@@ -1,5 +1,5 @@
-// billing.*: plans and packages (public), the caller's subscription and payments, checkout,
-// cancel/resume; and the dev checkout used when no payment provider is configured.
+// billing.*: plans and packages (public), the caller's subscription and payments, checkout (or a
+// plan change), cancel/resume, the customer portal; and the dev checkout (never in production).
 import { z } from 'zod';
 import { checkoutInput, paymentsInput } from '../../../shared/schemas/billing.ts';
 import type { Deps } from '../../trpc/context.ts';
@@ -12,7 +12,9 @@ const devTokenInput = z.object({ token: z.string().min(10).max(2000) });
 export const billingRouter = router({
   plans: publicProcedure.query(({ ctx }) => billing.listPlans(ctx.em)),
   packages: publicProcedure.query(({ ctx }) => billing.listPackages(ctx.em)),
-  subscription: userProcedure.query(({ ctx }) => billing.subscriptionOverview(ctx.em, ctx.user.id)),
+  subscription: userProcedure.query(({ ctx }) =>
+    billing.subscriptionOverview(ctx.em, portalDeps(ctx), ctx.user.id),
+  ),
   payments: userProcedure
     .input(paymentsInput)
     .query(({ ctx, input }) => billing.listPayments(ctx.em, ctx.user.id, input)),
@@ -25,6 +27,7 @@ export const billingRouter = router({
   resumeSubscription: userProcedure.mutation(({ ctx }) =>
     checkout.setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, false),
   ),
+  portal: userProcedure.mutation(({ ctx }) => checkout.openPortal(ctx.em, paymentDeps(ctx), ctx.user.id)),
   devCheckout: router({
     get: userProcedure
       .input(devTokenInput)
@@ -37,4 +40,13 @@ export const billingRouter = router({
   }),
 });
 
-const paymentDeps = (ctx: Deps) => ({ orm: ctx.orm, config: ctx.config, stripe: ctx.runtime.stripe });
+const paymentDeps = (ctx: Deps) => ({
+  orm: ctx.orm,
+  config: ctx.config,
+  stripe: ctx.runtime.stripe,
+  polar: ctx.runtime.polar,
+});
+const portalDeps = (ctx: Deps) => ({
+  stripeConfigured: Boolean(ctx.runtime.stripe),
+  polarConfigured: Boolean(ctx.runtime.polar),
+});

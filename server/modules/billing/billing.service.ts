@@ -1,25 +1,33 @@
-// Billing's rules, shared by the Stripe and Polar event handlers and the billing procedures:
-// customers, package purchases (credited exactly once per external payment), subscription state
-// (never overwritten by an older event), subscription credit grants that expire at period end.
+// Billing's rules for the catalog, customers, payments and package purchases (credited exactly once
+// per external payment, with the credits fixed when the checkout was offered). Subscriptions live in
+// subscriptions.service.ts, refunds and disputes in reversals.service.ts.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type {
-  BillingInterval,
-  PaymentKind,
-  PaymentProvider,
-  SubscriptionStatus,
+import {
+  isLiveSubscription,
+  type PaymentKind,
+  type PaymentProvider,
 } from '../../../shared/schemas/billing.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
-import { toPackageDto, toPaymentDto, toPlanDto, toSubscriptionDto } from './billing.dto.ts';
+import {
+  toAdminPaymentDto,
+  toPackageDto,
+  toPaymentDto,
+  toPlanDto,
+  toSubscriptionDto,
+} from './billing.dto.ts';
+import { Checkout } from './checkout.entity.ts';
 import { CreditPackage } from './credit-package.entity.ts';
 import { Customer } from './customer.entity.ts';
 import { Payment } from './payment.entity.ts';
 import { Plan } from './plan.entity.ts';
 import { Subscription } from './subscription.entity.ts';
-import { SubscriptionEvent } from './subscription-event.entity.ts';
+
+/** Subscription and customer ids the dev checkout invents (never a provider's). */
+export const isDevId = (externalId: string) => /^(sub|cus|in|pi|cs)_dev_/.test(externalId);
 
 // ---- reads -----------------------------------------------------------------------------------
 
@@ -41,21 +49,53 @@ export async function listPackages(em: EntityManager) {
   return packages.map(toPackageDto);
 }
 
-/** The user's most relevant subscription: a live one, else the latest. */
+/** The user's most relevant subscription: the live one (at most one), else the latest. */
 export async function findCurrentSubscription(em: EntityManager, userId: string) {
   const rows = await em.find(
     Subscription,
     { user: userId },
-    { populate: ['plan'], orderBy: { providerUpdatedAt: 'desc' }, limit: 10 },
+    {
+      populate: ['plan', 'scheduledPlan'],
+      orderBy: { providerUpdatedAt: 'desc' },
+      limit: 10,
+      // Always the committed (or this transaction's) state, never an identity-map copy.
+      refresh: true,
+    },
   );
-  return rows.find((row) => ['trialing', 'active', 'past_due'].includes(row.status)) ?? rows[0] ?? null;
+  return rows.find((row) => isLiveSubscription(row.status)) ?? rows[0] ?? null;
 }
 
-export async function subscriptionOverview(em: EntityManager, userId: string) {
+export type PortalDeps = { stripeConfigured: boolean; polarConfigured: boolean };
+
+/** Which provider's customer portal the user can open, if any. */
+export async function portalProviderOf(
+  em: EntityManager,
+  deps: PortalDeps,
+  userId: string,
+): Promise<PaymentProvider | null> {
+  const subscription = await findCurrentSubscription(em, userId);
+  const usable = (provider: PaymentProvider, externalId: string) =>
+    !isDevId(externalId) && (provider === 'stripe' ? deps.stripeConfigured : deps.polarConfigured);
+  if (
+    subscription &&
+    isLiveSubscription(subscription.status) &&
+    usable(subscription.provider, subscription.externalSubscriptionId)
+  ) {
+    return subscription.provider;
+  }
+  const customers = await em.find(Customer, { user: userId }, { orderBy: { updatedAt: 'desc' } });
+  return (
+    customers.find((customer) => usable(customer.provider, customer.externalCustomerId))?.provider ?? null
+  );
+}
+
+export async function subscriptionOverview(em: EntityManager, deps: PortalDeps, userId: string) {
   const subscription = await findCurrentSubscription(em, userId);
   return {
     subscription: subscription ? toSubscriptionDto(subscription) : null,
     grants: await credits.liveGrants(em, userId),
+    /** The provider whose customer portal `billing.portal` opens; null: none. */
+    portal: await portalProviderOf(em, deps, userId),
   };
 }
 
@@ -67,9 +107,39 @@ export async function listPayments(
   const rows = await em.find(
     Payment,
     { user: userId, ...newestFirstAfter(decodeCursor(input.cursor)) },
-    { populate: ['creditPackage'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
+    {
+      populate: ['creditPackage', 'subscription.plan'],
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: input.limit + 1,
+    },
   );
   return toPage(rows as (Payment & { createdAt: Date })[], input.limit, toPaymentDto);
+}
+
+/** admin.payments.list: everyone's payments (or one user's), optionally only uncollected ones. */
+export async function listAllPayments(
+  em: EntityManager,
+  input: {
+    userId?: string | undefined;
+    uncollected?: boolean | undefined;
+    cursor?: string | null;
+    limit: number;
+  },
+) {
+  const rows = await em.find(
+    Payment,
+    {
+      ...(input.userId ? { user: input.userId } : {}),
+      ...(input.uncollected ? { creditsUncollected: { $gt: 0 } } : {}),
+      ...newestFirstAfter(decodeCursor(input.cursor)),
+    },
+    {
+      populate: ['creditPackage', 'subscription.plan', 'user'],
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: input.limit + 1,
+    },
+  );
+  return toPage(rows as (Payment & { createdAt: Date })[], input.limit, toAdminPaymentDto);
 }
 
 export async function findPlanByKey(em: EntityManager, key: string) {
@@ -84,6 +154,26 @@ export async function findPackage(em: EntityManager, id: string) {
   return pkg;
 }
 
+/** A provider call that failed where we could go on (e.g. canceling a duplicate): left to admins. */
+export function noteProviderFailure(
+  em: EntityManager,
+  provider: PaymentProvider,
+  externalSubscriptionId: string,
+  error: Error,
+) {
+  record(
+    em,
+    SYSTEM,
+    'billing.duplicate_subscription',
+    { type: 'subscription', id: null },
+    {
+      provider,
+      subscription: externalSubscriptionId,
+      note: `Canceling it at the provider failed (${error.message.slice(0, 300)}): cancel it by hand`,
+    },
+  );
+}
+
 // ---- customers -------------------------------------------------------------------------------
 
 export async function ensureCustomer(
@@ -95,7 +185,8 @@ export async function ensureCustomer(
   await em.execute(
     `insert into customers (id, user_id, provider, external_customer_id, created_at, updated_at)
      values (?, ?, ?, ?, now(), now())
-     on conflict (user_id, provider) do update set external_customer_id = excluded.external_customer_id, updated_at = now()`,
+     on conflict (user_id, provider) do update set external_customer_id = excluded.external_customer_id, updated_at = now()
+       where customers.external_customer_id is distinct from excluded.external_customer_id`,
     [uuidv7(), userId, provider, externalId],
   );
 }
@@ -116,7 +207,7 @@ export async function customerOf(em: EntityManager, userId: string, provider: Pa
 
 // ---- payments and purchases ------------------------------------------------------------------
 
-type PaymentRecord = {
+export type PaymentRecord = {
   provider: PaymentProvider;
   externalPaymentId: string;
   userId: string;
@@ -125,16 +216,36 @@ type PaymentRecord = {
   currency: string;
   packageId?: string | null;
   subscriptionId?: string | null;
+  description?: string | null;
+  receiptUrl?: string | null;
+  paymentIntentId?: string | null;
+  chargeId?: string | null;
+  periodStart?: Date | null;
+  periodEnd?: Date | null;
 };
 
-/** Inserts the payment once per (provider, external id); returns its id either way. */
-async function recordPayment(em: EntityManager, payment: PaymentRecord): Promise<string> {
-  const rows = await em.execute<{ id: string }[]>(
+/**
+ * Inserts the payment once per (provider, external id) and returns its id and status either way; a
+ * later event may only fill in what was missing (receipt, charge), never change what was paid.
+ */
+export async function recordPayment(
+  em: EntityManager,
+  payment: PaymentRecord,
+): Promise<{ id: string; status: string }> {
+  const rows = await em.execute<{ id: string; status: string }[]>(
     `insert into payments (id, user_id, provider, external_payment_id, kind, amount_cents, currency, status,
-                           credit_package_id, subscription_id, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, 'succeeded', ?, ?, now(), now())
-     on conflict (provider, external_payment_id) do update set updated_at = payments.updated_at
-     returning id`,
+                           credit_package_id, subscription_id, description, receipt_url, payment_intent_id,
+                           charge_id, period_start, period_end, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?, ?, ?, ?, now(), now())
+     on conflict (provider, external_payment_id) do update set
+       description = coalesce(payments.description, excluded.description),
+       receipt_url = coalesce(excluded.receipt_url, payments.receipt_url),
+       payment_intent_id = coalesce(payments.payment_intent_id, excluded.payment_intent_id),
+       charge_id = coalesce(payments.charge_id, excluded.charge_id),
+       period_start = coalesce(payments.period_start, excluded.period_start),
+       period_end = coalesce(payments.period_end, excluded.period_end),
+       updated_at = now()
+     returning id, status`,
     [
       uuidv7(),
       payment.userId,
@@ -145,28 +256,86 @@ async function recordPayment(em: EntityManager, payment: PaymentRecord): Promise
       payment.currency.toLowerCase(),
       payment.packageId ?? null,
       payment.subscriptionId ?? null,
+      payment.description ?? null,
+      payment.receiptUrl ?? null,
+      payment.paymentIntentId ?? null,
+      payment.chargeId ?? null,
+      payment.periodStart ?? null,
+      payment.periodEnd ?? null,
     ],
   );
-  return rows[0]?.id as string;
+  const row = rows[0];
+  if (!row) throw new Error(`Payment ${payment.externalPaymentId} was not recorded`);
+  return row;
 }
 
-/** A paid package order: its payment row and its `purchase` credits, exactly once per payment. */
+/** A charge's receipt (Stripe `charge.succeeded`/`charge.updated`) on the payment it paid. */
+export async function recordReceipt(
+  em: EntityManager,
+  provider: PaymentProvider,
+  refs: { paymentIntentId: string | null; chargeId: string; receiptUrl: string | null },
+) {
+  await em.execute(
+    `update payments set receipt_url = coalesce(?, receipt_url), charge_id = coalesce(charge_id, ?), updated_at = now()
+      where provider = ? and (charge_id = ? or (? is not null and payment_intent_id = ?))`,
+    [refs.receiptUrl, refs.chargeId, provider, refs.chargeId, refs.paymentIntentId, refs.paymentIntentId],
+  );
+}
+
+/** The checkout a provider event names (metadata `checkoutId`), if it is the user's. */
+export async function findCheckout(em: EntityManager, userId: string, checkoutId: unknown) {
+  if (typeof checkoutId !== 'string' || !/^[0-9a-f-]{36}$/.test(checkoutId)) return null;
+  return em.findOne(Checkout, { id: checkoutId, user: userId }, { populate: ['plan', 'creditPackage'] });
+}
+
+export async function completeCheckout(em: EntityManager, checkoutId: string) {
+  await em.execute(
+    `update checkouts set status = 'completed', completed_at = coalesce(completed_at, now()), updated_at = now()
+      where id = ?`,
+    [checkoutId],
+  );
+}
+
+/**
+ * A paid package order: its payment row and its `purchase` credits, exactly once per payment. The
+ * credits are what the checkout sold (its row, else the event's metadata), never the package's
+ * current figure when the checkout is known.
+ */
 export async function recordPackagePurchase(
   em: EntityManager,
-  purchase: Omit<PaymentRecord, 'kind' | 'subscriptionId'> & {
-    packageId: string;
+  purchase: Omit<PaymentRecord, 'kind' | 'subscriptionId' | 'description'> & {
+    packageId: string | null;
+    checkoutId?: unknown;
+    /** Credits carried in the provider's metadata (the checkout's), when there is no checkout row. */
+    credits?: unknown;
     externalProductId?: string | null;
   },
 ) {
-  const pkg = await em.findOne(CreditPackage, { id: purchase.packageId });
-  if (!pkg) throw new AppError('not_found', `Unknown credit package ${purchase.packageId}`);
-  const paymentId = await recordPayment(em, { ...purchase, kind: 'credit_package' });
-  const posted = await credits.grant(em, purchase.userId, pkg.credits, 'purchase', {
-    description: `${pkg.name} (${pkg.credits} credits)`,
-    paymentId,
+  const checkout = await findCheckout(em, purchase.userId, purchase.checkoutId);
+  const pkgId = checkout?.creditPackage?.id ?? purchase.packageId;
+  const pkg = pkgId ? await em.findOne(CreditPackage, { id: pkgId }) : null;
+  const metadataCredits = Number(purchase.credits);
+  const sold =
+    checkout?.credits ??
+    (Number.isSafeInteger(metadataCredits) && metadataCredits > 0 ? metadataCredits : null) ??
+    pkg?.credits ??
+    null;
+  if (!sold) throw new AppError('not_found', `Unknown credit package ${String(purchase.packageId)}`);
+  const name = checkout?.itemName ?? pkg?.name ?? 'Credits';
+  const payment = await recordPayment(em, {
+    ...purchase,
+    packageId: pkg?.id ?? null,
+    kind: 'credit_package',
+    description: `${name} — ${sold.toLocaleString('en-US')} credits`,
+  });
+  if (checkout) await completeCheckout(em, checkout.id);
+  const posted = await credits.grant(em, purchase.userId, sold, 'purchase', {
+    description: `${name} (${sold} credits)`,
+    paymentId: payment.id,
     externalOrderId: purchase.externalPaymentId,
     externalProductId: purchase.externalProductId ?? null,
     idempotencyKey: `purchase:${purchase.provider}:${purchase.externalPaymentId}`,
+    metadata: checkout ? { checkoutId: checkout.id } : null,
   });
   if (!posted.replayed) {
     record(
@@ -177,195 +346,10 @@ export async function recordPackagePurchase(
       {
         provider: purchase.provider,
         payment: purchase.externalPaymentId,
-        credits: pkg.credits,
+        credits: sold,
         transactionId: posted.id,
       },
     );
   }
   return posted;
-}
-
-// ---- subscriptions ---------------------------------------------------------------------------
-
-export type SubscriptionState = {
-  provider: PaymentProvider;
-  externalSubscriptionId: string;
-  userId: string;
-  planId: string | null;
-  status: SubscriptionStatus;
-  priceId: string | null;
-  amountCents: number | null;
-  currency: string | null;
-  interval: BillingInterval | null;
-  intervalCount: number;
-  trialStart: Date | null;
-  trialEnd: Date | null;
-  currentPeriodStart: Date | null;
-  currentPeriodEnd: Date | null;
-  cancelAtPeriodEnd: boolean;
-  canceledAt: Date | null;
-  /** When the provider produced this state (the event's creation time). */
-  occurredAt: Date;
-  eventType: string;
-};
-
-/**
- * Writes the subscription as the provider states it, unless a newer state is already stored
- * (events arrive out of order). Returns false when the state was older and ignored.
- */
-export async function applySubscriptionState(em: EntityManager, state: SubscriptionState): Promise<boolean> {
-  const amount = state.amountCents === null ? null : (state.amountCents / 100).toFixed(2);
-  const rows = await em.execute<{ id: string }[]>(
-    `insert into subscriptions (id, user_id, plan_id, provider, external_subscription_id, status, price_id, amount,
-                                currency, interval, interval_count, trial_start, trial_end, current_period_start,
-                                current_period_end, cancel_at_period_end, canceled_at, provider_updated_at,
-                                created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), now())
-     on conflict (external_subscription_id) do update set
-       plan_id = coalesce(excluded.plan_id, subscriptions.plan_id), status = excluded.status,
-       price_id = excluded.price_id, amount = excluded.amount, currency = excluded.currency,
-       interval = excluded.interval, interval_count = excluded.interval_count,
-       trial_start = excluded.trial_start, trial_end = excluded.trial_end,
-       current_period_start = excluded.current_period_start, current_period_end = excluded.current_period_end,
-       cancel_at_period_end = excluded.cancel_at_period_end, canceled_at = excluded.canceled_at,
-       provider_updated_at = excluded.provider_updated_at, updated_at = now()
-     where subscriptions.provider_updated_at <= excluded.provider_updated_at
-     returning id`,
-    [
-      uuidv7(),
-      state.userId,
-      state.planId,
-      state.provider,
-      state.externalSubscriptionId,
-      state.status,
-      state.priceId,
-      amount,
-      state.currency?.toLowerCase() ?? null,
-      state.interval,
-      state.intervalCount,
-      state.trialStart,
-      state.trialEnd,
-      state.currentPeriodStart,
-      state.currentPeriodEnd,
-      state.cancelAtPeriodEnd,
-      state.canceledAt,
-      state.occurredAt,
-    ],
-  );
-  if (!rows[0]) return false;
-  const plan = state.planId ? await em.findOne(Plan, { id: state.planId }) : null;
-  em.create(SubscriptionEvent, {
-    user: state.userId,
-    planKey: plan?.key ?? null,
-    status: state.status,
-    eventType: state.eventType,
-    occurredAt: state.occurredAt,
-    metadata: {
-      provider: state.provider,
-      subscription: state.externalSubscriptionId,
-      cancelAtPeriodEnd: state.cancelAtPeriodEnd,
-    },
-  });
-  return true;
-}
-
-/** A failed renewal: the subscription is past due (if the provider has not moved it on since). */
-export async function markPastDue(
-  em: EntityManager,
-  provider: PaymentProvider,
-  externalSubscriptionId: string,
-  occurredAt: Date,
-  eventType: string,
-) {
-  const rows = await em.execute<{ user_id: string; plan_id: string | null }[]>(
-    `update subscriptions set status = 'past_due', provider_updated_at = ?, updated_at = now()
-      where provider = ? and external_subscription_id = ? and provider_updated_at <= ?
-        and status in ('active', 'trialing', 'past_due')
-      returning user_id, plan_id`,
-    [occurredAt, provider, externalSubscriptionId, occurredAt],
-  );
-  const row = rows[0];
-  if (!row) return;
-  const plan = row.plan_id ? await em.findOne(Plan, { id: row.plan_id }) : null;
-  em.create(SubscriptionEvent, {
-    user: row.user_id,
-    planKey: plan?.key ?? null,
-    status: 'past_due',
-    eventType,
-    occurredAt,
-    metadata: { provider, subscription: externalSubscriptionId },
-  });
-}
-
-/**
- * A paid subscription invoice: its payment row and the plan's credits as a `subscription_grant`
- * that expires at the end of the period it pays for. Exactly once per invoice.
- */
-export async function grantForPaidInvoice(
-  em: EntityManager,
-  invoice: {
-    provider: PaymentProvider;
-    invoiceId: string;
-    externalSubscriptionId: string;
-    amountCents: number;
-    currency: string;
-    periodEnd: Date;
-  },
-) {
-  const subscription = await em.findOne(
-    Subscription,
-    { provider: invoice.provider, externalSubscriptionId: invoice.externalSubscriptionId },
-    { populate: ['plan'] },
-  );
-  // Not known yet (the invoice overtook the subscription event): fail, and the redelivery applies it.
-  if (!subscription) throw new Error(`Subscription ${invoice.externalSubscriptionId} is not known yet`);
-  const paymentId = await recordPayment(em, {
-    provider: invoice.provider,
-    externalPaymentId: invoice.invoiceId,
-    userId: subscription.user.id,
-    kind: 'subscription',
-    amountCents: invoice.amountCents,
-    currency: invoice.currency,
-    subscriptionId: subscription.id,
-  });
-  const creditsPerPeriod = subscription.plan?.creditsPerPeriod ?? 0;
-  if (creditsPerPeriod <= 0) return null;
-  const posted = await credits.grant(em, subscription.user.id, creditsPerPeriod, 'subscription_grant', {
-    description: `${subscription.plan?.name ?? 'Subscription'} credits`,
-    paymentId,
-    externalOrderId: invoice.invoiceId,
-    idempotencyKey: `invoice:${invoice.provider}:${invoice.invoiceId}`,
-    expiresAt: invoice.periodEnd,
-  });
-  if (!posted.replayed) {
-    record(
-      em,
-      SYSTEM,
-      'credits.subscription_granted',
-      { type: 'user', id: subscription.user.id },
-      {
-        provider: invoice.provider,
-        invoice: invoice.invoiceId,
-        credits: creditsPerPeriod,
-        expiresAt: invoice.periodEnd.toISOString(),
-        transactionId: posted.id,
-      },
-    );
-  }
-  return posted;
-}
-
-/** Plans and packages by their provider ids (for events that name a price or product). */
-export async function planForPrice(
-  em: EntityManager,
-  priceId: string | null | undefined,
-  planKey?: string | null,
-) {
-  if (priceId) {
-    const plan = await em.findOne(Plan, {
-      $or: [{ externalPriceMonthlyId: priceId }, { externalPriceYearlyId: priceId }],
-    });
-    if (plan) return plan;
-  }
-  return planKey ? em.findOne(Plan, { key: planKey }) : null;
 }

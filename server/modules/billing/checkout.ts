@@ -1,105 +1,82 @@
-// Checkout, cancel and resume. With STRIPE_SECRET_KEY: a Stripe Checkout Session through the SDK
-// (with the user's Stripe customer when they have one), and cancel/resume through the API. Without
-// any payment provider: the dev checkout — a signed, expiring token for a local page whose "Pay"
-// button makes us send ourselves the Stripe events a real checkout would (correctly signed, through
-// receiveStripeWebhook), so the dev path exercises the same code as production.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// Checkout, plan changes, cancel/resume and the customer portal.
+//
+// billing.checkout records what is sold (a Checkout row: credits, price, name — fixed here) and
+// returns where to pay: the local dev checkout when it is on (never in production), else a Stripe
+// Checkout Session (STRIPE_SECRET_KEY), else a Polar checkout (POLAR_ACCESS_TOKEN). A user who
+// already has a live subscription changes plan instead of buying a second one: an upgrade (more
+// credits, same interval) happens now, on the same subscription, with proration; a downgrade or an
+// interval switch waits for the end of the period (Stripe: a subscription schedule; Polar:
+// proration_behavior=next_period; dev: the billing-cycle job's renewal). Choosing the current plan
+// again takes a waiting change back.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { BillingInterval, CheckoutInput } from '../../../shared/schemas/billing.ts';
+import type Stripe from 'stripe';
+import type { BillingInterval, CheckoutProvider, PlanChange } from '../../../shared/schemas/billing.ts';
 import { AppError } from '../../common/app-error.ts';
-import { getSigningSecret } from '../settings/settings.service.ts';
 import { toSubscriptionDto } from './billing.dto.ts';
 import * as billing from './billing.service.ts';
-import { type PaymentWebhookDeps, receiveStripeWebhook, stripeWebhookSecret } from './payment-webhooks.ts';
-import { signStripePayload } from './stripe-client.ts';
+import { Checkout } from './checkout.entity.ts';
+import type { CreditPackage } from './credit-package.entity.ts';
+import * as dev from './dev-checkout.ts';
+import type { PaymentWebhookDeps } from './payment-webhooks.ts';
+import type { Plan } from './plan.entity.ts';
+import * as polarEvents from './polar-events.ts';
 import { subscriptionChanged } from './stripe-events.ts';
 import type { Subscription } from './subscription.entity.ts';
+import * as subscriptions from './subscriptions.service.ts';
 
 type CheckoutCommand =
   | { kind: 'package'; packageId: string }
   | { kind: 'plan'; planKey: string; interval: BillingInterval };
 
-const DEV_TOKEN_TTL_SECONDS = 30 * 60;
+export type CheckoutResult = {
+  /** Where to go: the provider's page, the dev checkout, or (after a plan change) the billing page. */
+  url: string;
+  provider: CheckoutProvider;
+  /** Set when the user was on a plan: what changed instead of a purchase. */
+  change: PlanChange | null;
+};
 
-// ---- checkout --------------------------------------------------------------------------------
+const CHECKOUT_TTL_MS = 30 * 60 * 1000;
 
-export async function createCheckout(
-  em: EntityManager,
-  deps: PaymentWebhookDeps,
-  user: { id: string; email: string },
-  input: CheckoutCommand,
-): Promise<{ url: string; provider: 'stripe' | 'dev' }> {
-  // Validate what is being bought first, whichever provider sells it.
-  const item = await describeItem(em, input);
-  if (!deps.stripe) {
-    const token = await signDevToken(em, {
-      u: user.id,
-      ...input,
-      n: randomBytes(9).toString('base64url'),
-      e: expiry(),
-    });
-    return { url: `/billing/checkout?token=${encodeURIComponent(token)}`, provider: 'dev' };
-  }
-  const customer = await billing.customerOf(em, user.id, 'stripe');
-  const base = deps.config.publicUrl;
-  const common = {
-    client_reference_id: user.id,
-    success_url: `${base}/billing?checkout=success`,
-    cancel_url: `${base}/pricing?checkout=canceled`,
-    ...(customer ? { customer: customer.externalCustomerId } : { customer_email: user.email }),
-  };
-  const session =
-    item.kind === 'package'
-      ? await deps.stripe.checkout.sessions.create({
-          ...common,
-          mode: 'payment',
-          ...(customer ? {} : { customer_creation: 'always' as const }),
-          metadata: { userId: user.id, packageId: item.pkg.id },
-          line_items: [
-            item.pkg.stripePriceId
-              ? { price: item.pkg.stripePriceId, quantity: 1 }
-              : {
-                  quantity: 1,
-                  price_data: {
-                    currency: item.pkg.currency,
-                    unit_amount: item.pkg.priceCents,
-                    product_data: { name: item.pkg.name },
-                  },
-                },
-          ],
-        })
-      : await deps.stripe.checkout.sessions.create({
-          ...common,
-          mode: 'subscription',
-          metadata: { userId: user.id, planKey: item.plan.key },
-          subscription_data: { metadata: { userId: user.id, planKey: item.plan.key } },
-          line_items: [
-            item.priceId
-              ? { price: item.priceId, quantity: 1 }
-              : {
-                  quantity: 1,
-                  price_data: {
-                    currency: item.plan.currency,
-                    unit_amount: item.amountCents,
-                    recurring: { interval: item.interval },
-                    product_data: { name: item.plan.name },
-                  },
-                },
-          ],
-        });
-  if (!session.url) throw new Error('Stripe returned a checkout session without a URL');
-  return { url: session.url, provider: 'stripe' };
+function checkoutProvider(deps: PaymentWebhookDeps): CheckoutProvider {
+  if (deps.config.devCheckout) return 'dev';
+  if (deps.stripe) return 'stripe';
+  if (deps.polar) return 'polar';
+  throw new AppError(
+    'unavailable',
+    'Payments are not set up on this server yet: no payment provider is configured',
+  );
 }
 
-async function describeItem(em: EntityManager, input: CheckoutCommand) {
+type Item =
+  | {
+      kind: 'package';
+      pkg: CreditPackage;
+      amountCents: number;
+      currency: string;
+      name: string;
+      credits: number;
+    }
+  | {
+      kind: 'plan';
+      plan: Plan;
+      interval: BillingInterval;
+      amountCents: number;
+      currency: string;
+      name: string;
+      credits: number;
+    };
+
+async function describeItem(em: EntityManager, input: CheckoutCommand): Promise<Item> {
   if (input.kind === 'package') {
     const pkg = await billing.findPackage(em, input.packageId);
     return {
-      kind: 'package' as const,
+      kind: 'package',
       pkg,
       amountCents: pkg.priceCents,
       currency: pkg.currency,
       name: pkg.name,
+      credits: pkg.credits,
     };
   }
   const plan = await billing.findPlanByKey(em, input.planKey);
@@ -108,252 +85,374 @@ async function describeItem(em: EntityManager, input: CheckoutCommand) {
     throw new AppError(
       'bad_request',
       `The ${plan.name} plan cannot be bought ${input.interval === 'year' ? 'yearly' : 'monthly'}`,
-      {
-        fieldErrors: { planKey: ['This plan is not sold through checkout'] },
-      },
+      { fieldErrors: { planKey: ['This plan is not sold through checkout'] } },
     );
   }
-  const priceId = input.interval === 'year' ? plan.externalPriceYearlyId : plan.externalPriceMonthlyId;
   return {
-    kind: 'plan' as const,
+    kind: 'plan',
     plan,
     interval: input.interval,
-    priceId,
     amountCents,
     currency: plan.currency,
     name: plan.name,
+    credits: plan.creditsPerPeriod,
   };
 }
 
-// ---- the dev checkout ------------------------------------------------------------------------
+const stripePriceOf = (plan: Plan, interval: BillingInterval) =>
+  interval === 'year' ? plan.externalPriceYearlyId : plan.externalPriceMonthlyId;
+const polarProductOf = (plan: Plan, interval: BillingInterval) =>
+  interval === 'year' ? plan.polarProductYearlyId : plan.polarProductMonthlyId;
 
-type DevToken = CheckoutCommand & { u: string; n: string; e: number };
-const expiry = () => Math.floor(Date.now() / 1000) + DEV_TOKEN_TTL_SECONDS;
+// ---- checkout --------------------------------------------------------------------------------
 
-async function tokenKey(em: EntityManager) {
-  return createHmac('sha256', await getSigningSecret(em))
-    .update('dev-checkout-token')
-    .digest();
-}
-
-async function signDevToken(em: EntityManager, token: DevToken) {
-  const body = Buffer.from(JSON.stringify(token)).toString('base64url');
-  const mac = createHmac('sha256', await tokenKey(em))
-    .update(body)
-    .digest('base64url');
-  return `${body}.${mac}`;
-}
-
-async function readDevToken(em: EntityManager, userId: string, token: string): Promise<DevToken> {
-  const [body = '', mac = ''] = token.split('.');
-  const expected = createHmac('sha256', await tokenKey(em))
-    .update(body)
-    .digest();
-  const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new AppError('bad_request', 'This checkout link is not valid', {
-      fieldErrors: { token: ['Invalid checkout link'] },
-    });
+export async function createCheckout(
+  em: EntityManager,
+  deps: PaymentWebhookDeps,
+  user: { id: string; email: string },
+  input: CheckoutCommand,
+): Promise<CheckoutResult> {
+  // One checkout or plan change at a time per user: two tabs cannot open two plan checkouts side by
+  // side, nor change the plan twice (the second one then sees the first one's result).
+  await em.execute("select pg_advisory_xact_lock(hashtextextended('checkout:' || ?, 0))", [user.id]);
+  if (input.kind === 'plan') {
+    const current = await billing.findCurrentSubscription(em, user.id);
+    if (current && ['trialing', 'active', 'past_due'].includes(current.status)) {
+      return changePlan(em, deps, current, input);
+    }
   }
-  const parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as DevToken;
-  if (parsed.u !== userId) throw new AppError('not_found', 'No such checkout');
-  if (parsed.e < Date.now() / 1000) {
-    throw new AppError('bad_request', 'This checkout has expired; start again', {
-      fieldErrors: { token: ['Expired'] },
-    });
-  }
-  return parsed;
-}
-
-/** What the dev checkout page shows. */
-export async function describeDevCheckout(em: EntityManager, userId: string, token: string) {
-  const parsed = await readDevToken(em, userId, token);
-  const item = await describeItem(em, parsed);
-  return {
-    kind: item.kind,
-    name: item.name,
+  const item = await describeItem(em, input);
+  const provider = checkoutProvider(deps);
+  const checkout = em.create(Checkout, {
+    user: user.id,
+    provider,
+    kind: item.kind === 'package' ? 'credit_package' : 'subscription',
+    creditPackage: item.kind === 'package' ? item.pkg.id : null,
+    plan: item.kind === 'plan' ? item.plan.id : null,
+    interval: item.kind === 'plan' ? item.interval : null,
+    itemName: item.name,
+    credits: item.credits,
     amountCents: item.amountCents,
     currency: item.currency,
-    interval: item.kind === 'plan' ? item.interval : null,
-    credits: item.kind === 'package' ? item.pkg.credits : item.plan.creditsPerPeriod,
+    expiresAt: new Date(Date.now() + CHECKOUT_TTL_MS),
+  });
+  const metadata = {
+    userId: user.id,
+    checkoutId: checkout.id,
+    credits: String(item.credits),
+    ...(item.kind === 'package' ? { packageId: item.pkg.id } : { planKey: item.plan.key }),
   };
+  if (provider === 'dev') {
+    await em.flush();
+    const url = await dev.devCheckoutUrl(em, {
+      id: checkout.id,
+      userId: user.id,
+      expiresAt: checkout.expiresAt,
+    });
+    return { url, provider, change: null };
+  }
+  if (provider === 'stripe') {
+    const stripe = deps.stripe as Stripe;
+    if (item.kind === 'plan') await expireOpenStripeCheckouts(em, stripe, user.id);
+    const session = await createStripeSession(em, deps, stripe, user, item, metadata);
+    if (!session.url) throw new Error('Stripe returned a checkout session without a URL');
+    checkout.externalCheckoutId = session.id;
+    if (session.expires_at) checkout.expiresAt = new Date(session.expires_at * 1000);
+    await em.flush();
+    return { url: session.url, provider, change: null };
+  }
+  const productId =
+    item.kind === 'package' ? item.pkg.polarProductId : polarProductOf(item.plan, item.interval);
+  if (!productId) {
+    throw new AppError('bad_request', `${item.name} is not sold through Polar (no Polar product is linked)`, {
+      fieldErrors: item.kind === 'package' ? { packageId: ['Not on sale'] } : { planKey: ['Not on sale'] },
+    });
+  }
+  const session = await (deps.polar as NonNullable<PaymentWebhookDeps['polar']>).createCheckout({
+    products: [productId],
+    // The price recorded here is the price charged, whatever the product's price says meanwhile.
+    prices: {
+      [productId]: [{ amount_type: 'fixed', price_amount: item.amountCents, price_currency: item.currency }],
+    },
+    external_customer_id: user.id,
+    customer_email: user.email,
+    success_url: `${deps.config.publicUrl}/billing?checkout=success`,
+    return_url: `${deps.config.publicUrl}/pricing`,
+    metadata,
+  });
+  checkout.externalCheckoutId = session.id;
+  if (session.expires_at) checkout.expiresAt = new Date(session.expires_at);
+  await em.flush();
+  return { url: session.url, provider, change: null };
 }
 
-const devCustomerId = (userId: string) => `cus_dev_${userId.replaceAll('-', '')}`;
-
-function stripeEvent(type: string, object: Record<string, unknown>, created: number) {
-  return {
-    id: `evt_dev_${randomBytes(12).toString('hex')}`,
-    object: 'event',
-    api_version: '2026-10-28.endive',
-    created,
-    livemode: false,
-    pending_webhooks: 0,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: { object },
-  };
-}
-
-async function deliver(em: EntityManager, deps: PaymentWebhookDeps, event: object) {
-  const payload = JSON.stringify(event);
-  const signature = signStripePayload(payload, await stripeWebhookSecret(deps, em));
-  await receiveStripeWebhook(deps, Buffer.from(payload), signature);
-}
-
-function subscriptionObject(
-  sub: {
-    id: string;
-    customer: string;
-    userId: string;
-    planKey: string;
-    status: string;
-    cancelAtPeriodEnd: boolean;
-  },
-  price: { id: string; amountCents: number; currency: string; interval: BillingInterval },
-  period: { start: number; end: number },
+async function createStripeSession(
+  em: EntityManager,
+  deps: PaymentWebhookDeps,
+  stripe: Stripe,
+  user: { id: string; email: string },
+  item: Item,
+  metadata: Record<string, string>,
 ) {
-  return {
-    id: sub.id,
-    object: 'subscription',
-    customer: sub.customer,
-    status: sub.status,
-    currency: price.currency,
-    cancel_at_period_end: sub.cancelAtPeriodEnd,
-    canceled_at: null,
-    trial_start: null,
-    trial_end: null,
-    metadata: { userId: sub.userId, planKey: sub.planKey },
-    items: {
-      object: 'list',
-      data: [
+  const customer = await billing.customerOf(em, user.id, 'stripe');
+  const base = deps.config.publicUrl;
+  const common = {
+    client_reference_id: user.id,
+    success_url: `${base}/billing?checkout=success`,
+    cancel_url: `${base}/pricing?checkout=canceled`,
+    metadata,
+    ...(customer && !billing.isDevId(customer.externalCustomerId)
+      ? { customer: customer.externalCustomerId }
+      : { customer_email: user.email }),
+  };
+  const hasCustomer = 'customer' in common;
+  if (item.kind === 'package') {
+    return stripe.checkout.sessions.create({
+      ...common,
+      mode: 'payment',
+      ...(hasCustomer ? {} : { customer_creation: 'always' as const }),
+      payment_intent_data: { metadata },
+      line_items: [
+        // The amount recorded with the checkout is the amount charged.
         {
-          id: `si_dev_${sub.id.slice(8)}`,
-          object: 'subscription_item',
-          current_period_start: period.start,
-          current_period_end: period.end,
-          price: {
-            id: price.id,
-            object: 'price',
-            unit_amount: price.amountCents,
-            currency: price.currency,
-            recurring: { interval: price.interval, interval_count: 1 },
+          quantity: 1,
+          price_data: {
+            currency: item.currency,
+            unit_amount: item.amountCents,
+            ...(item.pkg.stripeProductId
+              ? { product: item.pkg.stripeProductId }
+              : { product_data: { name: item.name } }),
           },
         },
       ],
-    },
-  };
+    });
+  }
+  const priceId = stripePriceOf(item.plan, item.interval);
+  return stripe.checkout.sessions.create({
+    ...common,
+    mode: 'subscription',
+    subscription_data: { metadata },
+    line_items: [
+      priceId
+        ? { price: priceId, quantity: 1 }
+        : {
+            quantity: 1,
+            price_data: {
+              currency: item.currency,
+              unit_amount: item.amountCents,
+              recurring: { interval: item.interval },
+              product_data: { name: item.plan.name },
+            },
+          },
+    ],
+  });
+}
+
+/** A new plan checkout expires the user's earlier open ones, so two cannot both be paid. */
+async function expireOpenStripeCheckouts(em: EntityManager, stripe: Stripe, userId: string) {
+  const open = await em.find(Checkout, {
+    user: userId,
+    provider: 'stripe',
+    kind: 'subscription',
+    status: 'open',
+    externalCheckoutId: { $ne: null },
+    expiresAt: { $gt: new Date() },
+  });
+  for (const row of open) {
+    try {
+      await stripe.checkout.sessions.expire(row.externalCheckoutId as string);
+      row.status = 'expired';
+    } catch (error) {
+      // Already completed or expired at Stripe: its own events tell which.
+      if (!(error instanceof Error && 'type' in error)) throw error;
+    }
+  }
+}
+
+// ---- plan changes ----------------------------------------------------------------------------
+
+async function changePlan(
+  em: EntityManager,
+  deps: PaymentWebhookDeps,
+  current: Subscription,
+  input: { planKey: string; interval: BillingInterval },
+): Promise<CheckoutResult> {
+  const item = await describeItem(em, { kind: 'plan', ...input });
+  if (item.kind !== 'plan') throw new Error('unreachable');
+  const isDev = billing.isDevId(current.externalSubscriptionId);
+  const provider: CheckoutProvider = isDev ? 'dev' : current.provider;
+  const done = (change: PlanChange): CheckoutResult => ({
+    url: `/billing?plan=${change}`,
+    provider,
+    change,
+  });
+  const currentInterval = current.interval ?? 'month';
+  if (current.plan?.id === item.plan.id && currentInterval === item.interval) {
+    if (!current.scheduledPlan) {
+      throw new AppError('conflict', `You are already on the ${item.plan.name} plan`, {
+        fieldErrors: { planKey: ['Your current plan'] },
+      });
+    }
+    await cancelScheduledChange(em, deps, current);
+    return done('change_canceled');
+  }
+  if (current.status === 'past_due') {
+    throw new AppError(
+      'bad_request',
+      'Your last payment failed: update your payment method before changing plan',
+    );
+  }
+  const currentCredits = current.creditsPerPeriod ?? current.plan?.creditsPerPeriod ?? 0;
+  const upgrade = item.interval === currentInterval && item.credits > currentCredits;
+  const periodEnd = current.currentPeriodEnd ?? new Date();
+  if (isDev) {
+    if (!upgrade) {
+      await subscriptions.scheduleChange(em, current.id, item.plan.id, periodEnd, item.interval);
+      return done('downgrade_scheduled');
+    }
+    // The dev "Stripe" applies the change through signed events (committed on their own), so this
+    // transaction must not hold the subscription's row until they are delivered.
+    await dev.devUpgrade(em, deps, current, {
+      plan: item.plan,
+      interval: item.interval,
+      amountCents: item.amountCents,
+      credits: item.credits,
+    });
+    if (current.scheduledPlan) await subscriptions.clearScheduledChange(em, current.id);
+    return done('upgraded');
+  }
+  if (current.provider === 'stripe') {
+    if (!deps.stripe) throw new AppError('unavailable', 'Stripe is not configured on this server');
+    await (upgrade
+      ? stripeUpgrade(em, deps, deps.stripe, current, item)
+      : stripeScheduleChange(em, deps.stripe, current, item, periodEnd));
+    return done(upgrade ? 'upgraded' : 'downgrade_scheduled');
+  }
+  if (!deps.polar) throw new AppError('unavailable', 'Polar is not configured on this server');
+  const productId = polarProductOf(item.plan, item.interval);
+  if (!productId) {
+    throw new AppError(
+      'bad_request',
+      `${item.plan.name} is not sold through Polar (no Polar product is linked)`,
+      {
+        fieldErrors: { planKey: ['Not on sale'] },
+      },
+    );
+  }
+  const updated = await deps.polar.updateSubscription(current.externalSubscriptionId, {
+    product_id: productId,
+    proration_behavior: upgrade ? 'invoice' : 'next_period',
+    metadata: { userId: current.user.id, planKey: item.plan.key, credits: item.credits },
+  });
+  await polarEvents.subscriptionChanged(em, deps, updated, current.user.id, {
+    eventType: 'subscription.updated',
+    eventId: null,
+    occurredAt: new Date(),
+  });
+  if (!upgrade) await subscriptions.scheduleChange(em, current.id, item.plan.id, periodEnd, item.interval);
+  return done(upgrade ? 'upgraded' : 'downgrade_scheduled');
+}
+
+/** The Stripe price for a plan and interval: the plan's own, else one made for this change. */
+async function stripePrice(stripe: Stripe, item: Extract<Item, { kind: 'plan' }>) {
+  const existing = stripePriceOf(item.plan, item.interval);
+  if (existing) return existing;
+  const price = await stripe.prices.create({
+    currency: item.currency,
+    unit_amount: item.amountCents,
+    recurring: { interval: item.interval },
+    product_data: { name: item.plan.name },
+    metadata: { planKey: item.plan.key },
+  });
+  return price.id;
 }
 
 /**
- * The dev checkout's "Pay": sends the events Stripe would send for this checkout, signed, through
- * the real webhook path. Completing the same checkout twice credits once (same session ids).
+ * An upgrade now (Stripe's recommendation): the subscription's item moves to the new price,
+ * prorated and invoiced at once; `pending_if_incomplete` applies it only if that invoice is paid.
  */
-export async function completeDevCheckout(
+async function stripeUpgrade(
   em: EntityManager,
   deps: PaymentWebhookDeps,
-  userId: string,
-  token: string,
+  stripe: Stripe,
+  current: Subscription,
+  item: Extract<Item, { kind: 'plan' }>,
 ) {
-  if (deps.stripe) throw new AppError('bad_request', 'The dev checkout is off: Stripe is configured');
-  const parsed = await readDevToken(em, userId, token);
-  const item = await describeItem(em, parsed);
-  const now = Math.floor(Date.now() / 1000);
-  const customer = devCustomerId(userId);
-  if (item.kind === 'package') {
-    await deliver(
-      em,
-      deps,
-      stripeEvent(
-        'checkout.session.completed',
-        {
-          id: `cs_dev_${parsed.n}`,
-          object: 'checkout.session',
-          mode: 'payment',
-          payment_status: 'paid',
-          status: 'complete',
-          client_reference_id: userId,
-          customer,
-          payment_intent: `pi_dev_${parsed.n}`,
-          amount_total: item.amountCents,
-          currency: item.currency,
-          metadata: { userId, packageId: item.pkg.id },
-        },
-        now,
-      ),
+  const sub = await stripe.subscriptions.retrieve(current.externalSubscriptionId);
+  const scheduleId = typeof sub.schedule === 'string' ? sub.schedule : (sub.schedule?.id ?? null);
+  if (scheduleId) await stripe.subscriptionSchedules.release(scheduleId);
+  const itemId = sub.items.data[0]?.id;
+  if (!itemId) throw new Error(`Stripe subscription ${sub.id} has no item`);
+  const updated = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: itemId, price: await stripePrice(stripe, item) }],
+    proration_behavior: 'always_invoice',
+    payment_behavior: 'pending_if_incomplete',
+    metadata: {
+      ...sub.metadata,
+      userId: current.user.id,
+      planKey: item.plan.key,
+      credits: String(item.credits),
+    },
+  });
+  if (updated.pending_update) {
+    throw new AppError(
+      'bad_request',
+      'The payment for the upgrade did not go through: update your card in the billing portal and try again',
     );
-    return { kind: 'package' as const };
   }
-  const subscriptionId = `sub_dev_${parsed.n}`;
-  const end = new Date(now * 1000);
-  if (item.interval === 'year') end.setUTCFullYear(end.getUTCFullYear() + 1);
-  else end.setUTCMonth(end.getUTCMonth() + 1);
-  const period = { start: now, end: Math.floor(end.getTime() / 1000) };
-  const price = {
-    id: `price_dev_${item.plan.key}_${item.interval}`,
-    amountCents: item.amountCents,
-    currency: item.currency,
-    interval: item.interval,
-  };
-  await deliver(
-    em,
-    deps,
-    stripeEvent(
-      'checkout.session.completed',
+  await subscriptionChanged(em, deps, updated, new Date(), 'customer.subscription.updated', null);
+  if (current.scheduledPlan) await subscriptions.clearScheduledChange(em, current.id);
+}
+
+/**
+ * A downgrade (or interval switch) at period end, as Stripe recommends: a subscription schedule
+ * whose current phase runs to the period's end and whose next phase is the new price.
+ */
+async function stripeScheduleChange(
+  em: EntityManager,
+  stripe: Stripe,
+  current: Subscription,
+  item: Extract<Item, { kind: 'plan' }>,
+  periodEnd: Date,
+) {
+  const sub = await stripe.subscriptions.retrieve(current.externalSubscriptionId);
+  const existing = typeof sub.schedule === 'string' ? sub.schedule : (sub.schedule?.id ?? null);
+  const schedule = existing
+    ? await stripe.subscriptionSchedules.retrieve(existing)
+    : await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
+  const currentPrice = sub.items.data[0]?.price?.id;
+  const phase = schedule.phases?.[0];
+  if (!currentPrice || !phase) throw new Error(`Stripe subscription ${sub.id} has no current phase`);
+  await stripe.subscriptionSchedules.update(schedule.id, {
+    end_behavior: 'release',
+    phases: [
       {
-        id: `cs_dev_${parsed.n}`,
-        object: 'checkout.session',
-        mode: 'subscription',
-        payment_status: 'paid',
-        status: 'complete',
-        client_reference_id: userId,
-        customer,
-        subscription: subscriptionId,
-        amount_total: item.amountCents,
-        currency: item.currency,
-        metadata: { userId, planKey: item.plan.key },
+        items: [{ price: currentPrice, quantity: 1 }],
+        start_date: phase.start_date,
+        end_date: Math.floor(periodEnd.getTime() / 1000),
       },
-      now,
-    ),
-  );
-  await deliver(
-    em,
-    deps,
-    stripeEvent(
-      'customer.subscription.created',
-      subscriptionObject(
-        {
-          id: subscriptionId,
-          customer,
-          userId,
-          planKey: item.plan.key,
-          status: 'active',
-          cancelAtPeriodEnd: false,
-        },
-        price,
-        period,
-      ),
-      now,
-    ),
-  );
-  await deliver(
-    em,
-    deps,
-    stripeEvent(
-      'invoice.paid',
       {
-        id: `in_dev_${parsed.n}`,
-        object: 'invoice',
-        customer,
-        amount_paid: item.amountCents,
-        currency: item.currency,
-        parent: { type: 'subscription_details', subscription_details: { subscription: subscriptionId } },
-        lines: { object: 'list', data: [{ period }] },
+        items: [{ price: await stripePrice(stripe, item), quantity: 1 }],
+        duration: { interval: item.interval, interval_count: 1 },
+        proration_behavior: 'none',
+        metadata: { userId: current.user.id, planKey: item.plan.key, credits: String(item.credits) },
       },
-      now,
-    ),
-  );
-  return { kind: 'plan' as const };
+    ],
+  });
+  await subscriptions.scheduleChange(em, current.id, item.plan.id, periodEnd, item.interval);
+}
+
+async function cancelScheduledChange(em: EntityManager, deps: PaymentWebhookDeps, current: Subscription) {
+  if (!billing.isDevId(current.externalSubscriptionId)) {
+    if (current.provider === 'stripe' && deps.stripe) {
+      const sub = await deps.stripe.subscriptions.retrieve(current.externalSubscriptionId);
+      const scheduleId = typeof sub.schedule === 'string' ? sub.schedule : (sub.schedule?.id ?? null);
+      if (scheduleId) await deps.stripe.subscriptionSchedules.release(scheduleId);
+    } else if (current.provider === 'polar' && deps.polar) {
+      await deps.polar.updateSubscription(current.externalSubscriptionId, { pending_update: null });
+    }
+  }
+  await subscriptions.clearScheduledChange(em, current.id);
 }
 
 // ---- cancel and resume -----------------------------------------------------------------------
@@ -366,7 +465,10 @@ async function liveSubscriptionOf(em: EntityManager, userId: string) {
   return subscription;
 }
 
-/** Cancels at period end (cancel = true) or takes the cancellation back (cancel = false). */
+/**
+ * Cancels at period end (cancel = true) or takes the cancellation back (cancel = false), and
+ * returns the subscription as it is now. Canceling also drops a waiting plan change.
+ */
 export async function setCancelAtPeriodEnd(
   em: EntityManager,
   deps: PaymentWebhookDeps,
@@ -375,48 +477,61 @@ export async function setCancelAtPeriodEnd(
 ) {
   const subscription = await liveSubscriptionOf(em, userId);
   if (subscription.cancelAtPeriodEnd === cancel) return toSubscriptionDto(subscription);
-  if (subscription.provider !== 'stripe') {
-    throw new AppError('bad_request', 'Manage this subscription in your Polar customer portal');
-  }
-  const isDev = subscription.externalSubscriptionId.startsWith('sub_dev_');
-  if (isDev) {
-    await deliver(em, deps, devSubscriptionUpdate(subscription, userId, cancel));
-  } else {
-    if (!deps.stripe) throw new AppError('bad_request', 'Stripe is not configured');
+  if (billing.isDevId(subscription.externalSubscriptionId)) {
+    await dev.devSetCancelAtPeriodEnd(em, deps, subscription, cancel);
+    if (cancel && subscription.scheduledPlan) await subscriptions.clearScheduledChange(em, subscription.id);
+  } else if (subscription.provider === 'stripe') {
+    if (!deps.stripe) throw new AppError('unavailable', 'Stripe is not configured on this server');
+    if (cancel && subscription.scheduledPlan) await cancelScheduledChange(em, deps, subscription);
     const updated = await deps.stripe.subscriptions.update(subscription.externalSubscriptionId, {
       cancel_at_period_end: cancel,
     });
-    await subscriptionChanged(em, updated, new Date(), 'customer.subscription.updated');
-    await em.flush();
+    await subscriptionChanged(em, deps, updated, new Date(), 'customer.subscription.updated', null);
+  } else {
+    if (!deps.polar) throw new AppError('unavailable', 'Polar is not configured on this server');
+    if (cancel && subscription.scheduledPlan) await cancelScheduledChange(em, deps, subscription);
+    const updated = await deps.polar.updateSubscription(subscription.externalSubscriptionId, {
+      cancel_at_period_end: cancel,
+    });
+    await polarEvents.subscriptionChanged(em, deps, updated, userId, {
+      eventType: 'subscription.updated',
+      eventId: null,
+      occurredAt: new Date(),
+    });
   }
-  const fresh = await billing.findCurrentSubscription(em.fork(), userId);
+  // Read back in this transaction: the state just written (or delivered), not the one before it.
+  const fresh = await billing.findCurrentSubscription(em, userId);
   return toSubscriptionDto(fresh ?? subscription);
 }
 
-function devSubscriptionUpdate(subscription: Subscription, userId: string, cancel: boolean) {
-  const seconds = (value: Date | null | undefined) => Math.floor((value?.getTime() ?? Date.now()) / 1000);
-  const created = Math.max(Math.floor(Date.now() / 1000), seconds(subscription.providerUpdatedAt));
-  return stripeEvent(
-    'customer.subscription.updated',
-    subscriptionObject(
-      {
-        id: subscription.externalSubscriptionId,
-        customer: devCustomerId(userId),
-        userId,
-        planKey: subscription.plan?.key ?? '',
-        status: subscription.status,
-        cancelAtPeriodEnd: cancel,
-      },
-      {
-        id: subscription.priceId ?? 'price_dev',
-        amountCents: Math.round(Number(subscription.amount ?? 0) * 100),
-        currency: subscription.currency ?? 'usd',
-        interval: subscription.interval ?? 'month',
-      },
-      { start: seconds(subscription.currentPeriodStart), end: seconds(subscription.currentPeriodEnd) },
-    ),
-    created,
+// ---- the customer portal ---------------------------------------------------------------------
+
+/** The provider's customer portal for the user: a Stripe billing-portal session, or Polar's. */
+export async function openPortal(em: EntityManager, deps: PaymentWebhookDeps, userId: string) {
+  const provider = await billing.portalProviderOf(
+    em,
+    { stripeConfigured: Boolean(deps.stripe), polarConfigured: Boolean(deps.polar) },
+    userId,
   );
+  const returnUrl = `${deps.config.publicUrl}/billing`;
+  if (provider === 'stripe' && deps.stripe) {
+    const customer = await billing.customerOf(em, userId, 'stripe');
+    if (customer) {
+      const session = await deps.stripe.billingPortal.sessions.create({
+        customer: customer.externalCustomerId,
+        return_url: returnUrl,
+      });
+      return { url: session.url, provider };
+    }
+  }
+  if (provider === 'polar' && deps.polar) {
+    const session = await deps.polar.createCustomerSession({
+      external_customer_id: userId,
+      return_url: returnUrl,
+    });
+    return { url: session.customer_portal_url, provider };
+  }
+  throw new AppError('not_found', 'You have no billing account with a payment provider yet');
 }
 
-export type { CheckoutInput };
+export { completeDevCheckout, describeDevCheckout } from './dev-checkout.ts';

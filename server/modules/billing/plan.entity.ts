@@ -30,6 +30,9 @@ export const Plan = defineEntity({
       .nullable()
       .unique('plans_external_price_monthly_id_unique'),
     externalPriceYearlyId: p.string().length(255).nullable().unique('plans_external_price_yearly_id_unique'),
+    /** Polar products selling this plan (one per interval: a Polar product has one). */
+    polarProductMonthlyId: p.string().length(255).nullable().unique('plans_polar_product_monthly_id_unique'),
+    polarProductYearlyId: p.string().length(255).nullable().unique('plans_polar_product_yearly_id_unique'),
     active: p.boolean().default(true),
     sortOrder: p.integer().default(0),
     createdAt: createdAtProperty(),

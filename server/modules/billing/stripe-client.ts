@@ -21,9 +21,14 @@ export function createStripeClient(config: Pick<Config, 'stripe'>): Stripe | nul
   });
 }
 
-/** Verifies a Stripe webhook with the SDK (signature and timestamp tolerance) and parses it. */
-export function verifyStripeEvent(rawBody: Buffer, signature: string, secret: string): Stripe.Event {
-  return Stripe.webhooks.constructEvent(rawBody, signature, secret, 300);
+/**
+ * Verifies a Stripe webhook's signature with the SDK (signature and 5-minute timestamp tolerance);
+ * throws when it does not hold. Parsing is the caller's: a signed body may still not be an event.
+ */
+export function verifyStripeSignature(rawBody: Buffer, signature: string, secret: string): void {
+  const verifier = Stripe.webhooks.signature;
+  if (!verifier) throw new Error('The Stripe SDK has no signature verifier');
+  verifier.verifyHeader(rawBody, signature, secret, 300);
 }
 
 export const signStripePayload = (payload: string, secret: string) =>

@@ -1,5 +1,7 @@
 // A user's subscription as the provider last told us (seed 002's fields). `provider_updated_at` is
-// the timestamp of the event that wrote this state: an older event never overwrites it.
+// the timestamp of the event that wrote this state: an older event never overwrites it, a canceled
+// subscription never changes again, and events of the same second are ordered by status precedence
+// (see billing.service applySubscriptionState). A user has at most one live subscription.
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import {
   BILLING_INTERVALS,
@@ -37,8 +39,31 @@ export const Subscription = defineEntity({
     cancelAtPeriodEnd: p.boolean().default(false),
     canceledAt: timestampColumn().nullable(),
     providerUpdatedAt: timestampColumn(),
+    /** The last tie-break between same-second events: the writing event's type rank and id. */
+    providerEventKey: p.string().length(255).nullable(),
+    /** Credits per month this subscription was sold with (fixed at checkout; the plan's when unknown). */
+    creditsPerPeriod: p.integer().nullable(),
+    /** A downgrade waiting for the end of the period: the plan it switches to, and when. */
+    scheduledPlan: () =>
+      p.manyToOne(Plan).nullable().deleteRule('set null').index('subscriptions_scheduled_plan_id_idx'),
+    scheduledInterval: p.enum(BILLING_INTERVALS).nullable(),
+    scheduledChangeAt: timestampColumn().nullable(),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },
+  indexes: [
+    {
+      // At most one live subscription per user: a plan change updates it, never adds a second.
+      name: 'subscriptions_one_live_per_user',
+      expression:
+        'create unique index "subscriptions_one_live_per_user" on "subscriptions" ("user_id") where "status" in (\'trialing\', \'active\', \'past_due\')',
+    },
+  ],
+  checks: [
+    {
+      name: 'subscriptions_credits_check',
+      expression: 'credits_per_period is null or credits_per_period >= 0',
+    },
+  ],
 });
 export type Subscription = InferEntity<typeof Subscription>;

@@ -1,5 +1,5 @@
 // Every payment webhook, stored before it is applied: the dedup key (provider, event_id), the
-// payload, and whether (and when) it was applied or why it failed.
+// payload, and whether (and when) it was applied, why it failed, or why it was rejected.
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { WEBHOOK_PROVIDERS } from '../../../shared/schemas/billing.ts';
 import { idProperty, timestampColumn } from '../../common/entity-properties.ts';
@@ -16,6 +16,8 @@ export const WebhookEvent = defineEntity({
     receivedAt: timestampColumn().onCreate(() => new Date()),
     processedAt: timestampColumn().nullable(),
     error: p.text().nullable(),
+    /** A correctly signed body that is not an event: answered 400, kept for inspection, never applied. */
+    rejectedAt: timestampColumn().nullable(),
     attempts: p.integer().default(0),
   },
   uniques: [{ name: 'webhook_events_provider_event_id_unique', properties: ['provider', 'eventId'] }],

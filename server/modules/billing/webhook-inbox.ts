@@ -1,13 +1,18 @@
 // Store first, then apply once. Every verified webhook is inserted into webhook_events (a duplicate
 // delivery inserts nothing); it is then applied inside one transaction that holds the event's row
 // lock, so ten concurrent deliveries of one event apply it exactly once. A failure is recorded on
-// the row and answered with 500, and the provider's redelivery retries it.
+// the row and answered with 500, and the provider's redelivery retries it. A correctly signed body
+// that is not an event is stored as rejected (answered 400) and never applied.
+import { createHash } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { WebhookProvider } from '../../../shared/schemas/billing.ts';
 import { uuidv7 } from '../../common/ids.ts';
 
 export type InboxEvent = { id: string; type: string; payload: Record<string, unknown> };
 export type ApplyResult = 'applied' | 'duplicate';
+
+/** A signed body that is not an event (null, {}, no data, not JSON): 400, kept, never retried into effect. */
+export class WebhookRejectedError extends Error {}
 
 export async function receiveEvent(
   orm: MikroORM,
@@ -23,10 +28,11 @@ export async function receiveEvent(
   );
   try {
     return await orm.em.fork().transactional(async (em) => {
-      const rows = await em.execute<{ processed_at: Date | null }[]>(
-        'select processed_at from webhook_events where provider = ? and event_id = ? for update',
+      const rows = await em.execute<{ processed_at: Date | null; rejected_at: Date | null }[]>(
+        'select processed_at, rejected_at from webhook_events where provider = ? and event_id = ? for update',
         [provider, event.id],
       );
+      if (rows[0]?.rejected_at) throw new WebhookRejectedError('This event id was rejected before');
       if (rows[0]?.processed_at) return 'duplicate';
       await apply(em);
       await em.flush();
@@ -38,6 +44,7 @@ export async function receiveEvent(
       return 'applied';
     });
   } catch (error) {
+    if (error instanceof WebhookRejectedError) throw error;
     await orm.em
       .fork()
       .execute(
@@ -46,4 +53,35 @@ export async function receiveEvent(
       );
     throw error;
   }
+}
+
+/**
+ * Keeps a signed body that is not an event, as rejected (once per id; `id` null: the body's hash),
+ * then throws WebhookRejectedError for the 400.
+ */
+export async function rejectEvent(
+  orm: MikroORM,
+  provider: WebhookProvider,
+  id: string | null,
+  rawBody: Buffer,
+  reason: string,
+): Promise<never> {
+  const eventId = id || `rejected:${createHash('sha256').update(rawBody).digest('hex')}`;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    payload = null;
+  }
+  const stored =
+    payload && typeof payload === 'object' && !Array.isArray(payload)
+      ? payload
+      : { body: rawBody.toString('utf8').slice(0, 65_536) };
+  await orm.em.fork().execute(
+    `insert into webhook_events (id, provider, event_id, type, payload, received_at, rejected_at, error, attempts)
+     values (?, ?, ?, 'rejected', ?::jsonb, now(), now(), ?, 1)
+     on conflict (provider, event_id) do nothing`,
+    [uuidv7(), provider, eventId.slice(0, 255), JSON.stringify(stored), reason.slice(0, 2000)],
+  );
+  throw new WebhookRejectedError(reason);
 }

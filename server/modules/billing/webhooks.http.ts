@@ -1,18 +1,25 @@
 // POST /webhooks/stripe and POST /webhooks/polar: raw body (signatures cover the exact bytes),
-// verified, stored, applied once. 400 for a bad signature (nothing stored), 200 for an applied or
-// duplicate event, 500 when applying failed (recorded; the provider redelivers).
+// verified, stored, applied once. 400 for a bad signature (nothing stored) or a signed body that is
+// not an event (stored as rejected), 200 for an applied or duplicate event, 500 when applying
+// failed (recorded; the provider redelivers).
 import express, { type Router } from 'express';
 import type { Deps } from '../../trpc/context.ts';
 import {
   receivePolarWebhook,
   receiveStripeWebhook,
   WebhookNotConfiguredError,
+  WebhookRejectedError,
   WebhookSignatureError,
 } from './payment-webhooks.ts';
 
 export function paymentWebhookRoutes(deps: Deps): Router {
   const routes = express.Router();
-  const paymentDeps = { orm: deps.orm, config: deps.config, stripe: deps.runtime.stripe };
+  const paymentDeps = {
+    orm: deps.orm,
+    config: deps.config,
+    stripe: deps.runtime.stripe,
+    polar: deps.runtime.polar,
+  };
   const raw = express.raw({ type: () => true, limit: 1024 * 1024 });
 
   const handle =
@@ -23,7 +30,7 @@ export function paymentWebhookRoutes(deps: Deps): Router {
         const result = await receive(rawBody, req);
         res.json({ received: true, result });
       } catch (error) {
-        if (error instanceof WebhookSignatureError)
+        if (error instanceof WebhookSignatureError || error instanceof WebhookRejectedError)
           return void res.status(400).json({ error: error.message });
         if (error instanceof WebhookNotConfiguredError)
           return void res.status(503).json({ error: error.message });

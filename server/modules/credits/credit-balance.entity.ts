@@ -20,6 +20,8 @@ export const CreditBalance = defineEntity({
     totalGranted: p.integer().default(0),
     totalUsed: p.integer().default(0),
     totalRefunded: p.integer().default(0),
+    /** Clawed back by refunds and disputes, net of reinstatements (a positive number). */
+    totalClawedBack: p.integer().default(0),
     ledgerSeq: p.integer().default(0),
     lastTransactionAt: timestampColumn().nullable(),
     createdAt: createdAtProperty(),

@@ -26,6 +26,8 @@ export const CreditGrant = defineEntity({
     remaining: p.integer(),
     expiresAt: timestampColumn(),
     expiredAt: timestampColumn().nullable(),
+    /** Clawed back (its payment was refunded or disputed): nothing is returned to it any more. */
+    revokedAt: timestampColumn().nullable(),
     createdAt: createdAtProperty(),
     updatedAt: updatedAtProperty(),
   },

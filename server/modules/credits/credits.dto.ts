@@ -8,6 +8,8 @@ export type BalanceDto = {
   totalGranted: number;
   totalUsed: number;
   totalRefunded: number;
+  /** Taken back by refunds and disputes of payments, net of reinstatements. */
+  totalClawedBack: number;
   lastTransactionAt: Date | null;
 };
 

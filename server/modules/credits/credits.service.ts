@@ -7,7 +7,9 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   BALANCE_TOTAL_OF_TYPE,
+  type BalanceTotal,
   type CreditTransactionType,
+  NEGATED_TOTALS,
   type OperationType,
   type TransactionsQuery,
 } from '../../../shared/schemas/credits.ts';
@@ -35,6 +37,12 @@ export type Posting = {
   generationId?: string | null;
   paymentId?: string | null;
   metadata?: Record<string, unknown> | null;
+  /**
+   * Whether a debit drains expiring grants first (the default). Off for debits that take from
+   * specific grants themselves (a clawback of an invoice's grant) or only from credits that never
+   * expire (a clawback of a package purchase), and for expirations.
+   */
+  drainGrants?: boolean;
 };
 
 export type PostedTransaction = {
@@ -49,8 +57,9 @@ export type PostedTransaction = {
 
 const IDEMPOTENCY_CONSTRAINT = 'credit_transactions_user_id_idempotency_key_unique';
 
-/** How many parameters a posting takes (see postingParams). */
-export const POSTING_PARAM_COUNT = 17;
+/** How many parameters a posting takes (see postingParams), and where its user id is among them. */
+export const POSTING_PARAM_COUNT = 18;
+export const POSTING_USER_INDEX = 6;
 
 /**
  * The ledger's posting as the CTEs of one statement, its parameters numbered from `$first` on
@@ -61,8 +70,10 @@ export const POSTING_PARAM_COUNT = 17;
  *   its WHERE against the latest committed row, so concurrent debits can never overdraw.
  * - `posted`: the ledger row, with `balance_after` and the per-user `seq`.
  * - `drained` (`drain: true`, read by the statement's final select): a debit takes its credits from
- *   live grants first, soonest expiry first — credit_grants_drain() (see its migration), called
- *   only once `moved` holds the balance row's lock, on a snapshot fresh from that moment.
+ *   live grants first, soonest expiry first, recording what it took from each
+ *   (credit_grant_allocations, so a refund can give it back there) — credit_grants_drain() (see its
+ *   migration), called only once `moved` holds the balance row's lock, on a snapshot fresh from
+ *   that moment: the balance row lock serialises this user's debits, refunds and the expiry job.
  *
  * A repeated idempotency key violates a unique index: the whole statement fails, debit included.
  */
@@ -76,23 +87,24 @@ export function postingCtes(first: number, options: { drain: boolean; when?: str
          total_granted = total_granted + ${$(2)}::int,
          total_used = total_used + ${$(3)}::int,
          total_refunded = total_refunded + ${$(4)}::int,
+         total_clawed_back = total_clawed_back + ${$(5)}::int,
          ledger_seq = ledger_seq + 1,
          last_transaction_at = now(),
          updated_at = now()
-   where user_id = ${$(5)} and balance + ${amount} >= 0${options.when ? ` and ${options.when}` : ''}
+   where user_id = ${$(POSTING_USER_INDEX)} and balance + ${amount} >= 0${options.when ? ` and ${options.when}` : ''}
    returning user_id, balance, ledger_seq),
 posted as (
   insert into credit_transactions
     (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
      external_product_id, performed_by_id, idempotency_key, generation_id, payment_id, metadata, created_at)
-  select ${$(6)}, user_id, ledger_seq, ${$(7)}, ${amount}, balance, ${$(8)}, ${$(9)}, ${$(10)}, ${$(11)},
-         ${$(12)}, ${$(13)}, ${$(14)}, ${$(15)}, ${$(16)}::jsonb, now()
+  select ${$(7)}, user_id, ledger_seq, ${$(8)}, ${amount}, balance, ${$(9)}, ${$(10)}, ${$(11)}, ${$(12)},
+         ${$(13)}, ${$(14)}, ${$(15)}, ${$(16)}, ${$(17)}::jsonb, now()
     from moved
-  returning id, seq, amount, balance_after, created_at)${
+  returning id, user_id, seq, amount, balance_after, created_at)${
     options.drain
       ? `,
 drained as (
-  select credit_grants_drain(user_id, -${amount}) as taken from moved where ${amount} < 0)`
+  select credit_grants_drain(user_id, -amount, id) as taken from posted where amount < 0)`
       : ''
   }`;
 }
@@ -102,15 +114,22 @@ export function postingParams(posting: Posting): unknown[] {
   if (!Number.isSafeInteger(posting.amount) || posting.amount === 0) {
     throw new AppError('bad_request', 'A credit amount must be a non-zero integer');
   }
-  const totals = { totalPurchased: 0, totalGranted: 0, totalUsed: 0, totalRefunded: 0 };
+  const totals: Record<BalanceTotal, number> = {
+    totalPurchased: 0,
+    totalGranted: 0,
+    totalUsed: 0,
+    totalRefunded: 0,
+    totalClawedBack: 0,
+  };
   const total = BALANCE_TOTAL_OF_TYPE[posting.type];
-  totals[total] = total === 'totalUsed' ? -posting.amount : posting.amount;
+  totals[total] = NEGATED_TOTALS.includes(total) ? -posting.amount : posting.amount;
   return [
     posting.amount,
     totals.totalPurchased,
     totals.totalGranted,
     totals.totalUsed,
     totals.totalRefunded,
+    totals.totalClawedBack,
     posting.userId,
     uuidv7(),
     posting.type,
@@ -126,25 +145,27 @@ export function postingParams(posting: Posting): unknown[] {
   ];
 }
 
-/** What a posting statement returns: the ledger row, and how much a debit took from grants. */
+/** What a posting statement returns: the ledger row. */
 export const POSTED_COLUMNS = 'id, seq, amount, balance_after, created_at';
 
+// A debit that drains grants (credits that drains nothing pass through unchanged: see `drained`).
 const POST_SQL = prepared(`
 with ${postingCtes(1, { drain: true })}
 select ${POSTED_COLUMNS}, (select coalesce(sum(taken), 0) from drained) as drained from posted`);
 
-// An expiration takes back what is left of one grant: it must not drain the others.
-const EXPIRE_SQL = prepared(`
+// A posting that drains no grant: credits, expirations, clawbacks that take from grants themselves.
+const POST_WITHOUT_DRAIN_SQL = prepared(`
 with ${postingCtes(1, { drain: false })}
 select ${POSTED_COLUMNS} from posted`);
 
-export type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
+type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
 
 /** Appends one ledger row and moves the balance with it (and drains grants for a debit), in one statement. */
 export async function post(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
   const params = postingParams(posting);
+  const text = posting.amount < 0 && posting.drainGrants !== false ? POST_SQL : POST_WITHOUT_DRAIN_SQL;
   const insert = async (tx: EntityManager) => {
-    const row = (await sql<PostRow>(tx, POST_SQL, params))[0];
+    const row = (await sql<PostRow>(tx, text, params))[0];
     if (!row) throw noPosting(posting.amount);
     return { ...fromRow(row), replayed: false };
   };
@@ -189,7 +210,7 @@ async function replay(em: EntityManager, posting: Posting): Promise<PostedTransa
   };
 }
 
-export const fromRow = (row: PostRow) => ({
+const fromRow = (row: PostRow) => ({
   id: row.id,
   seq: Number(row.seq),
   amount: Number(row.amount),
@@ -223,7 +244,10 @@ export function spend(
   });
 }
 
-export type GrantType = Exclude<CreditTransactionType, 'usage' | 'refund' | 'expiration'>;
+export type GrantType = Exclude<
+  CreditTransactionType,
+  'usage' | 'refund' | 'expiration' | 'clawback' | 'reinstatement'
+>;
 
 /**
  * Adds credits: a sign-up bonus, a purchase, a subscription grant, a promo, an admin credit.
@@ -319,6 +343,7 @@ export async function expireGrants(
   return expired;
 }
 
+// An expiration must not drain other expiring grants (post() does that for ordinary debits).
 async function insertExpiration(em: EntityManager, userId: string, amount: number, grantId: string) {
   const params = postingParams({
     userId,
@@ -328,18 +353,251 @@ async function insertExpiration(em: EntityManager, userId: string, amount: numbe
     idempotencyKey: `expire:${grantId}`,
     metadata: { grantId },
   });
-  const rows = await sql<PostRow>(em, EXPIRE_SQL, params);
+  const rows = await sql<PostRow>(em, POST_WITHOUT_DRAIN_SQL, params);
   if (!rows[0]) throw new AppError('conflict', 'The balance does not cover the expiring credits');
 }
 
-/** Gives back credits taken by an earlier spend. */
-export function refund(
+/**
+ * Gives back credits taken by an earlier spend. With `generationId`, the refund goes back where the
+ * charge came from: what the charge drew from expiring grants returns to those grants (same expiry);
+ * a part whose grant has since expired or been clawed back is forfeited — not turned into credits
+ * that never expire. Returns null when everything was forfeited (no ledger row then).
+ */
+export async function refund(
   em: EntityManager,
   userId: string,
   amount: number,
   links: Omit<Posting, 'userId' | 'type' | 'amount'> = {},
-): Promise<PostedTransaction> {
-  return post(em, { ...links, userId, type: 'refund', amount: positive(amount) });
+): Promise<PostedTransaction | null> {
+  positive(amount);
+  if (!links.generationId) return post(em, { ...links, userId, type: 'refund', amount });
+  // The balance row first, as every debit and the expiry job lock it: from here on no grant of this
+  // user can be drained or expired under us.
+  await lockBalance(em, userId);
+  const draws = await em.execute<
+    { id: string; grant_id: string; open: number; forfeited: number; gone: boolean }[]
+  >(
+    `select a.id, a.grant_id, a.amount - a.returned - a.forfeited as open, a.forfeited,
+            (g.expires_at <= now() or g.expired_at is not null or g.revoked_at is not null) as gone
+       from credit_transactions t
+       join credit_grant_allocations a on a.transaction_id = t.id
+       join credit_grants g on g.id = a.grant_id
+      where t.user_id = ? and t.generation_id = ? and t.type = 'usage'`,
+    [userId, links.generationId],
+  );
+  const forfeitNow = draws.filter((d) => d.gone && Number(d.open) > 0);
+  const returnNow = draws.filter((d) => !d.gone && Number(d.open) > 0);
+  const forfeited =
+    draws.reduce((sum, d) => sum + Number(d.forfeited), 0) +
+    forfeitNow.reduce((sum, d) => sum + Number(d.open), 0);
+  const refundable = amount - forfeited;
+  let posted: PostedTransaction | null = null;
+  if (refundable > 0) {
+    posted = await post(em, {
+      ...links,
+      userId,
+      type: 'refund',
+      amount: refundable,
+      metadata: { ...links.metadata, ...(forfeited > 0 ? { forfeited } : {}) },
+    });
+    if (posted.replayed) return posted;
+  }
+  for (const draw of forfeitNow) {
+    await em.execute(
+      'update credit_grant_allocations set forfeited = forfeited + ?, updated_at = now() where id = ?',
+      [Number(draw.open), draw.id],
+    );
+  }
+  for (const draw of returnNow) {
+    await em.execute(
+      'update credit_grant_allocations set returned = returned + ?, updated_at = now() where id = ?',
+      [Number(draw.open), draw.id],
+    );
+    await em.execute('update credit_grants set remaining = remaining + ?, updated_at = now() where id = ?', [
+      Number(draw.open),
+      draw.grant_id,
+    ]);
+  }
+  return posted;
+}
+
+async function lockBalance(em: EntityManager, userId: string) {
+  const rows = await em.execute<{ balance: number }[]>(
+    'select balance from credit_balances where user_id = ? for update',
+    [userId],
+  );
+  if (!rows[0]) throw new AppError('not_found', 'This account has no credit balance');
+  return Number(rows[0].balance);
+}
+
+export type ClawbackResult = {
+  /** Credits actually taken back (a `clawback` ledger row when > 0). */
+  clawed: number;
+  /** Credits wanted but already spent: never taken, the balance stays >= 0. */
+  uncollected: number;
+  transactionId: string | null;
+};
+
+/**
+ * Takes back up to `wanted` unspent credits of a refunded or disputed payment, in one ledger row
+ * (`clawback`, never below zero). With `grantIds` (a subscription invoice's grants) only what is
+ * left of those grants is taken, and `revoke` closes them (nothing is ever returned to them again);
+ * without, only credits that never expire are taken (a package purchase), never other expiring
+ * grants. What cannot be taken was spent: the caller records it as uncollected.
+ */
+export async function clawBack(
+  em: EntityManager,
+  claim: {
+    userId: string;
+    wanted: number;
+    grantIds: string[] | null;
+    revoke?: boolean;
+    idempotencyKey: string;
+    paymentId: string;
+    description: string;
+    metadata?: Record<string, unknown>;
+  },
+): Promise<ClawbackResult> {
+  const balance = await lockBalance(em, claim.userId);
+  const earlier = await em.findOne(
+    CreditTransaction,
+    { user: claim.userId, idempotencyKey: claim.idempotencyKey },
+    { disableIdentityMap: true },
+  );
+  if (earlier) return { clawed: -earlier.amount, uncollected: 0, transactionId: earlier.id };
+  const takes: { id: string; amount: number }[] = [];
+  let collectible: number;
+  if (claim.grantIds) {
+    const grants = claim.grantIds.length
+      ? await em.execute<{ id: string; remaining: number }[]>(
+          `select id, remaining from credit_grants
+            where user_id = ? and id in (${claim.grantIds.map(() => '?').join(', ')})
+              and remaining > 0 and revoked_at is null and expires_at > now()
+            order by expires_at desc, id for update`,
+          [claim.userId, ...claim.grantIds],
+        )
+      : [];
+    let left = Math.max(0, claim.wanted);
+    for (const grant of grants) {
+      const take = Math.min(left, Number(grant.remaining));
+      if (take > 0) takes.push({ id: grant.id, amount: take });
+      left -= take;
+    }
+    collectible = takes.reduce((sum, take) => sum + take.amount, 0);
+  } else {
+    const [expiring] = await em.execute<{ total: string }[]>(
+      'select coalesce(sum(remaining), 0) as total from credit_grants where user_id = ? and remaining > 0',
+      [claim.userId],
+    );
+    collectible = Math.min(Math.max(0, claim.wanted), Math.max(0, balance - Number(expiring?.total ?? 0)));
+  }
+  let transactionId: string | null = null;
+  if (collectible > 0) {
+    const posted = await post(em, {
+      userId: claim.userId,
+      type: 'clawback',
+      amount: -collectible,
+      description: claim.description,
+      paymentId: claim.paymentId,
+      idempotencyKey: claim.idempotencyKey,
+      drainGrants: false,
+      metadata: { ...claim.metadata, grants: takes },
+    });
+    transactionId = posted.id;
+    for (const take of takes) {
+      await em.execute(
+        'update credit_grants set remaining = remaining - ?, updated_at = now() where id = ?',
+        [take.amount, take.id],
+      );
+    }
+  }
+  if (claim.revoke && claim.grantIds?.length) {
+    await em.execute(
+      `update credit_grants set revoked_at = now(), updated_at = now()
+        where user_id = ? and id in (${claim.grantIds.map(() => '?').join(', ')}) and revoked_at is null`,
+      [claim.userId, ...claim.grantIds],
+    );
+  }
+  record(
+    em,
+    SYSTEM,
+    'credits.clawed_back',
+    { type: 'user', id: claim.userId },
+    {
+      paymentId: claim.paymentId,
+      wanted: claim.wanted,
+      clawed: collectible,
+      uncollected: Math.max(0, claim.wanted) - collectible,
+      transactionId,
+      ...claim.metadata,
+    },
+  );
+  return { clawed: collectible, uncollected: Math.max(0, claim.wanted) - collectible, transactionId };
+}
+
+/**
+ * Gives back exactly what a clawback took (a won dispute): one `reinstatement` row; the part taken
+ * from grants returns to them with their expiry (a grant that has expired meanwhile gets nothing
+ * back, as for refunds). Once per clawback (idempotency key). Returns the credits reinstated.
+ */
+export async function reinstate(
+  em: EntityManager,
+  claim: { userId: string; clawbackTransactionId: string; idempotencyKey: string; description: string },
+): Promise<number> {
+  await lockBalance(em, claim.userId);
+  const clawback = await em.findOne(
+    CreditTransaction,
+    { id: claim.clawbackTransactionId, user: claim.userId, type: 'clawback' },
+    { disableIdentityMap: true },
+  );
+  if (!clawback) return 0;
+  const earlier = await em.findOne(
+    CreditTransaction,
+    { user: claim.userId, idempotencyKey: claim.idempotencyKey },
+    { disableIdentityMap: true },
+  );
+  if (earlier) return earlier.amount;
+  const taken = ((clawback.metadata?.grants ?? []) as { id: string; amount: number }[]).filter(
+    (take) => take.amount > 0,
+  );
+  const live = taken.length
+    ? await em.execute<{ id: string }[]>(
+        `select id from credit_grants where id in (${taken.map(() => '?').join(', ')}) and expires_at > now()
+            and expired_at is null for update`,
+        taken.map((take) => take.id),
+      )
+    : [];
+  const liveIds = new Set(live.map((row) => row.id));
+  const lapsed = taken.filter((take) => !liveIds.has(take.id)).reduce((sum, take) => sum + take.amount, 0);
+  const amount = -clawback.amount - lapsed;
+  if (amount <= 0) return 0;
+  await post(em, {
+    userId: claim.userId,
+    type: 'reinstatement',
+    amount,
+    description: claim.description,
+    paymentId: clawback.payment?.id ?? null,
+    idempotencyKey: claim.idempotencyKey,
+    metadata: {
+      clawback: clawback.id,
+      grants: taken.filter((take) => liveIds.has(take.id)),
+      ...(lapsed > 0 ? { lapsed } : {}),
+    },
+  });
+  for (const take of taken.filter((t) => liveIds.has(t.id))) {
+    await em.execute(
+      'update credit_grants set remaining = remaining + ?, revoked_at = null, updated_at = now() where id = ?',
+      [take.amount, take.id],
+    );
+  }
+  record(
+    em,
+    SYSTEM,
+    'credits.reinstated',
+    { type: 'user', id: claim.userId },
+    { clawback: clawback.id, amount, lapsed },
+  );
+  return amount;
 }
 
 /** Creates the user's (empty) balance row; every user has exactly one. Flushed by the caller. */
@@ -348,7 +606,7 @@ export function openBalance(em: EntityManager, user: User): void {
 }
 
 const BALANCE_SQL = prepared(`
-select balance, total_purchased, total_granted, total_used, total_refunded, last_transaction_at
+select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
   from credit_balances where user_id = $1`);
 
 export async function balanceOf(em: EntityManager, userId: string) {
@@ -362,6 +620,7 @@ export async function balanceOf(em: EntityManager, userId: string) {
     totalGranted: Number(row.total_granted),
     totalUsed: Number(row.total_used),
     totalRefunded: Number(row.total_refunded),
+    totalClawedBack: Number(row.total_clawed_back),
     lastTransactionAt: row.last_transaction_at ? new Date(row.last_transaction_at) : null,
   } satisfies BalanceDto;
 }
@@ -372,6 +631,7 @@ type BalanceRow = {
   total_granted: number;
   total_used: number;
   total_refunded: number;
+  total_clawed_back: number;
   last_transaction_at: Date | null;
 };
 

@@ -1,12 +1,26 @@
 // Live generation updates across processes: status transitions NOTIFY inside their transaction
 // (so listeners hear only committed changes), and every API process LISTENs on one dedicated
 // connection, fanning events out to the SSE subscriptions of the user they concern.
+//
+// A stream lives only as long as the access it was opened with. The same connection hears the
+// identity module's announcements of ended sessions, API keys and accounts (access-events.ts) and
+// ends the matching streams at once; every `recheckMs` it also re-checks the credentials of all
+// its open streams, which ends those whose session or key expired (and any whose end it missed).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { GenerationStatus } from '../../../shared/schemas/generations.ts';
+import { AppError } from '../../common/app-error.ts';
 import type { Logger } from '../../common/logger.ts';
+import {
+  ACCESS_ENDED_CHANNEL,
+  type AccessEnded,
+  type Credentials,
+  type LiveCredentials,
+  parseAccessEnded,
+} from '../identity/access-events.ts';
 
 const CHANNEL = 'forgeline_generation_updates';
+const DEFAULT_RECHECK_MS = 5_000;
 
 export type GenerationEvent = { userId: string; id: string; status: GenerationStatus };
 
@@ -15,22 +29,105 @@ export async function notifyGenerationUpdate(em: EntityManager, event: Generatio
   await em.execute('select pg_notify(?, ?)', [CHANNEL, JSON.stringify(event)]);
 }
 
+/** Whose stream this is, and what let them open it. */
+export type StreamAccess = {
+  userId: string;
+  /** The session's public handle (SHA-256 of its id), when opened with a session cookie. */
+  sessionHandle: string | null;
+  /** The API key, when opened with one. Neither: an in-process caller, bound to the account. */
+  apiKeyId: string | null;
+};
+
 export type GenerationEvents = {
-  /** Yields the user's events until `signal` aborts. */
-  listen(userId: string, signal: AbortSignal | undefined): AsyncGenerator<GenerationEvent>;
+  /**
+   * Yields the user's events until `signal` aborts. Throws AppError('unauthorized') once the
+   * session, API key or account the stream was opened with ends.
+   */
+  listen(access: StreamAccess, signal: AbortSignal | undefined): AsyncGenerator<GenerationEvent>;
   close(): Promise<void>;
 };
+
+type Stream = { access: StreamAccess; deliver(event: GenerationEvent): void; end(message: string): void };
+
+const endedMessage = (access: StreamAccess) =>
+  access.sessionHandle
+    ? 'Your session has ended; sign in again'
+    : access.apiKeyId
+      ? 'This API key is no longer valid'
+      : 'This account can no longer sign in';
 
 export async function startGenerationEvents(options: {
   url: string;
   ssl?: boolean;
   logger: Logger;
+  /** Which credentials are still valid (identity's liveCredentials); without it, no re-check. */
+  checkAccess?: (credentials: Credentials) => Promise<LiveCredentials>;
+  /** How often open streams' credentials are re-checked (default 5 s). */
+  recheckMs?: number;
 }): Promise<GenerationEvents> {
-  const listeners = new Map<string, Set<(event: GenerationEvent) => void>>();
+  const listeners = new Map<string, Set<Stream>>();
   let client: pg.Client | null = null;
   let closed = false;
   let retryMs = 250;
   const sleepers = new Set<() => void>();
+
+  const allStreams = () => [...listeners.values()].flatMap((set) => [...set]);
+
+  const endAccess = (ended: AccessEnded) => {
+    const sessions = new Set(ended.sessions);
+    const apiKeys = new Set(ended.apiKeys);
+    const users = new Set(ended.users);
+    for (const stream of allStreams()) {
+      const { access } = stream;
+      if (
+        users.has(access.userId) ||
+        (access.sessionHandle !== null && sessions.has(access.sessionHandle)) ||
+        (access.apiKeyId !== null && apiKeys.has(access.apiKeyId))
+      ) {
+        stream.end(endedMessage(access));
+      }
+    }
+  };
+
+  let checking = false;
+  const recheck = async () => {
+    if (checking || closed || !options.checkAccess) return;
+    const open = allStreams();
+    if (open.length === 0) return;
+    checking = true;
+    try {
+      const unique = (values: (string | null)[]) => [
+        ...new Set(values.filter((v): v is string => v !== null)),
+      ];
+      const live = await options.checkAccess({
+        sessions: unique(open.map((stream) => stream.access.sessionHandle)),
+        apiKeys: unique(open.map((stream) => stream.access.apiKeyId)),
+        users: unique(
+          open.map((stream) =>
+            stream.access.sessionHandle || stream.access.apiKeyId ? null : stream.access.userId,
+          ),
+        ),
+      });
+      for (const stream of open) {
+        const { access } = stream;
+        const valid = access.sessionHandle
+          ? live.sessions.has(access.sessionHandle)
+          : access.apiKeyId
+            ? live.apiKeys.has(access.apiKeyId)
+            : live.users.has(access.userId);
+        if (!valid) stream.end(endedMessage(access));
+      }
+    } catch (error) {
+      // A transient failure ends nothing: the next round checks again.
+      options.logger.warn({ err: error }, 'could not re-check live streams’ access');
+    } finally {
+      checking = false;
+    }
+  };
+  const recheckTimer = options.checkAccess
+    ? setInterval(() => void recheck(), options.recheckMs ?? DEFAULT_RECHECK_MS)
+    : null;
+  recheckTimer?.unref();
 
   const connect = async (): Promise<void> => {
     const next = new pg.Client({
@@ -39,12 +136,16 @@ export async function startGenerationEvents(options: {
       application_name: 'forgeline-events',
     });
     next.on('notification', (message) => {
-      if (message.channel !== CHANNEL || !message.payload) return;
+      if (!message.payload) return;
       try {
-        const event = JSON.parse(message.payload) as GenerationEvent;
-        for (const deliver of listeners.get(event.userId) ?? []) deliver(event);
+        if (message.channel === CHANNEL) {
+          const event = JSON.parse(message.payload) as GenerationEvent;
+          for (const stream of listeners.get(event.userId) ?? []) stream.deliver(event);
+        } else if (message.channel === ACCESS_ENDED_CHANNEL) {
+          endAccess(parseAccessEnded(message.payload));
+        }
       } catch (error) {
-        options.logger.warn({ err: error }, 'unreadable generation event');
+        options.logger.warn({ err: error, channel: message.channel }, 'unreadable notification');
       }
     });
     next.on('error', (error) => {
@@ -55,35 +156,49 @@ export async function startGenerationEvents(options: {
     });
     await next.connect();
     await next.query(`listen ${CHANNEL}`);
+    await next.query(`listen ${ACCESS_ENDED_CHANNEL}`);
     client = next;
     retryMs = 250;
   };
   const scheduleReconnect = () => {
     if (closed) return;
     setTimeout(() => {
-      connect().catch(() => {
-        retryMs = Math.min(retryMs * 2, 10_000);
-        scheduleReconnect();
-      });
+      connect()
+        // Ends announced while we were away were not heard: check every open stream now.
+        .then(() => recheck())
+        .catch(() => {
+          retryMs = Math.min(retryMs * 2, 10_000);
+          scheduleReconnect();
+        });
     }, retryMs).unref();
   };
   await connect();
 
   return {
-    async *listen(userId, signal) {
+    async *listen(access, signal) {
       const queue: GenerationEvent[] = [];
+      let ended: string | null = null;
       let wake: (() => void) | null = null;
-      const deliver = (event: GenerationEvent) => {
-        queue.push(event);
-        wake?.();
+      const stream: Stream = {
+        access,
+        deliver(event) {
+          queue.push(event);
+          wake?.();
+        },
+        end(message) {
+          ended ??= message;
+          wake?.();
+        },
       };
-      const set = listeners.get(userId) ?? new Set();
-      set.add(deliver);
-      listeners.set(userId, set);
+      const set = listeners.get(access.userId) ?? new Set();
+      set.add(stream);
+      listeners.set(access.userId, set);
       const onAbort = () => wake?.();
       signal?.addEventListener('abort', onAbort);
       try {
         while (!signal?.aborted && !closed) {
+          // Nothing more after the access ended, not even what was already queued.
+          if (ended) throw new AppError('unauthorized', ended);
           const event = queue.shift();
           if (event) {
             yield event;
@@ -98,12 +213,13 @@ export async function startGenerationEvents(options: {
         }
       } finally {
         signal?.removeEventListener('abort', onAbort);
-        set.delete(deliver);
-        if (set.size === 0) listeners.delete(userId);
+        set.delete(stream);
+        if (set.size === 0 && listeners.get(access.userId) === set) listeners.delete(access.userId);
       }
     },
     async close() {
       closed = true;
+      if (recheckTimer) clearInterval(recheckTimer);
       for (const wakeUp of sleepers) wakeUp();
       await client?.end().catch(() => {});
     },

@@ -4,7 +4,9 @@ import {
   generationIdInput,
   listGenerationsInput,
 } from '../../../shared/schemas/generations.ts';
+import { asTRPCError } from '../../trpc/errors.ts';
 import { router, userProcedure } from '../../trpc/trpc.ts';
+import { hashSessionId } from '../identity/lucia.ts';
 import * as generations from './generations.service.ts';
 import { cancelRemotePrediction } from './providers/cancel.ts';
 
@@ -40,12 +42,22 @@ export const generationsRouter = router({
     cancelRemotePrediction(ctx.runtime, ctx.logger, predictionToCancel);
     return { ok: true as const };
   }),
+  // Ends with UNAUTHORIZED when the session or API key it was opened with ends (generation-events.ts).
   onUpdate: userProcedure.subscription(async function* ({ ctx, signal }) {
-    for await (const event of ctx.runtime.events.listen(ctx.user.id, signal)) {
-      const generation = await generations
-        .getGeneration(ctx.orm.em.fork(), ctx.user.id, event.id)
-        .catch(() => null);
-      if (generation) yield generation;
+    const access = {
+      userId: ctx.user.id,
+      sessionHandle: ctx.sessionId ? hashSessionId(ctx.sessionId) : null,
+      apiKeyId: ctx.apiKeyId,
+    };
+    try {
+      for await (const event of ctx.runtime.events.listen(access, signal)) {
+        const generation = await generations
+          .getGeneration(ctx.orm.em.fork(), ctx.user.id, event.id)
+          .catch(() => null);
+        if (generation) yield generation;
+      }
+    } catch (error) {
+      throw asTRPCError(error);
     }
   }),
 });

@@ -63,10 +63,11 @@ earlier as (
 /** The generation's parameters (13), then the job's payload. */
 const GENERATION_PARAM_COUNT = 13;
 
-// Charged: the posting's parameters first ($1 … $17, its user id $6), then the generation's, then the job's.
+// Charged: the posting's parameters first ($1 … $18, the user id among them), then the generation's,
+// then the job's.
 const CHARGED_JOB_PARAM = credits.POSTING_PARAM_COUNT + GENERATION_PARAM_COUNT + 1;
 export const CREATE_CHARGED_SQL = prepared(`
-with ${generationCtes(credits.POSTING_PARAM_COUNT + 1, '$6')},
+with ${generationCtes(credits.POSTING_PARAM_COUNT + 1, `$${credits.POSTING_USER_INDEX + 1}`)},
 ${credits.postingCtes(1, { drain: true, when: 'exists (select 1 from gen)' })},
 job as (${jobInsertSql(QUEUES.generationRun, CHARGED_JOB_PARAM, 'exists (select 1 from posted)')})
 select exists (select 1 from gen) as created,
@@ -277,6 +278,9 @@ export async function cancelGeneration(em: EntityManager, userId: string, id: st
     error: 'Canceled by the user',
   });
   if (!row) {
+    // Another transition won the row (its UPDATE held us until it committed): answer with what the
+    // generation became then, not with the status read before — a racing cancel is no failure.
+    await em.refresh(current);
     if (current.status === 'canceled')
       return { generation: toGenerationDto(current), predictionToCancel: null };
     throw new AppError(

@@ -1,14 +1,16 @@
-// account.*: the caller's profile and deactivation; apiKeys.*: their API keys. Session-only.
+// account.*: the caller's profile, deactivation and linked sign-in providers; apiKeys.*: their API keys. Session-only.
 import {
   accountUpdateInput,
   apiKeyIdInput,
   createApiKeyInput,
   deactivateInput,
+  oauthUnlinkInput,
 } from '../../../shared/schemas/identity.ts';
 import { router, sessionProcedure } from '../../trpc/trpc.ts';
 import * as account from './account.service.ts';
 import * as apiKeys from './api-keys.service.ts';
 import { createAuth } from './lucia.ts';
+import * as oauth from './oauth.service.ts';
 
 export const accountRouter = router({
   get: sessionProcedure.query(({ ctx }) => account.getProfile(ctx.em, ctx.user.id)),
@@ -20,6 +22,13 @@ export const accountRouter = router({
     const result = await account.deactivate(ctx.em, auth, ctx.user.id, input.password);
     ctx.cookies.set(auth.createBlankSessionCookie().serialize());
     return result;
+  }),
+  // Linking is the provider flow (GET /auth/oauth/:provider while signed in).
+  oauth: router({
+    list: sessionProcedure.query(({ ctx }) => oauth.listOAuthAccounts(ctx.em, ctx.user.id)),
+    unlink: sessionProcedure
+      .input(oauthUnlinkInput)
+      .mutation(({ ctx, input }) => oauth.unlinkOAuthAccount(ctx.em, ctx.user.id, input.provider)),
   }),
 });
 

@@ -7,7 +7,9 @@ import type { AuthTokenPurpose } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { sendMail } from '../mail/mail.service.ts';
+import { announceAccessEnded } from './access-events.ts';
 import type { Auth } from './lucia.ts';
+import { OAuthAccount } from './oauth-account.entity.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { User } from './user.entity.ts';
 
@@ -80,7 +82,13 @@ export async function requestPasswordReset(em: EntityManager, email: string, pub
   return { ok: true as const };
 }
 
-/** Sets the new password, ends every session, and signs the user in with a fresh one. */
+/**
+ * Sets the new password, ends every session, and signs the user in with a fresh one. It is also how
+ * an account made through a provider (no password) gets one. A reset proves the mailbox: on an
+ * account whose email was not verified yet, it marks it verified and removes every linked provider
+ * account — whoever held the account before this proof (someone who registered another person's
+ * address, with a password or a provider that did not verify it) may have linked their own.
+ */
 export async function resetPassword(
   em: EntityManager,
   auth: Auth,
@@ -92,10 +100,24 @@ export async function resetPassword(
   const user = await em.findOneOrFail(User, { id: userId });
   if (user.status !== 'active') throw new AppError('forbidden', 'This account is not active');
   user.passwordHash = await hashPassword(password);
+  if (!user.emailVerifiedAt) {
+    user.emailVerifiedAt = new Date();
+    await em.nativeDelete(OAuthAccount, { user: user.id });
+  }
   await em.flush();
   await auth.invalidateUserSessions(user.id);
   const session = await auth.createSession(user.id, { ...client });
   return { userId: user.id, sessionId: session.id };
+}
+
+/**
+ * An account made through a provider has no password to confirm with: it sets one by the reset
+ * email first (settings offers it), which proves the mailbox rather than trusting the session.
+ */
+function noPasswordYet(field: string) {
+  const message =
+    'Your account has no password yet. Set one with the link we email you (Settings → Set a password).';
+  return new AppError('bad_request', message, { fieldErrors: { [field]: [message] } });
 }
 
 /** Checks the current password; ends every other session and rotates the caller's. */
@@ -107,7 +129,8 @@ export async function changePassword(
   client: { ip: string | null; userAgent: string | null },
 ) {
   const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
-  if (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+  if (!user.passwordHash) throw noPasswordYet('currentPassword');
+  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
     throw new AppError('bad_request', 'The current password is wrong', {
       fieldErrors: { currentPassword: ['Wrong password'] },
     });
@@ -124,6 +147,7 @@ export async function revokeOtherSessions(em: EntityManager, userId: string, cur
     'delete from sessions where user_id = ? and id is distinct from ? returning id',
     [userId, currentHandle],
   );
+  await announceAccessEnded(em, { sessions: deleted.map((row) => row.id) });
   return { revoked: deleted.length };
 }
 
@@ -137,7 +161,7 @@ export async function updateProfile(
     avatarUrl?: string | null | undefined;
   },
 ) {
-  const user = await em.findOneOrFail(User, { id: userId });
+  const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
   if (input.name !== undefined) user.name = input.name;
   if (input.firstName !== undefined) user.firstName = input.firstName || null;
   if (input.lastName !== undefined) user.lastName = input.lastName || null;
@@ -148,7 +172,7 @@ export async function updateProfile(
 
 /** The caller's profile, for the settings page (auth.me stays the small hot read). */
 export async function getProfile(em: EntityManager, userId: string) {
-  return toProfile(await em.findOneOrFail(User, { id: userId }));
+  return toProfile(await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] }));
 }
 
 function toProfile(user: User) {
@@ -160,12 +184,15 @@ function toProfile(user: User) {
     lastName: user.lastName ?? null,
     avatarUrl: user.avatarUrl ?? null,
     emailVerifiedAt: user.emailVerifiedAt ?? null,
+    /** False for an account made through a provider until a password is set (by the reset email). */
+    hasPassword: Boolean(user.passwordHash),
   };
 }
 
 export async function deactivate(em: EntityManager, auth: Auth, userId: string, password: string) {
   const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
-  if (!user.passwordHash || !(await verifyPassword(user.passwordHash, password))) {
+  if (!user.passwordHash) throw noPasswordYet('password');
+  if (!(await verifyPassword(user.passwordHash, password))) {
     throw new AppError('bad_request', 'The password is wrong', {
       fieldErrors: { password: ['Wrong password'] },
     });
@@ -173,5 +200,7 @@ export async function deactivate(em: EntityManager, auth: Auth, userId: string, 
   user.status = 'deactivated';
   await em.flush();
   await auth.invalidateUserSessions(user.id);
+  // Its API keys stop working with it: their streams end too.
+  await announceAccessEnded(em, { users: [user.id] });
   return { ok: true as const };
 }

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ADMIN_ROLES, type ApiKeyScope } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
+import { announceAccessEnded } from './access-events.ts';
 import { ApiKey } from './api-key.entity.ts';
 import type { AuthUser } from './identity.dto.ts';
 import type { User } from './user.entity.ts';
@@ -59,6 +60,7 @@ export async function revokeApiKey(em: EntityManager, userId: string, id: string
   const key = await em.findOne(ApiKey, { id, user: userId });
   if (!key) throw new AppError('not_found', 'No such API key');
   key.revokedAt ??= new Date();
+  await announceAccessEnded(em, { apiKeys: [key.id] });
   return toApiKeyDto(key);
 }
 

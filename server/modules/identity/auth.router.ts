@@ -16,6 +16,7 @@ import * as account from './account.service.ts';
 import { toMeDto } from './identity.dto.ts';
 import * as identity from './identity.service.ts';
 import { createAuth, hashSessionId } from './lucia.ts';
+import { configuredProviders } from './oauth.service.ts';
 
 const authFor = (ctx: ContextInner & { em: EntityManager }) =>
   createAuth(ctx.em, { secureCookie: ctx.config.sessionCookieSecure });
@@ -54,6 +55,11 @@ export const authRouter = router({
   }),
 
   me: publicProcedure.query(({ ctx }) => (ctx.user ? toMeDto(ctx.user) : null)),
+
+  // Which providers the sign-in page offers; the flow itself is GET /auth/oauth/:provider.
+  oauth: router({
+    providers: publicProcedure.query(({ ctx }) => configuredProviders(ctx.config)),
+  }),
 
   sessions: router({
     list: sessionProcedure.query(({ ctx }) =>

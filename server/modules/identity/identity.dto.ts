@@ -1,5 +1,5 @@
 // Plain objects the identity procedures return. Never the entity: it holds the password hash.
-import type { UserRole, UserStatus } from '../../../shared/schemas/identity.ts';
+import type { OAuthProvider, UserRole, UserStatus } from '../../../shared/schemas/identity.ts';
 
 export type AuthUser = { id: string; email: string; name: string; role: UserRole; status: UserStatus };
 
@@ -20,3 +20,18 @@ export type SessionListItem = {
   expiresAt: Date;
   current: boolean;
 };
+
+export const toOAuthAccountDto = (account: {
+  provider: OAuthProvider;
+  email?: string | null;
+  username?: string | null;
+  createdAt: Date;
+  lastUsedAt?: Date | null;
+}) => ({
+  provider: account.provider,
+  email: account.email ?? null,
+  username: account.username ?? null,
+  linkedAt: account.createdAt,
+  lastUsedAt: account.lastUsedAt ?? null,
+});
+export type OAuthAccountDto = ReturnType<typeof toOAuthAccountDto>;

@@ -8,6 +8,7 @@ import { AppError } from '../../common/app-error.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
+import { announceAccessEnded } from './access-events.ts';
 import type { AuthUser, SessionListItem } from './identity.dto.ts';
 import { type Auth, hashSessionId } from './lucia.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
@@ -27,17 +28,29 @@ const toAuthUser = (user: User): AuthUser => ({
   status: user.status,
 });
 
-/** Creates an account with its balance and sign-up bonus. Does not sign in. */
+/**
+ * Creates an account with its balance and sign-up bonus. Does not sign in. `password: null` makes
+ * an account that signs in only through a linked provider (OAuth) until a password is set.
+ */
 export async function createAccount(
   em: EntityManager,
-  input: { email: string; password: string; name: string; role?: User['role'] },
+  input: {
+    email: string;
+    password: string | null;
+    name: string;
+    role?: User['role'];
+    emailVerifiedAt?: Date | null;
+    avatarUrl?: string | null;
+  },
 ): Promise<AuthUser> {
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = input.password === null ? null : await hashPassword(input.password);
   const user = em.create(User, {
     email: input.email,
     name: input.name,
     passwordHash,
     role: input.role ?? 'user',
+    emailVerifiedAt: input.emailVerifiedAt ?? null,
+    avatarUrl: input.avatarUrl ?? null,
   });
   credits.openBalance(em, user);
   try {
@@ -94,6 +107,16 @@ export async function signIn(
       user.status === 'banned' ? 'This account is suspended' : 'This account is deactivated',
     );
   }
+  return openSession(em, auth, user, client);
+}
+
+/** The end of every sign-in (password or provider), once the account is known to be active. */
+export async function openSession(
+  em: EntityManager,
+  auth: Auth,
+  user: User,
+  client: ClientInfo,
+): Promise<SignedIn> {
   user.lastLoginAt = new Date();
   await em.flush();
   const session = await auth.createSession(user.id, { ...client });
@@ -126,4 +149,14 @@ export async function listSessions(
 export async function revokeSession(em: EntityManager, userId: string, handle: string): Promise<void> {
   const deleted = await em.nativeDelete(Session, { id: handle, user: userId });
   if (!deleted) throw new AppError('not_found', 'No such session');
+  await announceAccessEnded(em, { sessions: [handle] });
+}
+
+/**
+ * For an account that may no longer sign in (banned, deactivated, deleted): ends every session,
+ * and announces the account so that its open streams close, API-key streams included.
+ */
+export async function endSessions(em: EntityManager, userId: string): Promise<void> {
+  await em.execute('delete from sessions where user_id = ?', [userId]);
+  await announceAccessEnded(em, { users: [userId] });
 }

@@ -8,6 +8,7 @@ import { type Adapter, type DatabaseSession, type DatabaseUser, Lucia, TimeSpan 
 import { SESSION_COOKIE } from '../../../shared/errors.ts';
 import type { UserRole, UserStatus } from '../../../shared/schemas/identity.ts';
 import { prepared, sql } from '../../db/sql.ts';
+import { announceAccessEnded } from './access-events.ts';
 import { Session } from './session.entity.ts';
 
 export const SESSION_SLIDING_WINDOW = new TimeSpan(30, 'd');
@@ -112,13 +113,20 @@ export class MikroOrmSessionAdapter implements Adapter {
       );
   }
 
+  // Every way a session ends comes through here (sign-out, password change and reset, deactivation)
+  // or through identity.service: each announces it, so open live streams close on every process.
   async deleteSession(sessionId: string): Promise<void> {
-    // A plain statement: the session check's shared adapter (trpc/context.ts) runs it outside any unit of work.
-    await sql(this.#em, 'delete from sessions where id = $1', [hashSessionId(sessionId)]);
+    const handle = hashSessionId(sessionId);
+    await this.#em.nativeDelete(Session, { id: handle });
+    await announceAccessEnded(this.#em, { sessions: [handle] });
   }
 
   async deleteUserSessions(userId: string): Promise<void> {
-    await this.#em.nativeDelete(Session, { user: userId });
+    const deleted = await this.#em.execute<{ id: string }[]>(
+      'delete from sessions where user_id = ? returning id',
+      [userId],
+    );
+    await announceAccessEnded(this.#em, { sessions: deleted.map((row) => row.id) });
   }
 
   async deleteExpiredSessions(): Promise<void> {

@@ -25,6 +25,8 @@ export const QUEUES = {
   retention: 'retention',
   /** Every 10 minutes: takes back what is left of expired credit grants. */
   creditExpiry: 'credit-expiry',
+  /** Every 10 minutes: yearly plans' monthly credits; the dev checkout's renewals. */
+  billingCycle: 'billing-cycle',
   /** Builds and publishes one project deployment. */
   projectDeploy: 'project-deploy',
   /** Deployment jobs that failed every attempt (or whose workers died): the deployment fails here. */
@@ -54,6 +56,7 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
   },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
+  [QUEUES.billingCycle]: { retryLimit: 2, expireInSeconds: 600 },
   [QUEUES.projectDeployDead]: { retryLimit: 5, retryBackoff: true, notify: true },
   [QUEUES.projectDeploy]: {
     retryLimit: 3,

@@ -26,8 +26,9 @@ export const projectsRouter = router({
   remove: userProcedure
     .input(projectIdInput)
     .mutation(({ ctx, input }) => projects.removeProject(ctx.em, ctx.user.id, input.projectId)),
+  // Needs the `write` scope: it moves the project too. `generations:write` opens exactly
+  // generations.create (README, "API keys").
   generate: userProcedure
-    .meta({ scope: 'generations:write' })
     .input(generateProjectInput)
     .mutation(({ ctx, input }) =>
       projects.generateProject(

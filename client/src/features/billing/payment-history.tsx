@@ -1,7 +1,19 @@
+// The caller's payments: what each bought (plan or package), its status (refunds and disputes
+// included) and the provider's receipt or invoice when there is one.
 import { formatDateTime, formatMoney, humanize } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { Card, Empty, ErrorState, Loading } from '../../ui/layout.tsx';
+
+const STATUS_STYLE: Record<string, string> = {
+  succeeded: 'bg-emerald-50 text-emerald-700',
+  refunded: 'bg-slate-100 text-slate-700',
+  partially_refunded: 'bg-slate-100 text-slate-700',
+  disputed: 'bg-amber-50 text-amber-800',
+  dispute_lost: 'bg-red-50 text-red-700',
+  failed: 'bg-red-50 text-red-700',
+  pending: 'bg-slate-100 text-slate-600',
+};
 
 export function PaymentHistory() {
   const payments = trpc.billing.payments.useInfiniteQuery(
@@ -27,6 +39,9 @@ export function PaymentHistory() {
                   <th className="px-5 py-2 font-medium">What</th>
                   <th className="px-5 py-2 font-medium">Status</th>
                   <th className="px-5 py-2 text-right font-medium">Amount</th>
+                  <th className="px-5 py-2 font-medium">
+                    <span className="sr-only">Receipt</span>
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -36,9 +51,34 @@ export function PaymentHistory() {
                       {formatDateTime(row.createdAt)}
                     </td>
                     <td className="px-5 py-2.5 font-medium text-slate-800">{row.description}</td>
-                    <td className="px-5 py-2.5 text-slate-600">{humanize(row.status)}</td>
-                    <td className="px-5 py-2.5 text-right tabular-nums text-slate-800">
+                    <td className="px-5 py-2.5">
+                      <span
+                        className={`rounded-full px-2 py-0.5 text-xs font-semibold ${STATUS_STYLE[row.status] ?? 'bg-slate-100 text-slate-700'}`}
+                      >
+                        {humanize(row.status)}
+                      </span>
+                    </td>
+                    <td className="whitespace-nowrap px-5 py-2.5 text-right tabular-nums text-slate-800">
                       {formatMoney(row.amountCents, row.currency)}
+                      {row.refundedCents > 0 && (
+                        <span className="block text-xs text-slate-500">
+                          {formatMoney(row.refundedCents, row.currency)} refunded
+                        </span>
+                      )}
+                    </td>
+                    <td className="whitespace-nowrap px-5 py-2.5">
+                      {row.receiptUrl ? (
+                        <a
+                          href={row.receiptUrl}
+                          target="_blank"
+                          rel="noreferrer"
+                          className="font-semibold text-indigo-700 hover:underline"
+                        >
+                          {row.kind === 'subscription' ? 'Invoice' : 'Receipt'}
+                        </a>
+                      ) : (
+                        <span className="text-xs text-slate-400">—</span>
+                      )}
                     </td>
                   </tr>
                 ))}

@@ -55,6 +55,18 @@ export function SubscriptionCard() {
                   {formatDate(subscription.currentPeriodEnd)}
                 </p>
               )}
+              {subscription.scheduledChange && !subscription.cancelAtPeriodEnd && (
+                <p className="mt-1 text-sm text-amber-800" data-testid="scheduled-change">
+                  Switches to {subscription.scheduledChange.plan.name} on{' '}
+                  {formatDate(subscription.scheduledChange.at)}
+                </p>
+              )}
+              <Link
+                to="/pricing"
+                className="mt-2 inline-block text-sm font-semibold text-indigo-700 hover:underline"
+              >
+                Change plan
+              </Link>
             </div>
             {subscription.cancelAtPeriodEnd ? (
               <Button variant="secondary" busy={resume.isPending} onClick={() => resume.mutate()}>

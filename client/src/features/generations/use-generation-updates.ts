@@ -1,7 +1,9 @@
 // Live generation status: one SSE subscription (generations.onUpdate) for the signed-in user.
 // Each pushed generation replaces its cached copy; lists and the balance (a refund changes it)
-// are refreshed. No polling anywhere.
-import { trpc } from '../../lib/trpc.ts';
+// are refreshed. No polling anywhere. The server ends the stream with UNAUTHORIZED when the session
+// ends (signed out elsewhere, revoked, password changed, banned): then the shell asks who we are
+// again, and sends us to sign in.
+import { errorCode, trpc } from '../../lib/trpc.ts';
 
 export function useGenerationUpdates(enabled: boolean) {
   const utils = trpc.useUtils();
@@ -12,6 +14,9 @@ export function useGenerationUpdates(enabled: boolean) {
       void utils.generations.list.invalidate();
       if (generation.status === 'failed' || generation.status === 'canceled') void utils.credits.invalidate();
       if (generation.status === 'succeeded') void utils.storage.list.invalidate();
+    },
+    onError(error) {
+      if (errorCode(error) === 'UNAUTHORIZED') void utils.auth.me.invalidate();
     },
   });
 }

@@ -34,6 +34,10 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
           badge: plan.badge ?? '',
           ctaLabel: plan.ctaLabel ?? '',
           ctaUrl: plan.ctaUrl ?? undefined,
+          stripePriceMonthlyId: plan.stripePriceMonthlyId ?? '',
+          stripePriceYearlyId: plan.stripePriceYearlyId ?? '',
+          polarProductMonthlyId: plan.polarProductMonthlyId ?? '',
+          polarProductYearlyId: plan.polarProductYearlyId ?? '',
           featuresText: plan.features.join('\n'),
         }
       : {
@@ -59,6 +63,10 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
         'creditsPerPeriod',
         'priceMonthlyCents',
         'priceYearlyCents',
+        'stripePriceMonthlyId',
+        'stripePriceYearlyId',
+        'polarProductMonthlyId',
+        'polarProductYearlyId',
       ]),
   });
   const { errors } = form.formState;
@@ -108,6 +116,18 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
         {(c) => (
           <Input {...c} type="number" {...form.register('priceYearlyCents', { valueAsNumber: true })} />
         )}
+      </Field>
+      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
+      </Field>
+      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
+      </Field>
+      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
+      </Field>
+      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
       </Field>
       <Field label="Features (one per line)">
         {(c) => (

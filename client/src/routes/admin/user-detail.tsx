@@ -4,6 +4,7 @@ import { useNavigate, useParams } from 'react-router';
 import { USER_ROLES, type UserRole } from '../../../../shared/schemas/identity.ts';
 import { AdjustCreditsForm } from '../../features/admin/adjust-credits-form.tsx';
 import { useStaffRole } from '../../features/admin/use-role.ts';
+import { AdminPayments } from '../../features/billing/admin-payments.tsx';
 import { formatDateTime, formatSigned, humanize } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
@@ -96,6 +97,9 @@ export function AdminUserPage() {
                 ? `${u.subscription.plan?.name ?? 'Plan'} — ${humanize(u.subscription.status)}${u.subscription.cancelAtPeriodEnd ? ' (ends at period end)' : ''}`
                 : 'None'}
             </p>
+          </Card>
+          <Card title="Payments">
+            <AdminPayments userId={u.id} />
           </Card>
         </div>
         {staff.canWrite && (

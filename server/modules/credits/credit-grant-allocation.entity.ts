@@ -1,0 +1,40 @@
+// Which expiring grants a debit drew from, and how much of each: written by the same statement that
+// drains the grants, so a refund can give credits back to the grants they came from (same expiry;
+// a part whose grant has expired or was clawed back is forfeited, not turned into permanent credits).
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { createdAtProperty, idProperty, updatedAtProperty } from '../../common/entity-properties.ts';
+import { User } from '../identity/user.entity.ts';
+import { CreditGrant } from './credit-grant.entity.ts';
+import { CreditTransaction } from './credit-transaction.entity.ts';
+
+export const CreditGrantAllocation = defineEntity({
+  name: 'CreditGrantAllocation',
+  tableName: 'credit_grant_allocations',
+  properties: {
+    id: idProperty(),
+    user: () => p.manyToOne(User).deleteRule('cascade').index('credit_grant_allocations_user_id_idx'),
+    /** The debit (a `usage` row) that drew from the grant; null: drawn before debits were recorded. */
+    transaction: () =>
+      p
+        .manyToOne(CreditTransaction)
+        .nullable()
+        .deleteRule('cascade')
+        .index('credit_grant_allocations_transaction_id_idx'),
+    grant: () =>
+      p.manyToOne(CreditGrant).deleteRule('cascade').index('credit_grant_allocations_grant_id_idx'),
+    amount: p.integer(),
+    /** Given back to the grant by a refund of the debit. */
+    returned: p.integer().default(0),
+    /** Not given back: the grant had expired or been clawed back when the debit was refunded. */
+    forfeited: p.integer().default(0),
+    createdAt: createdAtProperty(),
+    updatedAt: updatedAtProperty(),
+  },
+  checks: [
+    {
+      name: 'credit_grant_allocations_amounts_check',
+      expression: 'amount > 0 and returned >= 0 and forfeited >= 0 and returned + forfeited <= amount',
+    },
+  ],
+});
+export type CreditGrantAllocation = InferEntity<typeof CreditGrantAllocation>;
