@@ -50,8 +50,8 @@ const pool = new pg.Pool({
 });
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
-// What a Forgeline API process runs beside its pool: pg-boss (here only to build and send the job
-// insert: no supervision, no schedules) and the generation-events listener.
+// What a Forgeline API process runs beside its pool: pg-boss (here only to send the workers'
+// wake-up after commit: no supervision, no schedules) and the generation-events listener.
 const boss = new PgBoss({
   connectionString: databaseUrl,
   max: 2,

@@ -1,15 +1,20 @@
-// `npm run bench` (SPEC.md §13): Forgeline against a bare node:http + pg baseline doing the same SQL,
-// side by side in one run on one fresh PostgreSQL (fsync on).
+// `npm run bench` (SPEC.md §13, §14): Forgeline against a bare node:http + pg baseline doing the
+// same SQL and a create-t3-app-style peer (peer-server.ts), side by side in one run on one fresh
+// PostgreSQL (fsync on).
 //
 //   1. embedded PostgreSQL in a temp dir, migrated, seeded with BENCH_USERS users (balance, ledger
-//      row and session each), pg_stat_statements loaded;
-//   2. Forgeline (`node server/main.ts`, production, no job workers) and the baseline as child
-//      processes, same pool size;
-//   3. per workload: a warm-up of each, then closed-loop runs interleaved A B B A A B … (the order
-//      alternates so drift does not favour one side; autocannon), then an open-loop run of each at
-//      75 % of Forgeline's median peak (requests on a steady schedule, latency from the scheduled
-//      time: see load.ts);
-//   4. a table on stdout and test-results/bench.json.
+//      row and session each) and the TPC-B-like reference's tables, pg_stat_statements loaded;
+//   2. Forgeline (`node server/main.ts`, production, no job workers), the baseline and the peer as
+//      child processes, same pool size;
+//   3. per workload: a warm-up of each, then closed-loop runs interleaved A B C, B C A … (the order
+//      rotates so drift does not favour one side; autocannon) — for a write, each round also runs
+//      the TPC-B-like reference (tpcb.ts); then one closed-loop run of Forgeline and the baseline
+//      at 256 connections, then an open-loop run of each at 75 % of Forgeline's median peak with
+//      up to 256 connections (requests on a steady schedule, latency from the scheduled time: see
+//      load.ts); a server's backlog is drained before the next run starts;
+//   4. with BENCH_SOAK=<seconds>: Forgeline alone under an open loop at 75 % of each workload's
+//      peak, in slices, its RSS read after each (memory must stay flat);
+//   5. a table on stdout and test-results/bench.json.
 // Nothing about speed is asserted: the SPEC targets are reported as PASS/FAIL lines. The exit code
 // is 1 only when the bench itself failed or a workload could not be measured (a server answered
 // it wrongly: see "NOT MEASURED").
@@ -17,9 +22,10 @@
 // Knobs (environment): BENCH_USERS (2000), BENCH_BALANCE (credits per user, 1000000),
 // BENCH_CONNECTIONS (50), BENCH_WARMUP (5 s), BENCH_DURATION (10 s), BENCH_ROUNDS (3),
 // BENCH_POOL (10), BENCH_OPEN_LOOP (10 s, 0 to skip), BENCH_WORKLOADS (comma-separated names),
-// BENCH_CPU_PROF=1 (profile the Forgeline server into test-results/bench-profile/), BENCH_KEEP=1
-// (keep the temp dir, for its server logs), BENCH_NOISE_RETRIES (2: see noiseLimitCores). The
-// defaults take about 4 minutes on 2 cores (a little more when noisy runs are redone); for
+// BENCH_PEER=0 (no peer), BENCH_SOAK (0 s), BENCH_CPU_PROF=1 (profile Forgeline and the baseline
+// into test-results/bench-profile/), BENCH_KEEP=1 (keep the temp dir, for its server logs),
+// BENCH_NOISE_RETRIES (2: see noiseLimitCores). The defaults take about 8 minutes on 2 cores (more
+// when noisy runs are redone); for
 // steadier numbers, e.g. BENCH_DURATION=30 BENCH_ROUNDS=5 BENCH_WARMUP=15 BENCH_OPEN_LOOP=30.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
