@@ -5,9 +5,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import { rejectMalformedUrl } from './common/http-guards.ts';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
@@ -23,6 +22,7 @@ import type { Runtime } from './runtime.ts';
 import { clientAssets, compressResponses, spaFallback } from './serving.ts';
 import { createHttpContextFactory } from './trpc/context.ts';
 import { trpcRequestGuard } from './trpc/csrf.ts';
+import { createTrpcHandler } from './trpc/http.ts';
 
 export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLIENT_DIST = join(ROOT_DIR, 'dist', 'client');
@@ -63,7 +63,7 @@ export async function createApp({
     });
   }
   app.use(
-    helmet({
+    securityHeaders({
       contentSecurityPolicy: dev
         ? false
         : {
@@ -109,11 +109,10 @@ export async function createApp({
   app.use(
     '/trpc',
     trpcRequestGuard,
-    createExpressMiddleware({
+    createTrpcHandler({
       router: appRouter,
       createContext: createHttpContextFactory(deps),
       maxBodySize: MAX_BODY_BYTES,
-      allowMethodOverride: false,
       // While the database is unreachable calls answer 503; tell clients when to come back.
       responseMeta: ({ errors }) =>
         errors.some((error) => error.code === 'SERVICE_UNAVAILABLE')
@@ -176,6 +175,45 @@ const requestId: RequestHandler = (req, res, next) => {
   res.setHeader('x-request-id', req.id);
   next();
 };
+
+/**
+ * helmet's headers, worked out once at start: with our options they do not depend on the request,
+ * so one loop of setHeader replaces helmet's chain of a dozen middlewares on every request. The
+ * options stay helmet's (a function-valued directive, e.g. a nonce, would make this refuse to start).
+ */
+export function securityHeaders(options: HelmetOptions): RequestHandler {
+  const csp = options.contentSecurityPolicy;
+  const directives = typeof csp === 'object' ? Object.values(csp.directives ?? {}) : [];
+  if (
+    directives.some(
+      (value) =>
+        typeof value === 'function' || (Array.isArray(value) && value.some((v) => typeof v === 'function')),
+    )
+  ) {
+    throw new Error(
+      'securityHeaders: a per-request CSP directive needs helmet itself, not precomputed headers',
+    );
+  }
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader(name: string, value: unknown) {
+      if (typeof value !== 'string') throw new Error(`securityHeaders: ${name} is not a fixed string`);
+      headers.push([name, value]);
+    },
+    removeHeader() {},
+    getHeader: () => undefined,
+  };
+  let synchronous = false;
+  helmet(options)({ method: 'GET', headers: {} } as never, recorder as never, (error?: unknown) => {
+    if (error) throw error;
+    synchronous = true;
+  });
+  if (!synchronous) throw new Error('securityHeaders: helmet did not finish synchronously');
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
 
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {

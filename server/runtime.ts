@@ -26,6 +26,7 @@ import { createMailTransport } from './modules/mail/mail-transport.ts';
 import { verifyAndRecord } from './modules/metrics/metrics.service.ts';
 import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
+import { watchSettings } from './modules/settings/settings.service.ts';
 import { createStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
 
 /** The daily backup, in UTC (pg-boss cron): at night, away from retention (03:17). */
@@ -90,6 +91,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     checkAccess: (credentials) => liveCredentials(orm.em.fork(), credentials),
     recheckMs: options.accessRecheckMs,
   });
+  // Admin settings kept in memory while this process hears their changes.
+  const settings = await watchSettings({ orm, url: options.databaseUrl, ssl: config.databaseSsl, logger });
   const storage = createStorage(config, options.storageRoot ?? join(config.dataDir, 'storage'));
   const providers: Record<string, GenerationProvider> = {
     local: createLocalProvider(),
@@ -245,6 +248,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await mailTransport.close();
       await jobs.stop({ graceful: true });
       await events.close();
+      await settings.close();
     },
   };
   return runtime;

@@ -96,8 +96,12 @@ export function createOrm(url: string, config: Config, logger: Logger): Promise<
       replicaUrls: config.databaseReplicaUrls,
       ssl: config.databaseSsl,
       pool: config.pool,
-      slowQueryMs: config.slowQueryMs,
-      onSlowQuery: (entry) => logger.warn(entry, 'slow query'),
+      instrumentation: {
+        slowQueryMs: config.slowQueryMs,
+        onSlowQuery: (entry) => logger.warn(entry, 'slow query'),
+        poolWaitMs: config.poolWaitMs,
+        onPoolWait: (entry) => logger.warn(entry, 'waited for a database connection'),
+      },
     }),
   );
 }

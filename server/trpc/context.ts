@@ -15,7 +15,7 @@ import { isDatabaseUnavailable, UNAVAILABLE_MESSAGE } from '../db/unavailable.ts
 import { authenticateApiKey } from '../modules/identity/api-keys.service.ts';
 import type { AuthUser } from '../modules/identity/identity.dto.ts';
 import type { ClientInfo } from '../modules/identity/identity.service.ts';
-import { createAuth } from '../modules/identity/lucia.ts';
+import { type Auth, createAuth } from '../modules/identity/lucia.ts';
 import type { Runtime } from '../runtime.ts';
 
 export type AuthMethod = 'cookie' | 'bearer';
@@ -60,7 +60,10 @@ export function createContextInner(
 }
 
 export function createHttpContextFactory(deps: Deps) {
-  const identify = async ({ req, res }: CreateExpressContextOptions): Promise<ContextInner> => {
+  const identify = async ({
+    req,
+    res,
+  }: Pick<CreateExpressContextOptions, 'req' | 'res'>): Promise<ContextInner> => {
     const cookies: CookieSink = { set: (serialized) => res.appendHeader('Set-Cookie', serialized) };
     const requestId = (req as { id?: string }).id ?? randomUUID();
     const client: ClientInfo = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
@@ -87,7 +90,7 @@ export function createHttpContextFactory(deps: Deps) {
   };
   // Identifying the caller reads the database before any procedure runs: an unreachable database
   // answers 503 here too, not an internal error.
-  return async (options: CreateExpressContextOptions): Promise<ContextInner> => {
+  return async (options: Pick<CreateExpressContextOptions, 'req' | 'res'>): Promise<ContextInner> => {
     try {
       return await identify(options);
     } catch (error) {
@@ -109,7 +112,7 @@ export async function authenticateSession(
   sessionId: string,
   cookies: CookieSink,
 ): Promise<Pick<ContextInner, 'user' | 'sessionId' | 'authMethod'>> {
-  const auth = createAuth(deps.orm.em.fork(), { secureCookie: deps.config.sessionCookieSecure });
+  const auth = sessionAuthOf(deps);
   const { session, user } = await auth.validateSession(sessionId);
   if (!session) {
     cookies.set(auth.createBlankSessionCookie().serialize());
@@ -121,4 +124,21 @@ export async function authenticateSession(
     sessionId: session.id,
     authMethod: 'cookie',
   };
+}
+
+const sessionAuths = new WeakMap<Deps['orm'], { secureCookie: boolean; auth: Auth }>();
+
+/**
+ * One Lucia per ORM for checking sessions, built once rather than per request (with a MikroORM fork
+ * per request, which cost more than the session read itself). Its EntityManager runs only plain
+ * statements outside any transaction — the session read, and the rare expiry slide or delete of an
+ * expired session — never entities, so nothing accumulates in it.
+ */
+function sessionAuthOf(deps: Deps): Auth {
+  const secureCookie = deps.config.sessionCookieSecure;
+  const cached = sessionAuths.get(deps.orm);
+  if (cached?.secureCookie === secureCookie) return cached.auth;
+  const auth = createAuth(deps.orm.em.fork(), { secureCookie });
+  sessionAuths.set(deps.orm, { secureCookie, auth });
+  return auth;
 }
