@@ -7,6 +7,8 @@ export const APP_ERROR_CODES = [
   'not_found',
   'conflict',
   'insufficient_credits',
+  /** An API key's daily credit budget (maxCreditsPerDay) would be exceeded. */
+  'budget_exceeded',
   'rate_limited',
   'invalid_credentials',
   /** The server is not set up for this (e.g. no payment provider configured). */

@@ -9,9 +9,11 @@ import { Plan } from '../modules/billing/plan.entity.ts';
 import { Subscription } from '../modules/billing/subscription.entity.ts';
 import { SubscriptionEvent } from '../modules/billing/subscription-event.entity.ts';
 import { WebhookEvent } from '../modules/billing/webhook-event.entity.ts';
+import { ApiKeyDailySpend } from '../modules/credits/api-key-daily-spend.entity.ts';
 import { CreditBalance } from '../modules/credits/credit-balance.entity.ts';
 import { CreditGrant } from '../modules/credits/credit-grant.entity.ts';
 import { CreditGrantAllocation } from '../modules/credits/credit-grant-allocation.entity.ts';
+import { CreditHold } from '../modules/credits/credit-hold.entity.ts';
 import { CreditTransaction } from '../modules/credits/credit-transaction.entity.ts';
 import { Generation } from '../modules/generations/generation.entity.ts';
 import { ApiKey } from '../modules/identity/api-key.entity.ts';
@@ -29,6 +31,7 @@ import { Deployment } from '../modules/projects/deployment.entity.ts';
 import { Project } from '../modules/projects/project.entity.ts';
 import { RateLimitWindow } from '../modules/rate-limits/rate-limit-window.entity.ts';
 import { AdminSettings } from '../modules/settings/admin-settings.entity.ts';
+import { FeatureCostVersion } from '../modules/settings/feature-cost-version.entity.ts';
 import { StorageObject } from '../modules/storage/storage-object.entity.ts';
 
 export const entities = [
@@ -63,4 +66,7 @@ export const entities = [
   CreditGrantAllocation,
   VerifyRun,
   OAuthAccount,
+  CreditHold,
+  ApiKeyDailySpend,
+  FeatureCostVersion,
 ];

@@ -18,6 +18,8 @@ const TRPC_CODE_OF: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   not_found: 'NOT_FOUND',
   conflict: 'CONFLICT',
   insufficient_credits: 'PAYMENT_REQUIRED',
+  // A quota, like a rate limit: the message says when it resets (00:00 UTC).
+  budget_exceeded: 'TOO_MANY_REQUESTS',
   rate_limited: 'TOO_MANY_REQUESTS',
   unavailable: 'PRECONDITION_FAILED',
 };

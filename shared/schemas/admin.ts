@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'package.upserted',
   'package.archived',
   'settings.updated',
+  /** A new version of the feature costs (admin.settings.update): what new generations are priced at. */
+  'feature_costs.versioned',
   'retention.run',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -136,6 +138,11 @@ export const settingsUpdateInput = z.object({
     .partial()
     .optional(),
   signupBonus: z.number().int().min(0).max(1_000_000).optional(),
+  /**
+   * When new feature costs take effect (a new price version): now when left out, or a moment in
+   * the next year. Generations priced before it keep the price they were created with.
+   */
+  effectiveFrom: z.date().optional(),
 });
 export type SettingsUpdateInput = z.input<typeof settingsUpdateInput>;
 

@@ -54,6 +54,14 @@ export type BalanceTotal =
 /** Totals kept as positive numbers for ledger amounts that are negative (a debit raises them). */
 export const NEGATED_TOTALS: readonly BalanceTotal[] = ['totalUsed', 'totalClawedBack'];
 
+/**
+ * A hold reserves credits for a generation in flight: `open` (the available balance is lowered,
+ * nothing is spent), then exactly once `captured` (the generation succeeded: one `usage` ledger row)
+ * or `released` (it failed, was canceled, or can no longer finish: the credits are available again).
+ */
+export const HOLD_STATUSES = ['open', 'captured', 'released'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
+
 export const PAGE_SIZE_MAX = 100;
 
 export const transactionsInput = z

@@ -77,6 +77,17 @@ export const deactivateInput = z.object({
 export const API_KEY_SCOPES = ['read', 'write', 'generations:write', 'admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
+/**
+ * An API key's daily credit budget: what generations made through the key may hold or spend per UTC
+ * day (credits held by generations that then failed or were canceled count again once released).
+ */
+export const API_KEY_BUDGET_MAX = 10_000_000;
+const maxCreditsPerDay = z
+  .number()
+  .int({ error: 'Whole credits only' })
+  .min(1, { error: 'At least 1 credit a day (or no budget)' })
+  .max(API_KEY_BUDGET_MAX);
+
 export const createApiKeyInput = z.object({
   name: z.string().trim().min(1, { error: 'Name the key' }).max(80),
   scopes: z
@@ -84,9 +95,23 @@ export const createApiKeyInput = z.object({
     .min(1, { error: 'Choose at least one scope' })
     .max(API_KEY_SCOPES.length),
   expiresAt: z.date().min(new Date(0)).nullish(),
+  maxCreditsPerDay: maxCreditsPerDay.nullish(),
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 export const apiKeyIdInput = z.object({ id: z.uuid() });
+
+/** apiKeys.update: rename a key or change its daily budget (null removes it). */
+export const updateApiKeyInput = z
+  .object({
+    id: z.uuid(),
+    name: z.string().trim().min(1, { error: 'Name the key' }).max(80).optional(),
+    maxCreditsPerDay: maxCreditsPerDay.nullable().optional(),
+  })
+  .refine((input) => input.name !== undefined || input.maxCreditsPerDay !== undefined, {
+    error: 'Change the name or the daily budget',
+    path: ['name'],
+  });
+export type UpdateApiKeyInput = z.input<typeof updateApiKeyInput>;
 
 // The providers and failure messages live in ../oauth.ts (zod-free, for the sign-in page).
 export {

@@ -12,7 +12,7 @@ import { type Actor, record } from '../audit/audit.service.ts';
 import { CreditPackage } from '../billing/credit-package.entity.ts';
 import { Plan } from '../billing/plan.entity.ts';
 import { AdminSettings } from '../settings/admin-settings.entity.ts';
-import { readSettings, settingsChanged } from '../settings/settings.service.ts';
+import { publishFeatureCosts, readSettings, settingsChanged } from '../settings/settings.service.ts';
 
 const planRow = (plan: Plan) => ({
   id: plan.id,
@@ -165,6 +165,10 @@ export async function archivePackage(em: EntityManager, actor: Actor, id: string
   return packageRow(pkg);
 }
 
+/**
+ * Changes the sign-up bonus and/or the feature costs. New costs are a new price version (effective
+ * now, or at `effectiveFrom`): generations already created keep the price they were held at.
+ */
 export async function updateSettings(
   em: EntityManager,
   actor: Actor,
@@ -172,12 +176,38 @@ export async function updateSettings(
 ) {
   const [row] = await em.findAll(AdminSettings, { limit: 1 });
   if (!row) throw new AppError('not_found', 'The settings row is missing: run npm run db:seed');
+  if (input.effectiveFrom && !input.featureCosts) {
+    throw new AppError('bad_request', 'A date applies to new feature costs', {
+      fieldErrors: { effectiveFrom: ['Change a cost too, or leave the date out'] },
+    });
+  }
   const before = await readSettings(em);
-  if (input.featureCosts) row.featureCosts = { ...before.featureCosts, ...input.featureCosts };
-  if (input.signupBonus !== undefined) row.signupBonus = input.signupBonus;
+  const version = input.featureCosts
+    ? await publishFeatureCosts(em, actor.userId, input.featureCosts, input.effectiveFrom)
+    : null;
+  const bonusChanged = input.signupBonus !== undefined && input.signupBonus !== before.signupBonus;
+  if (bonusChanged) row.signupBonus = input.signupBonus as number;
   await em.flush();
+  if (!version && !bonusChanged) return before;
   await settingsChanged(em);
   const after = await readSettings(em);
-  record(em, actor, 'settings.updated', { type: 'admin_settings', id: row.id }, { before, after });
+  if (version) {
+    record(
+      em,
+      actor,
+      'feature_costs.versioned',
+      { type: 'feature_cost_version', id: version.id },
+      { before: before.featureCosts, costs: version.costs, effectiveFrom: version.effectiveFrom },
+    );
+  }
+  if (bonusChanged) {
+    record(
+      em,
+      actor,
+      'settings.updated',
+      { type: 'admin_settings', id: row.id },
+      { before: { signupBonus: before.signupBonus }, after: { signupBonus: after.signupBonus } },
+    );
+  }
   return after;
 }

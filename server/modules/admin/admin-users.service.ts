@@ -230,8 +230,9 @@ export async function adjustCredits(
     return { balanceAfter: posted.balanceAfter, transactionId: posted.id };
   } catch (error) {
     if (error instanceof AppError && error.code === 'insufficient_credits') {
-      throw new AppError('bad_request', 'This would take the balance below zero', {
-        fieldErrors: { amount: ['More than the user’s balance'] },
+      // Credits held by generations in flight cannot be taken: they are released or spent first.
+      throw new AppError('bad_request', 'This would take the available balance below zero', {
+        fieldErrors: { amount: ['More than the user’s available balance'] },
       });
     }
     throw error;

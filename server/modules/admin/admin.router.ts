@@ -22,7 +22,7 @@ import { listAudit, record } from '../audit/audit.service.ts';
 import { listAllPayments } from '../billing/billing.service.ts';
 import type { AuthUser } from '../identity/identity.dto.ts';
 import { runRetention } from '../retention/retention.service.ts';
-import { getSettings } from '../settings/settings.service.ts';
+import { getSettings, listPriceVersions } from '../settings/settings.service.ts';
 import * as catalog from './admin-catalog.service.ts';
 import * as records from './admin-records.service.ts';
 import * as stats from './admin-stats.service.ts';
@@ -95,6 +95,8 @@ export const adminRouter = router({
   }),
   settings: router({
     get: moderatorProcedure.query(({ ctx }) => getSettings(ctx.em)),
+    /** The versions of the feature costs: in force, scheduled and past, with who made each. */
+    versions: moderatorProcedure.query(({ ctx }) => listPriceVersions(ctx.em)),
     update: adminProcedure
       .input(settingsUpdateInput)
       .mutation(({ ctx, input }) => catalog.updateSettings(ctx.em, actorOf(ctx), input)),

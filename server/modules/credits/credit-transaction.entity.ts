@@ -49,6 +49,12 @@ export const CreditTransaction = defineEntity({
       expression:
         'create unique index "credit_transactions_generation_refund_unique" on "credit_transactions" ("generation_id") where "type" = \'refund\'',
     },
+    {
+      // A generation is charged at most once: one capture of its hold (or its charge at create, before holds).
+      name: 'credit_transactions_generation_usage_unique',
+      expression:
+        'create unique index "credit_transactions_generation_usage_unique" on "credit_transactions" ("generation_id") where "type" = \'usage\'',
+    },
   ],
   uniques: [
     { name: 'credit_transactions_user_id_seq_unique', properties: ['user', 'seq'] },

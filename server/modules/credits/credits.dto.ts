@@ -3,7 +3,12 @@ import type { CreditTransaction } from './credit-transaction.entity.ts';
 
 /** A user's balance and running totals (read by a plain select in credits.service's balanceOf). */
 export type BalanceDto = {
+  /** The total the user owns: the ledger's sum, held credits included. */
   balance: number;
+  /** Reserved by generations in flight (open holds): not spent yet, not available. */
+  held: number;
+  /** What a new generation can use: balance − held. */
+  available: number;
   totalPurchased: number;
   totalGranted: number;
   totalUsed: number;

@@ -1,8 +1,15 @@
 // The credit ledger's rules. Every change of a balance goes through post(): one SQL statement that
-// moves the balance row conditionally (never below zero) and appends the ledger row carrying the
-// resulting balance_after. Under READ COMMITTED the UPDATE re-checks its WHERE against the latest
-// committed row, so concurrent spends can never overdraw; a repeated idempotency key violates a
-// unique index, which aborts the whole statement (debit included), and we return the first result.
+// moves the balance row conditionally (never below what open holds reserve) and appends the ledger
+// row carrying the resulting balance_after. Under READ COMMITTED the UPDATE re-checks its WHERE
+// against the latest committed row, so concurrent spends can never overdraw; a repeated idempotency
+// key violates a unique index, which aborts the whole statement (debit included), and we return the
+// first result.
+//
+// Holds (credit_holds): a generation reserves its price when it is created (holdCtes, inside
+// generations.create's one statement) — the available balance (balance − held) drops, nothing is
+// spent — and the hold is settled exactly once: captureHold writes the one `usage` row, releaseHold
+// gives the credits back (no ledger row). Each settlement is a conditional move of the hold row
+// (open → captured | released), so duplicates change nothing.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
@@ -66,8 +73,9 @@ export const POSTING_USER_INDEX = 6;
  * (values: postingParams). post() runs it alone; generations.service.ts puts the generation's own
  * insert in front of it and passes `when` to make the posting depend on that insert.
  *
- * - `moved`: the balance row moves only if it stays ≥ 0. Under READ COMMITTED the UPDATE re-checks
- *   its WHERE against the latest committed row, so concurrent debits can never overdraw.
+ * - `moved`: the balance row moves only if the available balance (balance − held) stays ≥ 0. Under
+ *   READ COMMITTED the UPDATE re-checks its WHERE against the latest committed row, so concurrent
+ *   debits can never overdraw (nor take credits open holds reserve).
  * - `posted`: the ledger row, with `balance_after` and the per-user `seq`.
  * - `drained` (`drain: true`, read by the statement's final select): a debit takes its credits from
  *   live grants first, soonest expiry first, recording what it took from each
@@ -91,7 +99,7 @@ export function postingCtes(first: number, options: { drain: boolean; when?: str
          ledger_seq = ledger_seq + 1,
          last_transaction_at = now(),
          updated_at = now()
-   where user_id = ${$(POSTING_USER_INDEX)} and balance + ${amount} >= 0${options.when ? ` and ${options.when}` : ''}
+   where user_id = ${$(POSTING_USER_INDEX)} and balance - held + ${amount} >= 0${options.when ? ` and ${options.when}` : ''}
    returning user_id, balance, ledger_seq),
 posted as (
   insert into credit_transactions
@@ -147,6 +155,283 @@ export function postingParams(posting: Posting): unknown[] {
 
 /** What a posting statement returns: the ledger row. */
 export const POSTED_COLUMNS = 'id, seq, amount, balance_after, created_at';
+
+/** How many parameters a hold takes (see holdParams); with an API key, one more. */
+export const HOLD_PARAM_COUNT = 4;
+export const KEYED_HOLD_PARAM_COUNT = 5;
+/** Where the user id is among a hold's parameters. */
+export const HOLD_USER_INDEX = 1;
+
+/**
+ * A hold as the CTEs of one statement (generations.create's), its parameters numbered from `$first`
+ * on (values: holdParams), placed only when `when` (SQL) holds:
+ *
+ * - `held`: the balance row's `held` rises by the amount only if the available balance covers it —
+ *   the conditional UPDATE re-checks against the latest committed row, so concurrent holds can
+ *   never overdraw. This takes the balance row's lock first, as every ledger change does.
+ * - `spent` (`keyed`): the API key's spend of the UTC day rises by the amount, only within the key's
+ *   daily budget (api_keys.max_credits_per_day, read in the statement): an upsert whose conditional
+ *   DO UPDATE re-checks the latest count under that row's lock, so parallel requests through one
+ *   key cannot pass the budget together. Taken after the balance row (releases lock in that order).
+ * - `hold`: the hold row (open), written only when both moved.
+ * - `reserved`: credit_grants_reserve() takes the amount from expiring grants, soonest expiry first,
+ *   recording each part as an allocation of the hold (so an expiry while held cannot take credits
+ *   the hold needs, and a release gives them back where they came from).
+ *
+ * The statement's answer tells which part refused: `funded` (the balance) and `within_budget`.
+ */
+export function holdCtes(first: number, options: { keyed: boolean; when?: string }): string {
+  const $ = (i: number) => `$${first + i}`;
+  const amount = `${$(0)}::int`;
+  const key = options.keyed ? `${$(4)}::uuid` : 'null::uuid';
+  return `held as (
+  update credit_balances set held = held + ${amount}, updated_at = now()
+   where user_id = ${$(HOLD_USER_INDEX)} and balance - held >= ${amount}${options.when ? ` and ${options.when}` : ''}
+  returning user_id),${
+    options.keyed
+      ? `
+key_budget as (select coalesce(max_credits_per_day, 2147483647) as budget from api_keys where id = ${key}),
+spent as (
+  insert into api_key_daily_spend as s (api_key_id, day, credits, updated_at)
+  select ${key}, (now() at time zone 'UTC')::date, ${amount}, now()
+   where exists (select 1 from held) and ${amount} <= (select budget from key_budget)
+  on conflict (api_key_id, day) do update set credits = s.credits + excluded.credits, updated_at = now()
+   where s.credits + excluded.credits <= (select budget from key_budget)
+  returning credits),`
+      : ''
+  }
+hold as (
+  insert into credit_holds (id, user_id, generation_id, amount, status, api_key_id, created_at)
+  select ${$(2)}, user_id, ${$(3)}, ${amount}, 'open', ${key}, now() from held${
+    options.keyed ? ' where exists (select 1 from spent)' : ''
+  }
+  returning id, user_id, amount),
+reserved as (select credit_grants_reserve(user_id, amount, id) as taken from hold)`;
+}
+
+/** A hold's parameters, in holdCtes' order. */
+export function holdParams(hold: {
+  userId: string;
+  amount: number;
+  generationId: string;
+  apiKeyId?: string | null;
+}): unknown[] {
+  if (!Number.isSafeInteger(hold.amount) || hold.amount <= 0) {
+    throw new AppError('bad_request', 'A hold must be a positive whole number of credits');
+  }
+  const params = [hold.amount, hold.userId, uuidv7(), hold.generationId];
+  return hold.apiKeyId ? [...params, hold.apiKeyId] : params;
+}
+
+/** Why a hold placed through an API key was refused: its daily budget (the caller's error). */
+export async function budgetExceeded(em: EntityManager, apiKeyId: string, amount: number) {
+  const [row] = await sql<{ budget: number | null; spent: number | null }>(
+    em,
+    `select k.max_credits_per_day as budget, s.credits as spent
+       from api_keys k
+       left join api_key_daily_spend s on s.api_key_id = k.id and s.day = (now() at time zone 'UTC')::date
+      where k.id = $1`,
+    [apiKeyId],
+  );
+  const budget = Number(row?.budget ?? 0);
+  const spent = Number(row?.spent ?? 0);
+  return new AppError(
+    'budget_exceeded',
+    `This API key's daily budget is ${budget} credits; ${spent} are used today, and this needs ${amount}. ` +
+      'The budget resets at 00:00 UTC.',
+  );
+}
+
+const CAPTURE_SQL = prepared(`
+with h as (
+  update credit_holds set status = 'captured', settled_at = now(), transaction_id = $2
+   where generation_id = $1 and status = 'open'
+  returning id, user_id, amount),
+moved as (
+  update credit_balances b
+     set balance = b.balance - h.amount, held = b.held - h.amount, total_used = b.total_used + h.amount,
+         ledger_seq = b.ledger_seq + 1, last_transaction_at = now(), updated_at = now()
+    from h
+   where b.user_id = h.user_id
+  returning b.user_id, b.balance, b.ledger_seq, h.amount),
+posted as (
+  insert into credit_transactions
+    (id, user_id, seq, type, amount, balance_after, description, operation_type, generation_id, created_at)
+  select $2, user_id, ledger_seq, 'usage', -amount, balance, $3, $4, $1, now() from moved
+  returning amount),
+moved_allocations as (
+  update credit_grant_allocations a set transaction_id = $2, updated_at = now()
+    from h where a.hold_id = h.id
+  returning a.id)
+select (select -amount from posted) as captured, (select count(*) from moved_allocations)::int as allocations`);
+
+/**
+ * The generation succeeded: its open hold becomes one `usage` ledger row, in one statement — the
+ * balance and `held` fall together (the available balance does not move), the ledger row is
+ * appended, and the grant allocations the hold reserved move to that row. Returns the credits
+ * captured; null when the generation has no open hold (captured or released before, or charged at
+ * create before holds existed).
+ */
+export async function captureHold(
+  em: EntityManager,
+  generationId: string,
+  links: { operationType: OperationType; description: string },
+): Promise<number | null> {
+  const [row] = await sql<{ captured: number | null }>(em, CAPTURE_SQL, [
+    generationId,
+    uuidv7(),
+    links.description,
+    links.operationType,
+  ]);
+  return row?.captured == null ? null : Number(row.captured);
+}
+
+const RELEASE_COLUMNS = `h.id, h.user_id, h.amount, h.api_key_id, to_char(h.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
+       exists (select 1 from unheld) as unheld,
+       exists (select 1 from credit_grant_allocations a where a.hold_id = h.id) as reserved`;
+const releaseSql = (match: string) =>
+  prepared(`
+with h as (
+  update credit_holds set status = 'released', settled_at = now()
+   where ${match} = $1 and status = 'open'
+  returning id, user_id, amount, api_key_id, created_at),
+unheld as (
+  update credit_balances b set held = b.held - h.amount, updated_at = now()
+    from h where b.user_id = h.user_id
+  returning b.user_id)
+select ${RELEASE_COLUMNS} from h`);
+const RELEASE_BY_GENERATION_SQL = releaseSql('generation_id');
+const RELEASE_BY_ID_SQL = releaseSql('id');
+
+type ReleasedRow = {
+  id: string;
+  user_id: string;
+  amount: number;
+  api_key_id: string | null;
+  day: string;
+  unheld: boolean;
+  reserved: boolean;
+};
+
+export type ReleaseOutcome =
+  /** Released now: the credits are available again (less any part forfeited to a lapsed grant). */
+  | { status: 'released'; amount: number; forfeited: number }
+  /** Captured or released before: nothing changed. */
+  | { status: 'settled' }
+  /** No hold for this generation: it was charged at create (before holds), or cost nothing. */
+  | { status: 'none' };
+
+/**
+ * The generation failed, was canceled or can no longer finish: its open hold is released — `held`
+ * falls, the API key's spend of the hold's day is given back, and what the hold reserved from
+ * grants returns to them (same expiry). A part whose grant expired or was clawed back while held is
+ * forfeited: it leaves the balance as one `expiration` row (key `release:<hold id>`), as the grant's
+ * expiry would have taken it. No ledger row otherwise. Exactly once (conditional on `open`).
+ */
+export async function releaseHold(
+  em: EntityManager,
+  target: { generationId: string } | { holdId: string },
+): Promise<ReleaseOutcome> {
+  const byGeneration = 'generationId' in target;
+  const [row] = await sql<ReleasedRow>(
+    em,
+    byGeneration ? RELEASE_BY_GENERATION_SQL : RELEASE_BY_ID_SQL,
+    [byGeneration ? target.generationId : target.holdId],
+  );
+  if (!row) {
+    if (!byGeneration) return { status: 'settled' };
+    const [existing] = await sql<{ status: string }>(
+      em,
+      'select status from credit_holds where generation_id = $1',
+      [target.generationId],
+    );
+    return existing ? { status: 'settled' } : { status: 'none' };
+  }
+  if (!row.unheld) throw new Error(`hold ${row.id}: its user has no balance row`);
+  const amount = Number(row.amount);
+  // The balance row is locked now (by `unheld`): no grant of this user moves under us.
+  const forfeited = row.reserved ? await returnReservations(em, row) : 0;
+  if (row.api_key_id) {
+    await sql(
+      em,
+      `update api_key_daily_spend set credits = credits - $3, updated_at = now()
+        where api_key_id = $1 and day = $2::date`,
+      [row.api_key_id, row.day, amount],
+    );
+  }
+  return { status: 'released', amount, forfeited };
+}
+
+async function returnReservations(em: EntityManager, hold: ReleasedRow): Promise<number> {
+  const parts = await sql<{ id: string; grant_id: string; amount: number; gone: boolean }>(
+    em,
+    `select a.id, a.grant_id, a.amount,
+            (g.expires_at <= now() or g.expired_at is not null or g.revoked_at is not null) as gone
+       from credit_grant_allocations a join credit_grants g on g.id = a.grant_id
+      where a.hold_id = $1 and a.returned = 0 and a.forfeited = 0`,
+    [hold.id],
+  );
+  const live = parts.filter((part) => !part.gone);
+  const lapsed = parts.filter((part) => part.gone);
+  if (live.length) {
+    await sql(
+      em,
+      `with parts as (select unnest($1::uuid[]) as id),
+            returned as (
+              update credit_grant_allocations a set returned = a.amount, updated_at = now()
+                from parts where a.id = parts.id
+              returning a.grant_id, a.amount)
+       update credit_grants g set remaining = g.remaining + r.amount, updated_at = now()
+         from (select grant_id, sum(amount)::int as amount from returned group by grant_id) r
+        where g.id = r.grant_id`,
+      [live.map((part) => part.id)],
+    );
+  }
+  const forfeited = lapsed.reduce((sum, part) => sum + Number(part.amount), 0);
+  if (forfeited > 0) {
+    await sql(
+      em,
+      'update credit_grant_allocations set forfeited = amount, updated_at = now() where id = any($1::uuid[])',
+      [lapsed.map((part) => part.id)],
+    );
+    const params = postingParams({
+      userId: hold.user_id,
+      type: 'expiration',
+      amount: -forfeited,
+      description: 'Held credits of a grant that lapsed meanwhile',
+      idempotencyKey: `release:${hold.id}`,
+      metadata: {
+        holdId: hold.id,
+        forfeited: lapsed.map((part) => ({ grantId: part.grant_id, amount: Number(part.amount) })),
+      },
+    });
+    const rows = await sql<PostRow>(em, POST_WITHOUT_DRAIN_SQL, params);
+    if (!rows[0]) throw new Error(`hold ${hold.id}: the balance does not cover the lapsed credits`);
+  }
+  return forfeited;
+}
+
+/** Open holds whose generation row is gone (deleted): nothing will ever settle them. */
+export async function orphanedHolds(em: EntityManager, limit = 1000): Promise<string[]> {
+  const rows = await sql<{ id: string }>(
+    em,
+    `select id from credit_holds where generation_id is null and status = 'open' limit $1`,
+    [limit],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Credits held or spent today (UTC) through each of `apiKeyIds`. */
+export async function todaysSpendByKey(em: EntityManager, apiKeyIds: string[]): Promise<Map<string, number>> {
+  if (!apiKeyIds.length) return new Map();
+  const rows = await sql<{ api_key_id: string; credits: number }>(
+    em,
+    `select api_key_id, credits from api_key_daily_spend
+      where api_key_id = any($1::uuid[]) and day = (now() at time zone 'UTC')::date`,
+    [apiKeyIds],
+  );
+  return new Map(rows.map((row) => [row.api_key_id, Number(row.credits)]));
+}
 
 // A debit that drains grants (credits that drains nothing pass through unchanged: see `drained`).
 const POST_SQL = prepared(`
@@ -307,15 +592,16 @@ export async function expireGrants(
     const done = await em.fork().transactional(async (tx) => {
       // Lock the balance first (as every debit does), then the grant: same order, no deadlock.
       const balance = await tx.execute<{ balance: number }[]>(
-        'select balance from credit_balances where user_id = ? for update',
+        'select balance - held as balance from credit_balances where user_id = ? for update',
         [grantRow.user_id],
       );
       const locked = await tx.execute<{ remaining: number }[]>(
         'select remaining from credit_grants where id = ? and remaining > 0 for update',
         [grantRow.id],
       );
-      // Debits drain grants first (expired-but-unswept ones too), so the balance always covers
-      // what is left; least() only guards the invariant.
+      // Debits drain grants first (expired-but-unswept ones too) and holds reserve from them, so the
+      // available balance always covers what is left; least() only guards the invariant. What open
+      // holds reserved from this grant stays theirs (captured, or forfeited when released).
       const remaining = Math.min(Number(locked[0]?.remaining ?? 0), Number(balance[0]?.balance ?? 0));
       if (remaining <= 0) {
         await tx.execute(
@@ -421,9 +707,10 @@ export async function refund(
   return posted;
 }
 
+/** Locks the user's balance row; returns the available balance (balance − held). */
 async function lockBalance(em: EntityManager, userId: string) {
   const rows = await em.execute<{ balance: number }[]>(
-    'select balance from credit_balances where user_id = ? for update',
+    'select balance - held as balance from credit_balances where user_id = ? for update',
     [userId],
   );
   if (!rows[0]) throw new AppError('not_found', 'This account has no credit balance');
@@ -606,7 +893,7 @@ export function openBalance(em: EntityManager, user: User): void {
 }
 
 const BALANCE_SQL = prepared(`
-select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
+select balance, held, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
   from credit_balances where user_id = $1`);
 
 export async function balanceOf(em: EntityManager, userId: string) {
@@ -616,6 +903,8 @@ export async function balanceOf(em: EntityManager, userId: string) {
   if (!row) throw new AppError('not_found', 'This account has no credit balance');
   return {
     balance: Number(row.balance),
+    held: Number(row.held),
+    available: Number(row.balance) - Number(row.held),
     totalPurchased: Number(row.total_purchased),
     totalGranted: Number(row.total_granted),
     totalUsed: Number(row.total_used),
@@ -627,6 +916,7 @@ export async function balanceOf(em: EntityManager, userId: string) {
 
 type BalanceRow = {
   balance: number;
+  held: number;
   total_purchased: number;
   total_granted: number;
   total_used: number;

@@ -15,6 +15,7 @@ import {
 import { User } from '../identity/user.entity.ts';
 import { Organization } from '../orgs/organization.entity.ts';
 import { Project } from '../projects/project.entity.ts';
+import { FeatureCostVersion } from '../settings/feature-cost-version.entity.ts';
 
 export const Generation = defineEntity({
   name: 'Generation',
@@ -32,7 +33,13 @@ export const Generation = defineEntity({
     provider: p.string().length(32),
     model: p.string().length(64).nullable(),
     outputCount: p.integer(),
+    /** What the generation is priced at (unit cost × outputs): held at create, captured or released. */
     creditsCharged: p.integer(),
+    /** The feature-cost version it was priced with (null: created before prices were versioned). */
+    // No index: versions are never deleted, and every index costs generations.create.
+    priceVersion: () => p.manyToOne(FeatureCostVersion).nullable().deleteRule('restrict'),
+    /** The cost per output in that version. */
+    unitCost: p.integer().nullable(),
     status: p.enum(GENERATION_STATUSES).default('queued').index('logo_generations_status_idx'),
     providerPredictionId: p
       .string()
@@ -64,6 +71,10 @@ export const Generation = defineEntity({
   checks: [
     { name: 'generations_output_count_check', expression: 'output_count between 1 and 8' },
     { name: 'generations_credits_charged_check', expression: 'credits_charged >= 0' },
+    {
+      name: 'generations_unit_cost_check',
+      expression: 'unit_cost is null or (unit_cost >= 0 and credits_charged = unit_cost * output_count)',
+    },
   ],
 });
 export type Generation = InferEntity<typeof Generation>;

@@ -1,6 +1,10 @@
 // Plain objects the generation procedures return (never the provider's raw response).
 import type { Generation } from './generation.entity.ts';
 
+/**
+ * `creditsCharged` is the generation's price (`unitCost` × outputs, from the feature-cost version
+ * `priceVersionId`): held while it runs, then spent when it succeeds or given back when it does not.
+ */
 export const toGenerationDto = (row: Generation) => ({
   id: row.id,
   kind: row.kind,
@@ -11,6 +15,8 @@ export const toGenerationDto = (row: Generation) => ({
   model: row.model ?? null,
   outputCount: row.outputCount,
   creditsCharged: row.creditsCharged,
+  unitCost: row.unitCost ?? null,
+  priceVersionId: row.priceVersion?.id ?? null,
   images: row.images ?? [],
   response: row.response ?? null,
   error: row.error ?? null,
@@ -34,6 +40,8 @@ export type GenerationRow = {
   model: string | null;
   output_count: number;
   credits_charged: number;
+  unit_cost: number | null;
+  price_version_id: string | null;
   images: GenerationDto['images'] | null;
   response: string | null;
   error: string | null;
@@ -57,6 +65,8 @@ export const generationDtoOf = (row: GenerationRow): GenerationDto => ({
   model: row.model,
   outputCount: row.output_count,
   creditsCharged: row.credits_charged,
+  unitCost: row.unit_cost,
+  priceVersionId: row.price_version_id,
   images: row.images ?? [],
   response: row.response,
   error: row.error,

@@ -1,4 +1,4 @@
-// generations.*: create (charge + enqueue), read, list, cancel, remove, and live updates (SSE).
+// generations.*: create (hold + enqueue), read, list, cancel, remove, and live updates (SSE).
 import {
   createGenerationInput,
   generationIdInput,
@@ -20,6 +20,7 @@ export const generationsRouter = router({
         { jobs: ctx.runtime.jobs, providerName: ctx.runtime.providerName },
         ctx.user.id,
         input,
+        { apiKeyId: ctx.apiKeyId },
       ),
     ),
   get: userProcedure

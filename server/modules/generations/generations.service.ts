@@ -1,12 +1,14 @@
 // The generation lifecycle: queued → running → succeeded | failed | canceled.
-// create() charges, records and enqueues in the caller's transaction. Every later transition is a
-// conditional UPDATE (… WHERE status IN (…)), so a duplicate job run, a late provider callback or
-// a cancel racing a completion changes nothing twice; a failed or canceled generation is refunded
-// exactly once (idempotency key per generation, and a unique index on refunds per generation).
+// create() holds the price, records and enqueues in the caller's transaction. Every later transition
+// is a conditional UPDATE (… WHERE status IN (…)), so a duplicate job run, a late provider callback
+// or a cancel racing a completion changes nothing twice; the transition that wins settles the hold in
+// its transaction — captured into one `usage` row on success, released on failure or cancel — and the
+// hold's own conditional move (open → captured | released) makes that exactly once as well.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   type CreateGenerationCommand,
   type GenerationImage,
+  type GenerationKind,
   type GenerationStatus,
   type ListGenerationsQuery,
   OPERATION_OF_KIND,
@@ -18,7 +20,7 @@ import { prepared, sql } from '../../db/sql.ts';
 import * as credits from '../credits/credits.service.ts';
 import { type Jobs, jobData, jobInsertSql, QUEUES } from '../jobs/queue.ts';
 import { settleProjectGeneration } from '../projects/project-lifecycle.ts';
-import { getSettings } from '../settings/settings.service.ts';
+import { getSettings, type SettingsDto } from '../settings/settings.service.ts';
 import { Generation } from './generation.entity.ts';
 import { notifyGenerationUpdate } from './generation-events.ts';
 import {
@@ -38,50 +40,59 @@ const promptOf = (command: CreateGenerationCommand): string =>
 
 // generations.create in one statement (after the session read and `begin`; then `commit`): the
 // generation's insert, its idempotency key resolved by the same insert (ON CONFLICT … DO NOTHING,
-// and the earlier generation read beside it), the ledger's posting (credits.service.ts: debit,
-// ledger row, grants drained) made to depend on the insert — so a repeated key charges nothing and
-// the common path needs no savepoint — and the job (the row pg-boss's send writes: jobs/queue.ts),
-// written only when the generation is (and, when it costs credits, charged).
+// and the earlier generation read beside it), the hold on its price (credits.service.ts: `held`
+// raised only if the available balance covers it, the API key's daily spend within its budget, the
+// hold row, grants reserved) made to depend on the insert — so a repeated key holds nothing and the
+// common path needs no savepoint — and the job (the row pg-boss's send writes: jobs/queue.ts),
+// written only when the generation is (and, when it costs credits, held).
 const GENERATION_COLUMNS = `id, kind, agent_type, status, input, prompt, model, output_count, credits_charged,
-  images, response, error, tokens_used, duration_ms, project_id, started_at, completed_at, created_at`;
+  unit_cost, price_version_id, images, response, error, tokens_used, duration_ms, project_id, started_at,
+  completed_at, created_at`;
 
 /** The generation's own CTEs, its parameters from `$first` on (values: createGenerationStatement); `user` is the caller's id. */
 function generationCtes(first: number, user: string): string {
   const $ = (i: number) => `$${first + i}`;
   return `gen as (
   insert into generations (id, user_id, organization_id, project_id, kind, agent_type, input, prompt, provider,
-                           model, output_count, credits_charged, status, idempotency_key, attempts, created_at,
-                           updated_at)
+                           model, output_count, credits_charged, unit_cost, price_version_id, status,
+                           idempotency_key, attempts, created_at, updated_at)
   values (${$(0)}, ${user}, ${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}::jsonb, ${$(6)}, ${$(7)}, ${$(8)}, ${$(9)},
-          ${$(10)}, 'queued', ${$(11)}, 0, ${$(12)}, ${$(12)})
+          ${$(10)}, ${$(11)}, ${$(12)}, 'queued', ${$(13)}, 0, ${$(14)}, ${$(14)})
   on conflict on constraint generations_user_id_idempotency_key_unique do nothing
   returning id),
 earlier as (
-  select ${GENERATION_COLUMNS} from generations where user_id = ${user} and idempotency_key = ${$(11)})`;
+  select ${GENERATION_COLUMNS} from generations where user_id = ${user} and idempotency_key = ${$(13)})`;
 }
 
-/** The generation's parameters (13), then the job's payload. */
-const GENERATION_PARAM_COUNT = 13;
+/** The generation's parameters (15), then the job's payload. */
+const GENERATION_PARAM_COUNT = 15;
 
-// Charged: the posting's parameters first ($1 … $18, the user id among them), then the generation's,
-// then the job's.
-const CHARGED_JOB_PARAM = credits.POSTING_PARAM_COUNT + GENERATION_PARAM_COUNT + 1;
-export const CREATE_CHARGED_SQL = prepared(`
-with ${generationCtes(credits.POSTING_PARAM_COUNT + 1, `$${credits.POSTING_USER_INDEX + 1}`)},
-${credits.postingCtes(1, { drain: true, when: 'exists (select 1 from gen)' })},
-job as (${jobInsertSql(QUEUES.generationRun, CHARGED_JOB_PARAM, 'exists (select 1 from posted)')})
+/** The charged statement: the hold's parameters first (the user id among them), then the generation's, then the job's. */
+function heldStatement(keyed: boolean): string {
+  const holdCount = keyed ? credits.KEYED_HOLD_PARAM_COUNT : credits.HOLD_PARAM_COUNT;
+  const jobParam = holdCount + GENERATION_PARAM_COUNT + 1;
+  return prepared(`
+with ${generationCtes(holdCount + 1, `$${credits.HOLD_USER_INDEX + 1}`)},
+${credits.holdCtes(1, { keyed, when: 'exists (select 1 from gen)' })},
+job as (${jobInsertSql(QUEUES.generationRun, jobParam, 'exists (select 1 from hold)')})
 select exists (select 1 from gen) as created,
-       exists (select 1 from posted) as charged,
+       exists (select 1 from held) as funded,
+       ${keyed ? 'exists (select 1 from spent)' : 'true'} as within_budget,
        exists (select 1 from job) as queued,
-       (select coalesce(sum(taken), 0) from drained) as drained,
+       (select coalesce(sum(taken), 0) from reserved) as reserved,
        (select row_to_json(e) from earlier e) as earlier`);
+}
+/** Through a session (or a key-less caller). */
+export const CREATE_HELD_SQL = heldStatement(false);
+/** Through an API key: its daily spend (and budget) in the same statement. */
+export const CREATE_HELD_KEYED_SQL = heldStatement(true);
 
 // Free (a cost of 0): the generation and its job; the user id is $1.
 export const CREATE_FREE_SQL = prepared(`
 with ${generationCtes(2, '$1')},
 job as (${jobInsertSql(QUEUES.generationRun, GENERATION_PARAM_COUNT + 2, 'exists (select 1 from gen)')})
-select exists (select 1 from gen) as created, false as charged, exists (select 1 from job) as queued,
-       0 as drained,
+select exists (select 1 from gen) as created, true as funded, true as within_budget,
+       exists (select 1 from job) as queued, 0 as reserved,
        (select row_to_json(e) from earlier e) as earlier`);
 
 /** An idempotency key's first generation, read afresh (see createGeneration). */
@@ -91,24 +102,43 @@ export const KEYED_GENERATION_SQL = prepared(
 
 export type CreateRow = {
   created: boolean;
-  charged: boolean;
+  /** The available balance covered the price (the hold's `held` moved). */
+  funded: boolean;
+  /** The API key's daily budget covered it too (always true without a key). */
+  within_budget: boolean;
   queued: boolean;
-  drained: number;
+  /** Credits the hold reserved from expiring grants. */
+  reserved: number;
   earlier: GenerationRow | null;
 };
 
+/** What a generation is priced at: a feature-cost version and its unit cost for the kind. */
+export type Price = { versionId: string | null; unitCost: number };
+
+/** The price of `command` under the settings in force (settings.service.ts, cached per process). */
+export function priceOf(
+  settings: Pick<SettingsDto, 'featureCosts' | 'priceVersion'>,
+  command: Pick<CreateGenerationCommand, 'kind'>,
+): Price {
+  return {
+    versionId: settings.priceVersion?.id ?? null,
+    unitCost: settings.featureCosts[OPERATION_OF_KIND[command.kind]],
+  };
+}
+
 /**
- * generations.create's statement for one request: its text (one of two fixed, prepared texts), its
+ * generations.create's statement for one request: its text (one of three fixed, prepared texts), its
  * parameters and the generation it inserts. The bench's baseline server sends the same statement.
  */
 export function createGenerationStatement(
   userId: string,
   command: CreateGenerationCommand,
-  cost: number,
+  price: Price,
   providerName: string,
-  links: { projectId?: string; organizationId?: string | null } = {},
+  links: { projectId?: string; organizationId?: string | null; apiKeyId?: string | null } = {},
 ) {
   const now = new Date();
+  const cost = price.unitCost * command.outputCount;
   const generation = {
     id: uuidv7(),
     kind: command.kind,
@@ -119,6 +149,8 @@ export function createGenerationStatement(
     model: command.model ?? null,
     outputCount: command.outputCount,
     creditsCharged: cost,
+    unitCost: price.unitCost,
+    priceVersionId: price.versionId,
     images: [],
     response: null,
     error: null,
@@ -141,40 +173,47 @@ export function createGenerationStatement(
     generation.model,
     generation.outputCount,
     cost,
+    price.unitCost,
+    price.versionId,
     command.idempotencyKey ?? null,
     now,
   ];
   const job = jobData({ generationId: generation.id });
-  if (cost <= 0) return { text: CREATE_FREE_SQL, values: [userId, ...generationParams, job], generation };
-  const posting = credits.postingParams({
+  if (cost <= 0) return { text: CREATE_FREE_SQL, values: [userId, ...generationParams, job], generation, cost };
+  const hold = credits.holdParams({
     userId,
-    type: 'usage',
-    amount: -cost,
-    operationType: OPERATION_OF_KIND[command.kind],
+    amount: cost,
     generationId: generation.id,
-    description: `${command.kind} generation (${command.outputCount} output${command.outputCount > 1 ? 's' : ''})`,
+    apiKeyId: links.apiKeyId ?? null,
   });
-  return { text: CREATE_CHARGED_SQL, values: [...posting, ...generationParams, job], generation };
+  return {
+    text: links.apiKeyId ? CREATE_HELD_KEYED_SQL : CREATE_HELD_SQL,
+    values: [...hold, ...generationParams, job],
+    generation,
+    cost,
+  };
 }
 
 /**
- * Charges the user, records the generation and enqueues its job — all in `em`'s transaction. The
- * same idempotency key again returns the first generation, charged once.
+ * Holds the price on the user's credits, records the generation and enqueues its job — all in
+ * `em`'s transaction. The same idempotency key again returns the first generation, held once.
  */
 export async function createGeneration(
   em: EntityManager,
   deps: GenerationDeps,
   userId: string,
   command: CreateGenerationCommand,
-  /** Set by the projects module for a project's code generations (after its access checks). */
-  links: { projectId?: string; organizationId?: string | null } = {},
+  /**
+   * projectId/organizationId: set by the projects module for a project's code generations (after
+   * its access checks); apiKeyId: the key the caller used, whose daily budget the hold counts against.
+   */
+  links: { projectId?: string; organizationId?: string | null; apiKeyId?: string | null } = {},
 ) {
-  const { featureCosts } = await getSettings(em);
-  const cost = featureCosts[OPERATION_OF_KIND[command.kind]] * command.outputCount;
-  const statement = createGenerationStatement(userId, command, cost, deps.providerName, links);
+  const price = priceOf(await getSettings(em), command);
+  const statement = createGenerationStatement(userId, command, price, deps.providerName, links);
   const [result] = await sql<CreateRow>(em, statement.text, statement.values);
   if (!result?.created) {
-    // The key was used before: the first generation, charged once.
+    // The key was used before: the first generation, held once.
     if (result?.earlier) return generationDtoOf(result.earlier);
     // …by a twin that committed after this statement's snapshot was taken.
     const [twin] = await sql<GenerationRow>(em, KEYED_GENERATION_SQL, [userId, command.idempotencyKey]);
@@ -182,7 +221,10 @@ export async function createGeneration(
     return generationDtoOf(twin);
   }
   // The generation is rolled back with everything else when the caller's transaction fails.
-  if (cost > 0 && !result.charged) throw credits.noPosting(-cost);
+  if (!result.funded) throw credits.noPosting(-statement.cost);
+  if (!result.within_budget && links.apiKeyId) {
+    throw await credits.budgetExceeded(em, links.apiKeyId, statement.cost);
+  }
   if (!result.queued) throw new Error(`the ${QUEUES.generationRun} queue is missing: no job was written`);
   // The job is in: its workers are woken once this commits. No live-update NOTIFY for `queued`: the
   // caller already knows, and a NOTIFY in this transaction would serialise every create's commit
@@ -232,6 +274,8 @@ export async function listGenerations(em: EntityManager, userId: string, query: 
 type TransitionRow = {
   id: string;
   user_id: string | null;
+  kind: GenerationKind;
+  output_count: number;
   credits_charged: number;
   provider: string;
   provider_prediction_id: string | null;
@@ -254,7 +298,7 @@ async function transition(
   const rows = await em.execute<TransitionRow[]>(
     `update generations set status = ?, updated_at = now()${assignments}
       where id = ? and status in (${from.map(() => '?').join(', ')})
-      returning id, user_id, credits_charged, provider, provider_prediction_id, project_id`,
+      returning id, user_id, kind, output_count, credits_charged, provider, provider_prediction_id, project_id`,
     [to, ...columns.map((column) => fields[column]), id, ...from],
   );
   const row = rows[0] ?? null;
@@ -265,8 +309,22 @@ async function transition(
   return row;
 }
 
-async function refundGeneration(em: EntityManager, row: TransitionRow, reason: string) {
-  if (!row.user_id || row.credits_charged <= 0) return;
+/**
+ * Settles what a generation that just reached a final status owes: its hold is captured (succeeded)
+ * or released (failed, canceled). A generation charged at create, before holds existed, has no hold:
+ * failed or canceled, it is refunded as it was then (key `refund:<id>`, once).
+ */
+async function settleCharge(em: EntityManager, row: TransitionRow, outcome: 'succeeded' | 'failed' | 'canceled', reason: string) {
+  if (row.credits_charged <= 0) return;
+  if (outcome === 'succeeded') {
+    await credits.captureHold(em, row.id, {
+      operationType: OPERATION_OF_KIND[row.kind],
+      description: `${row.kind} generation (${row.output_count} output${row.output_count > 1 ? 's' : ''})`,
+    });
+    return;
+  }
+  const released = await credits.releaseHold(em, { generationId: row.id });
+  if (released.status !== 'none' || !row.user_id) return;
   await credits.refund(em, row.user_id, row.credits_charged, {
     generationId: row.id,
     idempotencyKey: `refund:${row.id}`,
@@ -274,7 +332,7 @@ async function refundGeneration(em: EntityManager, row: TransitionRow, reason: s
   });
 }
 
-/** The user cancels: from queued or running only; refunds once. Returns the provider prediction to cancel. */
+/** The user cancels: from queued or running only; releases the hold once. Returns the provider prediction to cancel. */
 export async function cancelGeneration(em: EntityManager, userId: string, id: string) {
   const current = await ownGeneration(em, userId, id);
   const row = await transition(em, id, ['queued', 'running'], 'canceled', {
@@ -292,7 +350,7 @@ export async function cancelGeneration(em: EntityManager, userId: string, id: st
       `This generation has already ${current.status === 'succeeded' ? 'succeeded' : 'failed'}`,
     );
   }
-  await refundGeneration(em, row, 'canceled by the user');
+  await settleCharge(em, row, 'canceled', 'canceled by the user');
   await em.refresh(current);
   return {
     generation: toGenerationDto(current),
@@ -302,7 +360,7 @@ export async function cancelGeneration(em: EntityManager, userId: string, id: st
   };
 }
 
-/** Soft delete; a generation still in flight is canceled (and refunded) first. */
+/** Soft delete; a generation still in flight is canceled (its hold released) first. */
 export async function removeGeneration(em: EntityManager, userId: string, id: string) {
   const current = await ownGeneration(em, userId, id);
   let predictionToCancel: { provider: string; id: string } | null = null;
@@ -365,10 +423,11 @@ export async function completeRun(em: EntityManager, id: string, output: Complet
       where id = ?`,
     [id],
   );
+  await settleCharge(em, row, 'succeeded', 'succeeded');
   return true;
 }
 
-/** queued|running → failed, with exactly one refund. False when it had already finished. */
+/** queued|running → failed, its hold released exactly once. False when it had already finished. */
 export async function failRun(
   em: EntityManager,
   id: string,
@@ -386,17 +445,17 @@ export async function failRun(
       where id = ?`,
     [id],
   );
-  await refundGeneration(em, row, error.slice(0, 200));
+  await settleCharge(em, row, 'failed', error.slice(0, 200));
   return true;
 }
 
-/** running → canceled when the provider reports the prediction canceled (refunded once). */
+/** running → canceled when the provider reports the prediction canceled (its hold released once). */
 export async function cancelRunByProvider(em: EntityManager, id: string): Promise<boolean> {
   const row = await transition(em, id, ['queued', 'running'], 'canceled', {
     completed_at: new Date(),
     error: 'Canceled by the provider',
   });
   if (!row) return false;
-  await refundGeneration(em, row, 'canceled by the provider');
+  await settleCharge(em, row, 'canceled', 'canceled by the provider');
   return true;
 }

@@ -20,8 +20,11 @@ export const ApiKey = defineEntity({
     scopes: p.array().columnType('text[]'),
     lastUsedAt: timestampColumn().nullable(),
     expiresAt: timestampColumn().nullable(),
+    /** The daily credit budget of generations asked through the key (UTC days); null = none. */
+    maxCreditsPerDay: p.integer().nullable(),
     revokedAt: timestampColumn().nullable(),
     createdAt: createdAtProperty(),
   },
+  checks: [{ name: 'api_keys_max_credits_per_day_check', expression: 'max_credits_per_day > 0' }],
 });
 export type ApiKey = InferEntity<typeof ApiKey>;

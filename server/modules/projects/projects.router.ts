@@ -36,6 +36,7 @@ export const projectsRouter = router({
         { jobs: ctx.runtime.jobs, providerName: ctx.runtime.providerName },
         ctx.user.id,
         input,
+        ctx.apiKeyId,
       ),
     ),
   deploy: userProcedure

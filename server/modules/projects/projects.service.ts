@@ -183,15 +183,17 @@ const promptFor = (project: Project, agentType: string, extra: string | undefine
     .join('\n');
 
 /**
- * Runs a code generation by one agent for the project: charged now, refunded if it fails; the
- * project is `generating` until the generation settles. A repeated idempotency key returns the
- * first generation and moves nothing.
+ * Runs a code generation by one agent for the project: its price held now, spent if it succeeds and
+ * released if it fails; the project is `generating` until the generation settles. A repeated
+ * idempotency key returns the first generation and moves nothing. Through an API key, the hold
+ * counts against the key's daily budget.
  */
 export async function generateProject(
   em: EntityManager,
   deps: GenerationDeps,
   userId: string,
   input: z.output<typeof generateProjectInput>,
+  apiKeyId: string | null = null,
 ) {
   const project = await accessProject(em, userId, input.projectId, 'edit');
   if (input.idempotencyKey) {
@@ -217,7 +219,7 @@ export async function generateProject(
       outputCount: 1,
       idempotencyKey: input.idempotencyKey,
     },
-    { projectId: project.id, organizationId: project.organization?.id ?? null },
+    { projectId: project.id, organizationId: project.organization?.id ?? null, apiKeyId },
   );
   return { projectId: project.id, status: 'generating' as ProjectStatus, generation };
 }

@@ -1,7 +1,6 @@
-// The admin settings singleton: feature costs and the sign-up bonus. A unique index on a constant
-// expression keeps it to one row.
+// The admin settings singleton: the sign-up bonus and the signing secret (feature costs are
+// versioned in feature_cost_versions). A unique index on a constant expression keeps it to one row.
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
-import type { OperationType } from '../../../shared/schemas/credits.ts';
 import { createdAtProperty, idProperty, updatedAtProperty } from '../../common/entity-properties.ts';
 
 export const AdminSettings = defineEntity({
@@ -9,7 +8,6 @@ export const AdminSettings = defineEntity({
   tableName: 'admin_settings',
   properties: {
     id: idProperty(),
-    featureCosts: p.json<Record<OperationType, number>>(),
     signupBonus: p.integer(),
     /** HMAC key for signed, expiring file links (GET /files/:id?exp=…&sig=…). Never leaves the server. */
     signingSecret: p.string().length(128).hidden().lazy(),
