@@ -167,6 +167,7 @@ const MATRIX: Record<string, Row> = {
   'credits.transactions': { access: 'user', input: () => ({}) },
   'credits.usage': { access: 'user', input: () => ({ days: 7 }) },
   'credits.costs': { access: 'public' },
+  'credits.statement': { access: 'user', input: () => ({ month: new Date().toISOString().slice(0, 7) }) },
 
   'billing.plans': { access: 'public' },
   'billing.packages': { access: 'public' },
@@ -286,6 +287,10 @@ const MATRIX: Record<string, Row> = {
     input: async (f) => ({ userId: await f.victimId(), amount: 5, reason: 'matrix test' }),
   },
   'admin.credits.transactions': { access: 'moderator', input: () => ({}) },
+  'admin.credits.statement': {
+    access: 'moderator',
+    input: async (f) => ({ userId: await f.victimId(), month: new Date().toISOString().slice(0, 7) }),
+  },
   'admin.plans.list': { access: 'moderator' },
   'admin.plans.upsert': {
     access: 'admin',
