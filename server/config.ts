@@ -64,6 +64,8 @@ const envSchema = z
     AI_PROVIDER: z.enum(['local', 'replicate']).default('local'),
     AI_PROVIDER_URL: z.url().optional(),
     AI_PROVIDER_TOKEN: z.string().optional(),
+    /** How long a prediction normally takes; past it, a generation whose callback never came is reconciled. */
+    AI_PROVIDER_EXPECTED_SECONDS: int(300, 1),
     STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
     STRIPE_SECRET_KEY: z.string().optional(),
     STRIPE_WEBHOOK_SECRET: z.string().optional(),
@@ -160,7 +162,12 @@ function toConfig(env: z.output<typeof envSchema>) {
     slowQueryMs: env.SLOW_QUERY_MS,
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
-    aiProvider: { name: env.AI_PROVIDER, url: env.AI_PROVIDER_URL, token: env.AI_PROVIDER_TOKEN },
+    aiProvider: {
+      name: env.AI_PROVIDER,
+      url: env.AI_PROVIDER_URL,
+      token: env.AI_PROVIDER_TOKEN,
+      expectedSeconds: env.AI_PROVIDER_EXPECTED_SECONDS,
+    },
     storageDriver: env.STORAGE_DRIVER,
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,

@@ -11,6 +11,7 @@ import { createPolarClient, type PolarClient } from './modules/billing/polar-cli
 import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
 import { expireGrants } from './modules/credits/credits.service.ts';
 import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
+import { reconcileGenerations } from './modules/generations/generation-reconcile.ts';
 import { runGeneration } from './modules/generations/generation-runner.ts';
 import { failRun } from './modules/generations/generations.service.ts';
 import { createLocalProvider } from './modules/generations/providers/local-provider.ts';
@@ -88,6 +89,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           replicate: createReplicateProvider({
             baseUrl: config.aiProvider.url,
             token: config.aiProvider.token,
+            expectedSeconds: config.aiProvider.expectedSeconds,
           }),
         }
       : {}),
@@ -151,6 +153,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             ),
           );
       });
+      await jobs.boss.work(QUEUES.generationReconcile, async ([job]) => {
+        const report = await reconcileGenerations(
+          { orm, logger, storage, providers },
+          { signal: job?.signal },
+        );
+        if (report.checked > 0) logger.info(report, 'generation reconciliation');
+        return report;
+      });
+      await jobs.boss.schedule(QUEUES.generationReconcile, '* * * * *');
       await jobs.boss.work(QUEUES.retention, async () => {
         const report = await runRetention(
           { orm, storage },

@@ -123,6 +123,11 @@ const CHECKS: Record<string, string> = {
             and (coalesce(sum(t.amount), 0) + forfeit.total <> g.credits_charged
                  or count(t.id) <> case when forfeit.total = g.credits_charged then 0 else 1 end))
         or (g.status = 'succeeded' and (count(t.id) > 0 or forfeit.total > 0))`,
+  // Provider outputs are copied into our storage before a generation succeeds (providers delete theirs).
+  'a succeeded generation’s outputs are stored objects': `
+    select g.user_id, g.id as generation_id, e.value as image
+      from generations g, jsonb_array_elements(case when jsonb_typeof(g.images) = 'array' then g.images else '[]' end) e
+     where g.status = 'succeeded' and coalesce(e.value->>'objectId', '') = ''`,
   'grants belong to their source transaction’s user': `
     select g.user_id, g.id as grant_id from credit_grants g
       join credit_transactions t on t.id = g.source_transaction_id

@@ -55,6 +55,17 @@ describe('db:verify', () => {
     );
   });
 
+  it('finds a succeeded generation whose output is not in our storage (a provider URL)', async () => {
+    const user = await createUser(db, { credits: 40 });
+    await em().execute(
+      `insert into generations (id, user_id, kind, status, input, output_count, credits_charged, provider, attempts, images, created_at, updated_at)
+       values (gen_random_uuid(), ?, 'image', 'succeeded', '{}'::jsonb, 1, 0, 'replicate', 1,
+               '[{"url": "https://replicate.delivery/x.png", "contentType": "image/png"}]'::jsonb, now(), now())`,
+      [user.id],
+    );
+    expect(await checksFor(user.id)).toContain('a succeeded generation’s outputs are stored objects');
+  });
+
   it('finds expiring credits beyond the balance, and a user without a balance', async () => {
     const user = await createUser(db, { credits: 10 });
     await em().execute(

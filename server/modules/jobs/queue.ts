@@ -10,6 +10,8 @@ export const QUEUES = {
   generationRun: 'generation-run',
   /** Generation jobs that failed every attempt (or whose workers died): failed and refunded here. */
   generationDead: 'generation-dead',
+  /** Every minute: generations whose provider callback never came are asked about and settled. */
+  generationReconcile: 'generation-reconcile',
   /** The daily retention sweep. */
   retention: 'retention',
   /** Every 10 minutes: takes back what is left of expired credit grants. */
@@ -42,6 +44,7 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
     deadLetter: QUEUES.generationDead,
     notify: true,
   },
+  [QUEUES.generationReconcile]: { retryLimit: 0, expireInSeconds: 600 },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
   [QUEUES.billingCycle]: { retryLimit: 2, expireInSeconds: 600 },
