@@ -8,6 +8,7 @@ import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { runBillingCycle } from './modules/billing/billing-cycle.ts';
 import { createPolarClient, type PolarClient } from './modules/billing/polar-client.ts';
+import { createQueuePriorities, type QueuePriorities } from './modules/billing/queue-priority.ts';
 import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
 import { expireGrants } from './modules/credits/credits.service.ts';
 import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
@@ -32,6 +33,8 @@ export type Runtime = {
   providers: Record<string, GenerationProvider>;
   /** The provider new generations use (AI_PROVIDER). */
   providerName: string;
+  /** Generation job priority by the user's plan (paying customers first), cached per process. */
+  queuePriority: QueuePriorities;
   webhookBaseUrl: string | null;
   /** The Stripe SDK when STRIPE_SECRET_KEY is set. */
   stripe: StripeClient | null;
@@ -112,6 +115,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     storage,
     providers,
     providerName: options.providerName ?? config.aiProvider.name,
+    queuePriority: createQueuePriorities(),
     webhookBaseUrl,
     stripe: options.stripe !== undefined ? options.stripe : createStripeClient(config),
     polar: options.polar !== undefined ? options.polar : createPolarClient(config),

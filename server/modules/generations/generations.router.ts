@@ -17,7 +17,11 @@ export const generationsRouter = router({
     .mutation(({ ctx, input }) =>
       generations.createGeneration(
         ctx.em,
-        { jobs: ctx.runtime.jobs, providerName: ctx.runtime.providerName },
+        {
+          jobs: ctx.runtime.jobs,
+          providerName: ctx.runtime.providerName,
+          priorityOf: ctx.runtime.queuePriority.of,
+        },
         ctx.user.id,
         input,
       ),

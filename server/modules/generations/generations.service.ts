@@ -25,7 +25,12 @@ import { Generation } from './generation.entity.ts';
 import { notifyGenerationUpdate } from './generation-events.ts';
 import { toGenerationDto } from './generations.dto.ts';
 
-export type GenerationDeps = { jobs: Jobs; providerName: string };
+export type GenerationDeps = {
+  jobs: Jobs;
+  providerName: string;
+  /** The job priority of the user's generations (billing's queue priority: paying customers first). */
+  priorityOf?: (em: EntityManager, userId: string) => Promise<number>;
+};
 
 const promptOf = (command: CreateGenerationCommand): string =>
   command.kind === 'logo'
@@ -89,7 +94,8 @@ export async function createGeneration(
       description: `${command.kind} generation (${command.outputCount} output${command.outputCount > 1 ? 's' : ''})`,
     });
   }
-  await deps.jobs.enqueue(em, QUEUES.generationRun, { generationId: row.id });
+  const priority = deps.priorityOf ? await deps.priorityOf(em, userId) : 0;
+  await deps.jobs.enqueue(em, QUEUES.generationRun, { generationId: row.id }, priority ? { priority } : {});
   await notifyGenerationUpdate(em, { userId, id: row.id, status: 'queued' });
   // The row as inserted (no read-back round trip); columns not set here are still empty.
   return toGenerationDto({
