@@ -6,6 +6,11 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
+import {
+  type AutoTopUpJob,
+  chargeAutoTopUp,
+  startAutoTopUpSweep,
+} from './modules/billing/auto-top-up.service.ts';
 import { runBillingCycle } from './modules/billing/billing-cycle.ts';
 import { createPolarClient, type PolarClient } from './modules/billing/polar-client.ts';
 import { createQueuePriorities, type QueuePriorities } from './modules/billing/queue-priority.ts';
@@ -66,6 +71,8 @@ export type RuntimeOptions = {
   mailIntervalMs?: number;
   /** How often open live streams re-check their session or API key (default 5 s). */
   accessRecheckMs?: number;
+  /** How often the worker looks for balances that crossed an auto top-up threshold (default 5 s). */
+  autoTopUpSweepMs?: number;
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -107,6 +114,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         : null;
 
   let mailDelivery: { stop(): Promise<void> } | null = null;
+  let autoTopUpSweep: { stop(): Promise<void> } | null = null;
   const mailTransport = createMailTransport(config, logger);
 
   const runtime: Runtime = {
@@ -212,6 +220,30 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             failDeployment(em, job.data.deploymentId, 'The deployment timed out or its worker stopped'),
           );
       });
+      const billingDeps = {
+        orm,
+        config,
+        logger,
+        jobs,
+        get stripe() {
+          return runtime.stripe;
+        },
+        get polar() {
+          return runtime.polar;
+        },
+      };
+      await jobs.boss.work<AutoTopUpJob>(
+        QUEUES.autoTopUp,
+        { includeMetadata: true, ...polling },
+        async ([job]) => {
+          if (!job) return;
+          await chargeAutoTopUp(billingDeps, job.data.attemptId, {
+            retryCount: job.retryCount,
+            retryLimit: (job as JobWithMetadata<AutoTopUpJob>).retryLimit,
+          });
+        },
+      );
+      autoTopUpSweep ??= startAutoTopUpSweep(billingDeps, { intervalMs: options.autoTopUpSweepMs });
       mailDelivery ??= startMailDelivery({
         fork: () => orm.em.fork(),
         transport: mailTransport,
@@ -220,6 +252,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
     },
     async stop() {
+      await autoTopUpSweep?.stop();
       await mailDelivery?.stop();
       await mailTransport.close();
       await jobs.stop({ graceful: true });

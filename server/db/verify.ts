@@ -81,6 +81,21 @@ const CHECKS: Record<string, string> = {
         or (r.clawback_transaction_id is not null and -t.amount is distinct from r.credits_clawed_back)
         or (r.reinstated_at is null and r.credits_reinstated <> 0)
         or (r.clawed_at is null and (r.credits_clawed_back <> 0 or r.credits_uncollected <> 0))`,
+  'a checkout is credited at most once': `
+    select user_id, metadata->>'checkoutId' as checkout_id, count(*)::int as purchases
+      from credit_transactions
+     where type = 'purchase' and metadata ? 'checkoutId'
+     group by user_id, metadata->>'checkoutId' having count(*) > 1`,
+  'an auto top-up is credited once, as its checkout sold, and only when paid': `
+    select a.user_id, a.id as attempt_id, a.status, c.credits, count(t.id)::int as purchases,
+           coalesce(sum(t.amount), 0)::int as credited
+      from auto_top_up_attempts a
+      left join checkouts c on c.id = a.checkout_id
+      left join credit_transactions t
+             on t.type = 'purchase' and t.user_id = a.user_id and t.metadata->>'checkoutId' = a.checkout_id::text
+     group by a.id, c.credits
+    having (a.status = 'succeeded' and (count(t.id) <> 1 or coalesce(sum(t.amount), 0) <> c.credits))
+        or (a.status <> 'succeeded' and count(t.id) > 0)`,
   'a user has at most one live subscription': `
     select user_id, count(*)::int as live from subscriptions
      where status in ('trialing', 'active', 'past_due')

@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'credits.reinstated',
   'credits.upgrade_granted',
   'billing.duplicate_subscription',
+  'billing.auto_top_up_triggered',
+  'billing.auto_top_up_failed',
   'plan.upserted',
   'plan.archived',
   'package.upserted',

@@ -181,6 +181,13 @@ const MATRIX: Record<string, Row> = {
   // No provider account yet (the matrix runs on the dev checkout): NOT_FOUND is the answer.
   'billing.portal': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
   'billing.resumeSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
+  'billing.autoTopUp.get': { access: 'user' },
+  // Saving it off needs no card; turning on charges is for a session only, never an API key.
+  'billing.autoTopUp.set': {
+    access: 'user',
+    apiKey: 'never',
+    input: async () => ({ enabled: false, threshold: 50, packageId: (await createPackage(db)).id }),
+  },
   'billing.devCheckout.get': { access: 'own', input: async (f) => ({ token: await f.devCheckoutToken() }) },
   'billing.devCheckout.complete': {
     access: 'own',

@@ -18,6 +18,8 @@ export const QUEUES = {
   creditExpiry: 'credit-expiry',
   /** Every 10 minutes: yearly plans' monthly credits; the dev checkout's renewals. */
   billingCycle: 'billing-cycle',
+  /** Pays for one triggered auto top-up (Stripe off-session, or the dev checkout). */
+  autoTopUp: 'auto-top-up',
   /** Builds and publishes one project deployment. */
   projectDeploy: 'project-deploy',
   /** Deployment jobs that failed every attempt (or whose workers died): the deployment fails here. */
@@ -48,6 +50,15 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
   [QUEUES.billingCycle]: { retryLimit: 2, expireInSeconds: 600 },
+  // Transient failures (Stripe unreachable) retry under the same idempotency key; a decline does not.
+  [QUEUES.autoTopUp]: {
+    retryLimit: 3,
+    retryDelay: 5,
+    retryBackoff: true,
+    retryDelayMax: 120,
+    expireInSeconds: 120,
+    notify: true,
+  },
   [QUEUES.projectDeployDead]: { retryLimit: 5, retryBackoff: true, notify: true },
   [QUEUES.projectDeploy]: {
     retryLimit: 3,
