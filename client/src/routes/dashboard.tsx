@@ -1,5 +1,6 @@
 import { Link } from 'react-router';
 import { BalanceCard } from '../features/credits/balance-card.tsx';
+import { StatementCard } from '../features/credits/statement-card.tsx';
 import { TransactionHistory } from '../features/credits/transaction-history.tsx';
 import { GenerationCard } from '../features/generations/generation-card.tsx';
 import { useMe } from '../features/identity/use-session.ts';
@@ -48,6 +49,7 @@ export function DashboardPage() {
         <BalanceCard />
         <RecentGenerations />
         <TransactionHistory />
+        <StatementCard />
       </div>
     </>
   );

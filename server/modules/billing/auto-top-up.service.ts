@@ -188,7 +188,7 @@ export async function setAutoTopUp(
     if (!card) {
       throw new AppError(
         'unavailable',
-        'Auto top-up charges a saved card, and there is none: buy credits or a plan with a card first',
+        'Auto top-up charges a saved card, and there is none yet: subscribe to a plan, or add a card under Manage billing',
       );
     }
     label = card.label;
