@@ -110,7 +110,8 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
     app.use(vite.middlewares);
   } else if (existsSync(CLIENT_DIST)) {
     app.use(express.static(CLIENT_DIST, { index: false, maxAge: '1h' }));
-    app.get(/^\/(?!trpc|health|ready|files|uploads|webhooks).*/, (_req, res) => {
+    // Every other GET is a client route (/files is a page; /files/<id> is a file).
+    app.get(/^\/(?!(?:trpc|health|ready|uploads|webhooks)(?:\/|$)|files\/.).*/, (_req, res) => {
       res.sendFile(join(CLIENT_DIST, 'index.html'), { maxAge: 0 });
     });
   }

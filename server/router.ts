@@ -1,4 +1,6 @@
 // The router tree: the only file that knows every module. Its type is the API contract.
+// Every procedure's validation speaks plain words (the shared zod messages, installed here once).
+import '../shared/validation-messages.ts';
 import { adminRouter } from './modules/admin/admin.router.ts';
 import { billingRouter } from './modules/billing/billing.router.ts';
 import { creditsRouter } from './modules/credits/credits.router.ts';

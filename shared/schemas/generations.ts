@@ -86,6 +86,8 @@ export const listGenerationsInput = z
     status: z.array(z.enum(GENERATION_STATUSES)).max(GENERATION_STATUSES.length).optional(),
     kind: z.array(z.enum(GENERATION_KINDS)).max(GENERATION_KINDS.length).optional(),
     projectId: z.uuid().optional(),
+    /** Words in the prompt (a logo's prompt holds its app name, focus and colours), any case. */
+    search: z.string().trim().max(200).optional(),
     from: z.date().optional(),
     to: z.date().optional(),
   })

@@ -1,4 +1,4 @@
-// A visitor signs up, sees the sign-up bonus, signs out, and signs in again.
+// A visitor comes from the landing page, signs up, sees the sign-up bonus, signs out, and signs in again.
 import { describe, expect, it } from 'vitest';
 import { setupBrowser } from '../support/browser.ts';
 import { uniqueEmail } from '../support/factories.ts';
@@ -9,9 +9,10 @@ describe('an account in the browser', () => {
   it('signs up, sees 100 credits, signs out and signs in again', async () => {
     const { page } = browser;
     const email = uniqueEmail('e2e');
+    // The landing page leads to sign-up.
     await page.goto('/');
-    await page.waitForURL('**/sign-in');
-    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('link', { name: 'Get started' }).click();
+    await page.waitForURL('**/sign-up');
     await page.getByLabel('Name').fill('Ada Lovelace');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('correct horse battery');

@@ -59,7 +59,7 @@ describe('the logo generator in the browser', () => {
 
     // It is in the history and its files in Files.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'History' }).click();
-    await expect.poll(() => page.getByTestId('generation').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('generation-tile').count()).toBe(1);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
     await expect.poll(() => page.getByTestId('file').count()).toBe(3);
   });

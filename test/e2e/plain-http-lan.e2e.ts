@@ -13,8 +13,9 @@ describe('plain http on a LAN address', () => {
     const failed: string[] = [];
     page.on('requestfailed', (request) => failed.push(request.url()));
     const response = await page.goto('/');
-    await page.waitForURL('**/sign-in');
-    await page.getByRole('link', { name: 'Create an account' }).click();
+    // The landing page (signed out) leads to sign-up.
+    await page.getByRole('link', { name: 'Get started' }).click();
+    await page.waitForURL('**/sign-up');
     await page.getByLabel('Name').fill('On the LAN');
     await page.getByLabel('Email').fill(uniqueEmail('lan'));
     await page.getByLabel('Password').fill('correct horse battery');

@@ -180,6 +180,41 @@ describe('reading and owning generations', () => {
     expect((await caller.generations.list({ status: ['succeeded'], kind: ['logo'] })).items).toHaveLength(1);
   });
 
+  it('searches the prompt, in any case, literally, with the other filters and across pages', async () => {
+    const user = await createUser(db, { credits: 100 });
+    const other = await createUser(db, { credits: 10 });
+    const caller = callerFor(db, user);
+    const made = [];
+    for (const prompt of ['Bakery slogan', 'a BAKERY menu', 'bike shop', '100% organic', '100 percent']) {
+      made.push(await caller.generations.create({ kind: 'text', input: { prompt } }));
+    }
+    const logoMade = await caller.generations.create({
+      kind: 'logo',
+      input: { ...logo, appName: 'Bakehouse' },
+    });
+    await callerFor(db, other).generations.create({ kind: 'text', input: { prompt: 'bakery of mine' } });
+    const ids = async (input: Parameters<typeof caller.generations.list>[0]) =>
+      (await caller.generations.list(input)).items.map((g) => g.id);
+
+    expect(await ids({ search: 'bakery' })).toEqual([made[1]?.id, made[0]?.id]);
+    // A logo's app name is in its prompt; the kind filter still applies.
+    expect(await ids({ search: 'bakehouse' })).toEqual([logoMade.id]);
+    expect(await ids({ search: 'bakehouse', kind: ['text'] })).toEqual([]);
+    // % and _ are characters, not wildcards.
+    expect(await ids({ search: '100%' })).toEqual([made[3]?.id]);
+    expect(await ids({ search: 'b_ke' })).toEqual([]);
+    // Paging keeps the search.
+    const first = await caller.generations.list({ search: 'bake', limit: 2 });
+    expect(first.items.map((g) => g.id)).toEqual([logoMade.id, made[1]?.id]);
+    const second = await caller.generations.list({ search: 'bake', limit: 2, cursor: first.nextCursor });
+    expect(second.items.map((g) => g.id)).toEqual([made[0]?.id]);
+    expect(second.nextCursor).toBeNull();
+
+    const tooLong = await failureOf(caller.generations.list({ search: 'x'.repeat(201) }));
+    expect(tooLong.code).toBe('BAD_REQUEST');
+    expect(tooLong.data?.fieldErrors).toEqual({ search: ['Use at most 200 characters'] });
+  });
+
   it('rejects a malformed cursor with BAD_REQUEST', async () => {
     const user = await createUser(db);
     const failure = await failureOf(callerFor(db, user).generations.list({ cursor: 'garbage' }));

@@ -1,7 +1,12 @@
 // The built-in provider generates for real: valid, distinct, deterministic SVG logos and text
 // that names the prompt's subject.
 import { describe, expect, it } from 'vitest';
-import { monogram, renderLogos } from '../../server/modules/generations/providers/local/logo-svg.ts';
+import {
+  LOGO_LAYOUTS,
+  LOGO_TYPEFACES,
+  monogram,
+  renderLogos,
+} from '../../server/modules/generations/providers/local/logo-svg.ts';
 import { generateText, subjectOf } from '../../server/modules/generations/providers/local/text.ts';
 
 const request = {
@@ -32,6 +37,22 @@ describe('local logo renderer', () => {
     expect(renderLogos({ ...request, count: 1, seed: 'gen-2' })).not.toEqual(
       renderLogos({ ...request, count: 1 }),
     );
+  });
+
+  it('varies a set in layout, typography and icon, with icons from the subject of the focus', () => {
+    const descriptions = renderLogos({ ...request, appFocus: 'personal finance', count: 8 }).map(
+      (svg) => /<desc>(.+?) layout, (.+?) type, (.+?)<\/desc>/.exec(svg)?.slice(1) ?? [],
+    );
+    const layouts = new Set(descriptions.map(([layout]) => layout));
+    const faces = new Set(descriptions.map(([, face]) => face));
+    const marks = new Set(descriptions.map(([, , mark]) => mark));
+    expect(layouts).toEqual(new Set(LOGO_LAYOUTS));
+    expect(faces.size).toBeGreaterThanOrEqual(6);
+    for (const face of faces) expect(LOGO_TYPEFACES).toContain(face);
+    expect(marks.size).toBeGreaterThanOrEqual(3);
+    // Most marks come from the finance icon set (bars, trend, coin); some are abstract or monograms.
+    const finance = descriptions.filter(([, , mark]) => /^(bars|trend|coin) icon$/.test(mark ?? ''));
+    expect(finance.length).toBeGreaterThanOrEqual(3);
   });
 
   it('builds monograms from the first letters of up to two words', () => {

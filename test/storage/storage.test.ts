@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { renderLogos } from '../../server/modules/generations/providers/local/logo-svg.ts';
 import { UPLOAD_MAX_BYTES } from '../../shared/schemas/storage.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
@@ -17,6 +22,25 @@ async function signedInClient() {
     name: 'Uploader',
   });
   return { client, jar, me };
+}
+
+/** A PNG's size and whether any pixel is drawn (8-bit RGBA, as resvg writes it). */
+function readPng(bytes: Buffer) {
+  expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  const width = bytes.readUInt32BE(16);
+  const height = bytes.readUInt32BE(20);
+  const data: Buffer[] = [];
+  for (let at = 8; at < bytes.length; ) {
+    const length = bytes.readUInt32BE(at);
+    if (bytes.toString('latin1', at + 4, at + 8) === 'IDAT')
+      data.push(bytes.subarray(at + 8, at + 8 + length));
+    at += length + 12;
+  }
+  const raw = inflateSync(Buffer.concat(data));
+  const stride = width * 4 + 1;
+  // Any non-zero byte other than the per-row filter byte means something was drawn.
+  const drawn = raw.some((byte, index) => index % stride !== 0 && byte !== 0);
+  return { width, height, drawn };
 }
 
 const upload = (
@@ -92,6 +116,66 @@ describe('uploads and files', () => {
     expect((await upload({ header: () => '' }, 'x', 'text/plain')).status).toBe(401);
     expect((await upload(jar, 'x', 'text/plain', { 'x-csrf-protection': '0' })).status).toBe(403);
     expect((await client.storage.list.query({})).items).toHaveLength(0);
+  });
+
+  it('serves an SVG as PNG rendered on the server, at the asked width, to its owner only', async () => {
+    const { jar } = await signedInClient();
+    const [wide = '', square = ''] = renderLogos({
+      appName: 'Orbit Budget',
+      appFocus: 'personal finance',
+      color1: '#0ea5e9',
+      color2: '#be123c',
+      count: 6,
+      seed: 'png-test',
+    }).filter((svg) => /viewBox="0 0 1024 384"|viewBox="0 0 512 512"/.test(svg));
+    const files = [];
+    for (const svg of [wide, square]) {
+      const response = await upload(jar, svg, 'image/svg+xml');
+      files.push((await response.json()) as { id: string });
+    }
+    const get = (id: string, query: string, cookie = jar.header()) =>
+      fetch(`${server.baseUrl}/files/${id}?${query}`, { headers: { cookie } });
+
+    const png = await get(files[0]?.id as string, 'format=png&download=1');
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(png.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''hello%20world.txt.png");
+    expect(readPng(Buffer.from(await png.arrayBuffer()))).toEqual({ width: 1024, height: 384, drawn: true });
+    const small = await get(files[1]?.id as string, 'format=png&width=256');
+    expect(readPng(Buffer.from(await small.arrayBuffer()))).toEqual({ width: 256, height: 256, drawn: true });
+
+    expect((await get(files[0]?.id as string, 'format=png&width=4')).status).toBe(400);
+    expect((await get(files[0]?.id as string, 'format=png&width=abc')).status).toBe(400);
+    expect((await get(files[0]?.id as string, 'format=gif')).status).toBe(400);
+    const stranger = await signedInClient();
+    expect((await get(files[0]?.id as string, 'format=png', stranger.jar.header())).status).toBe(404);
+    const text = (await (await upload(jar, 'just text', 'text/plain')).json()) as { id: string };
+    expect((await get(text.id, 'format=png')).status).toBe(415);
+  });
+
+  it('renders PNG in a sandbox: an SVG cannot make the server read a local file', async () => {
+    const { jar } = await signedInClient();
+    const asPng = async (svg: string) => {
+      const made = (await (await upload(jar, svg, 'image/svg+xml')).json()) as { id: string };
+      const response = await fetch(`${server.baseUrl}/files/${made.id}?format=png&width=16`, {
+        headers: { cookie: jar.header() },
+      });
+      expect(response.status).toBe(200);
+      return Buffer.from(await response.arrayBuffer());
+    };
+    // A real image on this machine (resvg's native build would draw it)…
+    const red = await asPng(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>',
+    );
+    expect(readPng(red).drawn).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'forgeline-probe-'));
+    writeFileSync(join(dir, 'red.png'), red);
+    // …referenced by an uploaded SVG, is not read: nothing is drawn.
+    const probe = await asPng(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><image href="${join(dir, 'red.png')}" width="16" height="16"/></svg>`,
+    );
+    rmSync(dir, { recursive: true });
+    expect(readPng(probe)).toEqual({ width: 16, height: 16, drawn: false });
   });
 
   it('takes the content type in any case, with parameters', async () => {

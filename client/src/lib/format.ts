@@ -6,6 +6,8 @@ const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 export const formatCredits = (amount: number) =>
   `${integer.format(amount)} ${Math.abs(amount) === 1 ? 'credit' : 'credits'}`;
 
+export const formatNumber = (amount: number) => integer.format(amount);
+
 export const formatSigned = (amount: number) =>
   amount > 0 ? `+${integer.format(amount)}` : integer.format(amount);
 
@@ -40,6 +42,20 @@ export function formatMoney(cents: number, currency: string) {
     minimumFractionDigits: cents % 100 === 0 ? 0 : 2,
   }).format(cents / 100);
 }
+
+/** Dollars (or any currency's main unit) typed by a person → integer cents; null when not an amount. */
+export function parseMoney(value: string): number | null {
+  const cleaned = value
+    .trim()
+    .replace(/^[$€£]/, '')
+    .replaceAll(',', '');
+  if (!/^\d+(\.\d{1,2})?$/.test(cleaned)) return null;
+  return Math.round(Number(cleaned) * 100);
+}
+
+/** Integer cents → the amount as a person types it ("9", "9.50"). */
+export const centsToAmount = (cents: number) =>
+  cents % 100 === 0 ? String(cents / 100) : (cents / 100).toFixed(2);
 
 export const formatDate = (date: Date) =>
   new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' }).format(date);

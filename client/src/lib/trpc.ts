@@ -1,9 +1,9 @@
 // The one typed API client. Its types come from the server's router by a type-only import: no
 // server code reaches the bundle. Queries and mutations go batched over HTTP; subscriptions over
 // SSE. Every request carries the CSRF header the server requires for cookie-authenticated mutations.
-import { QueryClient } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
-import { createTRPCReact, type inferReactQueryProcedureOptions } from '@trpc/react-query';
+import { createTRPCReact, getQueryKey, type inferReactQueryProcedureOptions } from '@trpc/react-query';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
 import type { AppRouter } from '../../../server/router.ts';
@@ -42,8 +42,42 @@ export const errorCode = (error: unknown) => (isClientError(error) ? (error.data
 export const fieldErrorsOf = (error: unknown): Record<string, string[]> =>
   (isClientError(error) ? error.data?.fieldErrors : null) ?? {};
 
+/** The cache key of auth.me: who is signed in (null for no one). */
+export const meQueryKey = getQueryKey(trpc.auth.me, undefined, 'query');
+
+/**
+ * Set when the server stopped recognising a session this tab had (revoked elsewhere, expired):
+ * the sign-in page then says why, and sends the user back where they were.
+ */
+export const session = { ended: false };
+
+/**
+ * Any call refused as UNAUTHORIZED while someone is signed in may mean the session is gone: ask
+ * auth.me again. If it answers "no one", the app's guard sends the user to sign in (and back).
+ * A wrong current password is also UNAUTHORIZED, but then auth.me still answers the user.
+ */
+function watchSession(queryClient: QueryClient, error: unknown, key?: readonly unknown[]) {
+  if (errorCode(error) !== 'UNAUTHORIZED') return;
+  if (key && JSON.stringify(key) === JSON.stringify(meQueryKey)) return;
+  checkSession(queryClient);
+}
+
+/** The server refused us as no one (a call, or the live stream it ended): is the session gone? */
+export function checkSession(queryClient: QueryClient) {
+  if (!queryClient.getQueryData(meQueryKey)) return;
+  // Presumed ended until auth.me says otherwise, so the guard that sees "no one" knows why.
+  session.ended = true;
+  void queryClient.refetchQueries({ queryKey: meQueryKey, exact: true }).then(() => {
+    if (queryClient.getQueryData(meQueryKey)) session.ended = false;
+  });
+}
+
 export function createQueryClient() {
-  return new QueryClient({
+  const queryClient: QueryClient = new QueryClient({
+    queryCache: new QueryCache({
+      onError: (error, query) => watchSession(queryClient, error, query.queryKey),
+    }),
+    mutationCache: new MutationCache({ onError: (error) => watchSession(queryClient, error) }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
@@ -54,4 +88,5 @@ export function createQueryClient() {
       mutations: { retry: false },
     },
   });
+  return queryClient;
 }

@@ -1,7 +1,6 @@
 // The pages email links open, and the way to ask for one: forgot password, reset password,
 // verify email. Tokens come from the link's query string and go straight to the server, which
 // alone decides whether they are valid.
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect, useRef } from 'react';
 import { useForm } from 'react-hook-form';
 import { Link, useSearchParams } from 'react-router';
@@ -9,6 +8,7 @@ import { z } from 'zod';
 import { passwordSchema, requestPasswordResetInput } from '../../../shared/schemas/identity.ts';
 import { useSessionChanged } from '../features/identity/use-session.ts';
 import { trpc } from '../lib/trpc.ts';
+import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
 import { Field, FormError, Input } from '../ui/field.tsx';
 import { applyServerErrors } from '../ui/form.ts';
@@ -113,7 +113,7 @@ export function ResetPasswordPage() {
           )}
         </form>
       ) : (
-        <p role="alert" className="text-sm text-red-600">
+        <p role="alert" className="text-sm text-red-700">
           This link has no token. Open the link from the email again, or{' '}
           <Link to="/forgot-password" className="font-medium text-indigo-700 hover:underline">
             ask for a new one
@@ -149,7 +149,7 @@ export function VerifyEmailPage() {
       }
     >
       {!token ? (
-        <p role="alert" className="text-sm text-red-600">
+        <p role="alert" className="text-sm text-red-700">
           This link has no token. Open the link from the email again.
         </p>
       ) : verify.isSuccess ? (
@@ -157,7 +157,7 @@ export function VerifyEmailPage() {
           Your email address is confirmed. Thank you!
         </p>
       ) : verify.isError ? (
-        <p role="alert" className="text-sm text-red-600">
+        <p role="alert" className="text-sm text-red-700">
           {verify.error.message}. You can ask for a new link in your account settings.
         </p>
       ) : (

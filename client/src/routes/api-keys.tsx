@@ -1,6 +1,5 @@
 // API keys: create one (its secret is shown once, with a copy button), see when each was used,
 // revoke. Keys call the same tRPC API with `Authorization: Bearer fl_…`.
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useRef, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
@@ -13,6 +12,7 @@ import {
 import { useMe } from '../features/identity/use-session.ts';
 import { formatDate, formatRelative } from '../lib/format.ts';
 import { trpc } from '../lib/trpc.ts';
+import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmButton } from '../ui/confirm-button.tsx';
 import { Field, FormError, Input } from '../ui/field.tsx';
@@ -87,7 +87,7 @@ export function ApiKeysPage() {
                           </span>
                         )}
                       </p>
-                      <p className="text-xs text-slate-500">
+                      <p className="text-xs text-slate-600">
                         {key.scopes.join(', ')} · created {formatDate(key.createdAt)} ·{' '}
                         {key.lastUsedAt ? `used ${formatRelative(key.lastUsedAt)}` : 'never used'}
                         {key.expiresAt && ` · expires ${formatDate(key.expiresAt)}`}
@@ -135,12 +135,12 @@ export function ApiKeysPage() {
                   <input type="checkbox" value={scope} className="mt-0.5" {...form.register('scopes')} />
                   <span>
                     <code className="text-xs">{scope}</code>
-                    <span className="block text-xs text-slate-500">{SCOPE_HELP[scope]}</span>
+                    <span className="block text-xs text-slate-600">{SCOPE_HELP[scope]}</span>
                   </span>
                 </label>
               ))}
               {errors.scopes?.message && (
-                <p role="alert" className="text-sm text-red-600">
+                <p role="alert" className="text-sm text-red-700">
                   {errors.scopes.message}
                 </p>
               )}

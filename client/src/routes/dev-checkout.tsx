@@ -36,18 +36,18 @@ export function DevCheckoutPage() {
         </p>
         <dl className="mt-4 space-y-2 text-sm">
           <div className="flex justify-between">
-            <dt className="text-slate-500">Item</dt>
+            <dt className="text-slate-600">Item</dt>
             <dd className="font-semibold text-slate-900">{item.name}</dd>
           </div>
           <div className="flex justify-between">
-            <dt className="text-slate-500">Credits</dt>
+            <dt className="text-slate-600">Credits</dt>
             <dd className="text-slate-900">
               {formatCredits(item.credits)}
               {item.interval ? ' per month' : ''}
             </dd>
           </div>
           <div className="flex justify-between">
-            <dt className="text-slate-500">Price</dt>
+            <dt className="text-slate-600">Price</dt>
             <dd className="text-slate-900">
               {price}
               {item.interval ? ` / ${item.interval}` : ''}
@@ -58,7 +58,7 @@ export function DevCheckoutPage() {
           Pay {price}
         </Button>
         {complete.error && (
-          <p role="alert" className="mt-2 text-sm text-red-600">
+          <p role="alert" className="mt-2 text-sm text-red-700">
             {complete.error.message}
           </p>
         )}

@@ -15,10 +15,11 @@ export function GeneratePage() {
         <Card>
           <LogoForm onCreated={(id) => setCreated((ids) => [id, ...ids])} />
         </Card>
-        <div className="space-y-4" aria-live="polite">
+        <div className="min-w-0 space-y-4" aria-live="polite">
           {created.length === 0 ? (
-            <div className="flex h-full min-h-48 items-center justify-center rounded-2xl border border-dashed border-slate-300 p-8 text-center text-sm text-slate-500">
-              Your logos appear here as soon as they are ready, no reload needed.
+            <div className="flex h-full min-h-48 items-center justify-center rounded-2xl border border-dashed border-slate-300 p-8 text-center text-sm text-slate-600">
+              Your logos appear here as soon as they are ready, no reload needed. Each set mixes layouts,
+              typefaces and icons; download any as SVG or PNG.
             </div>
           ) : (
             created.map((id) => <LiveGeneration key={id} id={id} />)

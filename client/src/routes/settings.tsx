@@ -1,5 +1,4 @@
 // Account settings: profile, email verification, password, sessions, deactivation.
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect } from 'react';
 import { useForm } from 'react-hook-form';
 import { Link } from 'react-router';
@@ -13,6 +12,7 @@ import { LinkedAccountsCard } from '../features/identity/linked-accounts-card.ts
 import { useSessionChanged } from '../features/identity/use-session.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { trpc } from '../lib/trpc.ts';
+import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmButton } from '../ui/confirm-button.tsx';
 import { Field, FormError, Input } from '../ui/field.tsx';
@@ -102,7 +102,7 @@ function ProfileCard() {
           </>
         )}
         {verification.isError && (
-          <span role="alert" className="text-xs text-red-600">
+          <span role="alert" className="text-xs text-red-700">
             {verification.error.message}
           </span>
         )}
@@ -248,7 +248,7 @@ function SessionsCard() {
                     </span>
                   )}
                 </p>
-                <p className="text-xs text-slate-500">
+                <p className="text-xs text-slate-600">
                   {session.ip ?? 'unknown address'} · signed in{' '}
                   {session.createdAt ? formatRelative(session.createdAt) : 'earlier'} · until{' '}
                   {formatDateTime(session.expiresAt)}

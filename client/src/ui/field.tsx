@@ -24,12 +24,12 @@ export function Field({ label, error, hint, children }: FieldProps) {
       </label>
       {children({ id, 'aria-invalid': Boolean(error), 'aria-describedby': describedBy })}
       {hint && !error && (
-        <p id={`${id}-hint`} className="text-xs text-slate-500">
+        <p id={`${id}-hint`} className="text-xs text-slate-600">
           {hint}
         </p>
       )}
       {error && (
-        <p id={`${id}-error`} role="alert" className="text-sm text-red-600">
+        <p id={`${id}-error`} role="alert" className="text-sm text-red-700">
           {error}
         </p>
       )}
@@ -38,7 +38,7 @@ export function Field({ label, error, hint, children }: FieldProps) {
 }
 
 export const inputClass =
-  'block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-indigo-600 aria-[invalid=true]:ring-red-500';
+  'block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-600 focus:ring-2 focus:ring-inset focus:ring-indigo-600 aria-[invalid=true]:ring-red-500';
 
 export function Input(props: InputHTMLAttributes<HTMLInputElement>) {
   return <input {...props} className={`${inputClass} ${props.className ?? ''}`} />;
@@ -54,5 +54,32 @@ export function FormError({ message }: { message: string | undefined }) {
     >
       {message}
     </p>
+  );
+}
+
+/** An amount of money typed in the currency's main unit ("9.99"), with its symbol in front. */
+export function MoneyInput({
+  currency = 'usd',
+  ...props
+}: InputHTMLAttributes<HTMLInputElement> & { currency?: string }) {
+  const symbol =
+    new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() })
+      .formatToParts(0)
+      .find((part) => part.type === 'currency')?.value ?? currency.toUpperCase();
+  return (
+    <div className="relative">
+      <span
+        aria-hidden="true"
+        className="pointer-events-none absolute inset-y-0 left-3 flex items-center text-sm text-slate-600"
+      >
+        {symbol}
+      </span>
+      <input
+        {...props}
+        inputMode="decimal"
+        autoComplete="off"
+        className={`${inputClass} pl-7 tabular-nums`}
+      />
+    </div>
   );
 }

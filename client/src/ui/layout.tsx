@@ -1,5 +1,11 @@
 import type { ReactNode } from 'react';
-import { Button, Spinner } from './button.tsx';
+import { Button } from './button.tsx';
+import { SkeletonLines } from './skeleton.tsx';
+
+/** The document title of a page ("History · Forgeline"); React hoists it into <head>. */
+export function PageTitle({ children }: { children: string }) {
+  return <title>{`${children} · Forgeline`}</title>;
+}
 
 export function PageHeader({
   title,
@@ -12,11 +18,12 @@ export function PageHeader({
 }) {
   return (
     <header className="mb-6 flex flex-wrap items-end justify-between gap-4">
-      <div>
+      <PageTitle>{title}</PageTitle>
+      <div className="min-w-0">
         <h1 className="text-2xl font-bold tracking-tight text-slate-900">{title}</h1>
-        {description && <p className="mt-1 text-sm text-slate-600">{description}</p>}
+        {description && <div className="mt-1 text-sm text-slate-600">{description}</div>}
       </div>
-      {actions && <div className="flex gap-2">{actions}</div>}
+      {actions && <div className="flex flex-wrap gap-2">{actions}</div>}
     </header>
   );
 }
@@ -33,9 +40,9 @@ export function Card({
   className?: string;
 }) {
   return (
-    <section className={`rounded-2xl bg-white p-5 shadow-sm ring-1 ring-slate-200 ${className}`}>
+    <section className={`min-w-0 rounded-2xl bg-white p-5 shadow-sm ring-1 ring-slate-200 ${className}`}>
       {(title || actions) && (
-        <div className="mb-4 flex items-center justify-between gap-3">
+        <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
           {title && <h2 className="text-base font-semibold text-slate-900">{title}</h2>}
           {actions}
         </div>
@@ -45,19 +52,16 @@ export function Card({
   );
 }
 
-export function Loading({ label = 'Loading…' }: { label?: string }) {
-  return (
-    <div role="status" className="flex items-center justify-center gap-2 py-10 text-sm text-slate-500">
-      <Spinner /> {label}
-    </div>
-  );
+/** First-load placeholder of a small block: lines of skeleton. */
+export function Loading({ label = 'Loading' }: { label?: string }) {
+  return <SkeletonLines label={label} />;
 }
 
 export function Empty({ title, children }: { title: string; children?: ReactNode }) {
   return (
     <div className="rounded-xl border border-dashed border-slate-300 px-6 py-10 text-center">
       <p className="text-sm font-semibold text-slate-800">{title}</p>
-      {children && <div className="mt-2 text-sm text-slate-500">{children}</div>}
+      {children && <div className="mt-2 text-sm text-slate-600">{children}</div>}
     </div>
   );
 }

@@ -115,6 +115,9 @@ export async function getGeneration(em: EntityManager, userId: string, id: strin
   return toGenerationDto(await ownGeneration(em, userId, id));
 }
 
+/** A search term matched literally: % and _ are not wildcards for the user. */
+const escapeLike = (term: string) => term.replace(/[\\%_]/g, (char) => `\\${char}`);
+
 export async function listGenerations(em: EntityManager, userId: string, query: ListGenerationsQuery) {
   const rows = await em.find(
     Generation,
@@ -124,6 +127,7 @@ export async function listGenerations(em: EntityManager, userId: string, query: 
       ...(query.status?.length ? { status: { $in: query.status } } : {}),
       ...(query.kind?.length ? { kind: { $in: query.kind } } : {}),
       ...(query.projectId ? { project: query.projectId } : {}),
+      ...(query.search ? { prompt: { $ilike: `%${escapeLike(query.search)}%` } } : {}),
       ...(query.from || query.to
         ? {
             createdAt: {

@@ -1,5 +1,6 @@
 // HTTP routes beside tRPC: POST /uploads (a raw body, or multipart/form-data with one file; size-
-// and type-checked) and GET /files/:id (the owner's session, or a signed expiring link).
+// and type-checked) and GET /files/:id (the owner's session, or a signed expiring link);
+// `?format=png[&width=N]` serves an SVG file as PNG, rendered on the server (svg-png.ts).
 
 import busboy from 'busboy';
 import { parse as parseCookies } from 'cookie';
@@ -10,6 +11,18 @@ import { mediaTypeOf } from '../../common/http-guards.ts';
 import { authenticateSession, type Deps } from '../../trpc/context.ts';
 import { toStorageObjectDto } from './storage.dto.ts';
 import { findServableFile, storeFile } from './storage.service.ts';
+import { PNG_WIDTH_DEFAULT, PNG_WIDTH_MAX, SvgRenderError, svgToPng } from './svg-png.ts';
+
+/** The PNG rendering a request asks for: null (the file as stored), a width, or what is wrong. */
+function pngRequest(query: Request['query']): { width: number } | { error: string } | null {
+  if (query.format === undefined) return null;
+  if (query.format !== 'png') return { error: 'format can only be "png"' };
+  if (query.width === undefined) return { width: PNG_WIDTH_DEFAULT };
+  const width = Number(query.width);
+  if (!Number.isInteger(width) || width < 16 || width > PNG_WIDTH_MAX)
+    return { error: `width must be a whole number from 16 to ${PNG_WIDTH_MAX}` };
+  return { width };
+}
 
 async function sessionUser(deps: Deps, req: Request, res: express.Response) {
   const sessionId = parseCookies(req.get('cookie') ?? '')[SESSION_COOKIE];
@@ -208,6 +221,31 @@ export function storageRoutes(deps: Deps): Router {
         sig: typeof req.query.sig === 'string' ? req.query.sig : undefined,
       });
       if (!object) return void res.status(404).json({ error: 'Not found' });
+      const png = pngRequest(req.query);
+      if (png && 'error' in png) return void res.status(400).json({ error: png.error });
+      if (png) {
+        if (object.contentType !== 'image/svg+xml') {
+          return void res.status(415).json({ error: 'Only SVG files can be downloaded as PNG' });
+        }
+        const chunks: Buffer[] = [];
+        for await (const chunk of await deps.runtime.storage.read(object.key))
+          chunks.push(Buffer.from(chunk));
+        const body = await svgToPng(Buffer.concat(chunks), png.width).catch((error: unknown) => {
+          if (error instanceof SvgRenderError) return null;
+          throw error;
+        });
+        if (!body) return void res.status(422).json({ error: 'This SVG could not be rendered as PNG' });
+        const name = `${object.name.replace(/\.svg$/i, '')}.png`;
+        res.setHeader('Content-Type', 'image/png');
+        res.setHeader('Content-Length', String(body.length));
+        res.setHeader('Cache-Control', 'private, max-age=3600');
+        res.setHeader('ETag', `"${object.sha256}-png-${png.width}"`);
+        res.setHeader(
+          'Content-Disposition',
+          `${req.query.download ? 'attachment' : 'inline'}; filename*=UTF-8''${encodeURIComponent(name)}`,
+        );
+        return void res.end(body);
+      }
       const stream = await deps.runtime.storage.read(object.key);
       res.setHeader('Content-Type', object.contentType);
       res.setHeader('Content-Length', String(object.size));

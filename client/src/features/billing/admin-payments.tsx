@@ -18,7 +18,7 @@ export function AdminPayments({ userId, uncollected }: { userId?: string; uncoll
     <>
       <div className="-mx-5 overflow-x-auto">
         <table className="min-w-full text-sm" data-testid="admin-payments">
-          <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+          <thead className="text-left text-xs uppercase tracking-wide text-slate-600">
             <tr>
               <th className="px-5 py-2 font-medium">When</th>
               {!userId && <th className="px-5 py-2 font-medium">User</th>}
@@ -32,13 +32,13 @@ export function AdminPayments({ userId, uncollected }: { userId?: string; uncoll
           <tbody className="divide-y divide-slate-100">
             {rows.map((row) => (
               <tr key={row.id}>
-                <td className="whitespace-nowrap px-5 py-2 text-slate-500">
+                <td className="whitespace-nowrap px-5 py-2 text-slate-600">
                   {formatDateTime(row.createdAt)}
                 </td>
                 {!userId && <td className="px-5 py-2 text-slate-600">{row.user?.email ?? '(deleted)'}</td>}
                 <td className="px-5 py-2 text-slate-800">
                   {row.description}
-                  <span className="ml-2 text-xs text-slate-400">
+                  <span className="ml-2 text-xs text-slate-600">
                     {row.provider} {row.externalPaymentId}
                   </span>
                 </td>
@@ -46,7 +46,7 @@ export function AdminPayments({ userId, uncollected }: { userId?: string; uncoll
                 <td className="whitespace-nowrap px-5 py-2 text-right tabular-nums">
                   {formatMoney(row.amountCents, row.currency)}
                   {row.refundedCents > 0 && (
-                    <span className="block text-xs text-slate-500">
+                    <span className="block text-xs text-slate-600">
                       −{formatMoney(row.refundedCents, row.currency)}
                     </span>
                   )}
@@ -60,7 +60,7 @@ export function AdminPayments({ userId, uncollected }: { userId?: string; uncoll
                   )}
                 </td>
                 <td
-                  className={`px-5 py-2 text-right tabular-nums ${row.creditsUncollected > 0 ? 'font-semibold text-red-700' : 'text-slate-500'}`}
+                  className={`px-5 py-2 text-right tabular-nums ${row.creditsUncollected > 0 ? 'font-semibold text-red-700' : 'text-slate-600'}`}
                 >
                   {row.creditsUncollected}
                 </td>

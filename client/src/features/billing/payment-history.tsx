@@ -3,7 +3,8 @@
 import { formatDateTime, formatMoney, humanize } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
-import { Card, Empty, ErrorState, Loading } from '../../ui/layout.tsx';
+import { Card, Empty, ErrorState } from '../../ui/layout.tsx';
+import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 const STATUS_STYLE: Record<string, string> = {
   succeeded: 'bg-emerald-50 text-emerald-700',
@@ -24,22 +25,23 @@ export function PaymentHistory() {
   return (
     <Card title="Payments">
       {payments.isPending ? (
-        <Loading />
+        <SkeletonRows label="Loading payments" />
       ) : payments.error ? (
         <ErrorState error={payments.error} retry={() => payments.refetch()} />
       ) : rows.length === 0 ? (
         <Empty title="No payments yet" />
       ) : (
         <>
-          <div className="-mx-5 overflow-x-auto">
-            <table className="min-w-full text-sm" data-testid="payments">
-              <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+          {/* On phones, When, Status and Receipt fold under What; the amount always stays. */}
+          <div className="-mx-5">
+            <table className="w-full text-sm" data-testid="payments">
+              <thead className="text-left text-xs uppercase tracking-wide text-slate-600">
                 <tr>
-                  <th className="px-5 py-2 font-medium">When</th>
+                  <th className="hidden px-5 py-2 font-medium sm:table-cell">When</th>
                   <th className="px-5 py-2 font-medium">What</th>
-                  <th className="px-5 py-2 font-medium">Status</th>
+                  <th className="hidden px-5 py-2 font-medium sm:table-cell">Status</th>
                   <th className="px-5 py-2 text-right font-medium">Amount</th>
-                  <th className="px-5 py-2 font-medium">
+                  <th className="hidden px-5 py-2 font-medium sm:table-cell">
                     <span className="sr-only">Receipt</span>
                   </th>
                 </tr>
@@ -47,11 +49,29 @@ export function PaymentHistory() {
               <tbody className="divide-y divide-slate-100">
                 {rows.map((row) => (
                   <tr key={row.id}>
-                    <td className="whitespace-nowrap px-5 py-2.5 text-slate-500">
+                    <td className="hidden whitespace-nowrap px-5 py-2.5 text-slate-600 sm:table-cell">
                       {formatDateTime(row.createdAt)}
                     </td>
-                    <td className="px-5 py-2.5 font-medium text-slate-800">{row.description}</td>
-                    <td className="px-5 py-2.5">
+                    <td className="px-5 py-2.5 font-medium text-slate-800">
+                      {row.description}
+                      <span className="block text-xs font-normal text-slate-600 sm:hidden">
+                        {formatDateTime(row.createdAt)} · {humanize(row.status)}
+                        {row.receiptUrl && (
+                          <>
+                            {' · '}
+                            <a
+                              href={row.receiptUrl}
+                              target="_blank"
+                              rel="noreferrer"
+                              className="font-semibold text-indigo-700 hover:underline"
+                            >
+                              {row.kind === 'subscription' ? 'Invoice' : 'Receipt'}
+                            </a>
+                          </>
+                        )}
+                      </span>
+                    </td>
+                    <td className="hidden px-5 py-2.5 sm:table-cell">
                       <span
                         className={`rounded-full px-2 py-0.5 text-xs font-semibold ${STATUS_STYLE[row.status] ?? 'bg-slate-100 text-slate-700'}`}
                       >
@@ -61,12 +81,12 @@ export function PaymentHistory() {
                     <td className="whitespace-nowrap px-5 py-2.5 text-right tabular-nums text-slate-800">
                       {formatMoney(row.amountCents, row.currency)}
                       {row.refundedCents > 0 && (
-                        <span className="block text-xs text-slate-500">
+                        <span className="block text-xs text-slate-600">
                           {formatMoney(row.refundedCents, row.currency)} refunded
                         </span>
                       )}
                     </td>
-                    <td className="whitespace-nowrap px-5 py-2.5">
+                    <td className="hidden whitespace-nowrap px-5 py-2.5 sm:table-cell">
                       {row.receiptUrl ? (
                         <a
                           href={row.receiptUrl}
@@ -77,7 +97,7 @@ export function PaymentHistory() {
                           {row.kind === 'subscription' ? 'Invoice' : 'Receipt'}
                         </a>
                       ) : (
-                        <span className="text-xs text-slate-400">—</span>
+                        <span className="text-xs text-slate-600">—</span>
                       )}
                     </td>
                   </tr>

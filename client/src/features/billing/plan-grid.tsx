@@ -6,7 +6,10 @@ import { Link, useNavigate } from 'react-router';
 import { formatCredits, formatDate, formatMoney } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
-import { ErrorState, Loading } from '../../ui/layout.tsx';
+import { ErrorState } from '../../ui/layout.tsx';
+import { LinkButton } from '../../ui/link-button.tsx';
+import { SkeletonTiles } from '../../ui/skeleton.tsx';
+import { signInPath, useMe } from '../identity/use-session.ts';
 import { useCheckout } from './use-checkout.ts';
 
 type Plan = RouterOutputs['billing']['plans'][number];
@@ -88,7 +91,7 @@ function ChangePlanButton({
         </form>
       </dialog>
       {change.error && (
-        <p role="alert" className="mt-2 text-sm text-red-600">
+        <p role="alert" className="mt-2 text-sm text-red-700">
           {change.error.message}
         </p>
       )}
@@ -101,11 +104,14 @@ function PlanCard({
   interval,
   subscription,
   isFreeDefault,
+  visitor,
 }: {
   plan: Plan;
   interval: Interval;
   subscription: Subscription | null;
   isFreeDefault: boolean;
+  /** Not signed in (the public pricing page): nothing is current, the free plan starts a sign-up. */
+  visitor: boolean;
 }) {
   const checkout = useCheckout();
   const utils = trpc.useUtils();
@@ -114,8 +120,9 @@ function PlanCard({
   const savings = plan.priceMonthlyCents * 12 - plan.priceYearlyCents;
   const label = plan.ctaLabel ?? 'Choose';
   const isCurrent =
-    (subscription !== null && subscription.plan?.key === plan.key) ||
-    (subscription === null && isFreeDefault);
+    !visitor &&
+    ((subscription !== null && subscription.plan?.key === plan.key) ||
+      (subscription === null && isFreeDefault));
   const isCurrentInterval = isCurrent && (subscription?.interval ?? 'month') === interval;
   const scheduled = subscription?.scheduledChange ?? null;
   const buyable = plan.ctaType === 'checkout' && plan.purchasable[interval];
@@ -125,7 +132,13 @@ function PlanCard({
       {isCurrent ? 'Current plan' : label}
     </Button>
   );
-  if (subscription && isFreeDefault && !isCurrent) {
+  if (visitor && isFreeDefault) {
+    cta = (
+      <LinkButton to={signInPath('/pricing', 'sign-up')} variant="secondary" className="w-full">
+        Start free
+      </LinkButton>
+    );
+  } else if (subscription && isFreeDefault && !isCurrent) {
     // Going back to Free is ending the subscription (at its period end), from the Billing page.
     cta = (
       <Link
@@ -177,7 +190,7 @@ function PlanCard({
       className={`relative flex flex-col rounded-2xl bg-white p-6 shadow-sm ring-1 ${isCurrent ? 'ring-2 ring-emerald-500' : plan.highlight ? 'ring-2 ring-indigo-600' : 'ring-slate-200'}`}
     >
       {isCurrent ? (
-        <span className="absolute -top-3 left-6 rounded-full bg-emerald-600 px-3 py-0.5 text-xs font-semibold text-white">
+        <span className="absolute -top-3 left-6 rounded-full bg-emerald-700 px-3 py-0.5 text-xs font-semibold text-white">
           Your plan
           {subscription?.interval ? ` · ${subscription.interval === 'year' ? 'yearly' : 'monthly'}` : ''}
         </span>
@@ -195,11 +208,11 @@ function PlanCard({
           {price > 0 ? formatMoney(price, plan.currency) : plan.ctaType === 'contact' ? 'Custom' : 'Free'}
         </span>
         {price > 0 && (
-          <span className="text-sm text-slate-500">/{interval === 'year' ? 'year' : 'month'}</span>
+          <span className="text-sm text-slate-600">/{interval === 'year' ? 'year' : 'month'}</span>
         )}
       </p>
       {interval === 'year' && price > 0 && savings > 0 && (
-        <p className="mt-1 text-xs font-semibold text-emerald-600">
+        <p className="mt-1 text-xs font-semibold text-emerald-700">
           Save {formatMoney(savings, plan.currency)} a year
         </p>
       )}
@@ -229,7 +242,7 @@ function PlanCard({
       </ul>
       <div className="mt-6">{cta}</div>
       {(checkout.error ?? keep.error) && (
-        <p role="alert" className="mt-2 text-sm text-red-600">
+        <p role="alert" className="mt-2 text-sm text-red-700">
           {(checkout.error ?? keep.error)?.message}
         </p>
       )}
@@ -239,14 +252,16 @@ function PlanCard({
 
 export function PlanGrid() {
   const plans = trpc.billing.plans.useQuery();
-  const overview = trpc.billing.subscription.useQuery(undefined, { retry: false });
+  const me = useMe();
+  // A visitor (public pricing page) has no subscription to ask about.
+  const overview = trpc.billing.subscription.useQuery(undefined, { retry: false, enabled: Boolean(me.data) });
   const live =
     overview.data?.subscription && LIVE.includes(overview.data.subscription.status)
       ? overview.data.subscription
       : null;
   const [chosen, setChosen] = useState<Interval | null>(null);
   const interval = chosen ?? live?.interval ?? 'month';
-  if (plans.isPending) return <Loading />;
+  if (plans.isPending) return <SkeletonTiles tiles={4} label="Loading plans" />;
   if (plans.error) return <ErrorState error={plans.error} retry={() => plans.refetch()} />;
   return (
     <div>
@@ -272,6 +287,7 @@ export function PlanGrid() {
             interval={interval}
             subscription={live}
             isFreeDefault={plan.key === 'free'}
+            visitor={!me.data}
           />
         ))}
       </div>

@@ -15,7 +15,7 @@ export function PortalLink() {
         Manage billing
       </Button>
       {portal.error && (
-        <p role="alert" className="text-sm text-red-600">
+        <p role="alert" className="text-sm text-red-700">
           {portal.error.message}
         </p>
       )}

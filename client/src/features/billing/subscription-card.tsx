@@ -86,14 +86,14 @@ export function SubscriptionCard() {
           </div>
         )}
         {(cancel.error ?? resume.error) && (
-          <p role="alert" className="mt-3 text-sm text-red-600">
+          <p role="alert" className="mt-3 text-sm text-red-700">
             {(cancel.error ?? resume.error)?.message}
           </p>
         )}
       </Card>
       <Card title="Expiring credits">
         {grants.length === 0 ? (
-          <p className="text-sm text-slate-500">
+          <p className="text-sm text-slate-600">
             None. Subscription credits appear here with the date they expire; they are spent first.
           </p>
         ) : (
@@ -101,9 +101,9 @@ export function SubscriptionCard() {
             {grants.map((grant) => (
               <li key={grant.id} className="flex justify-between py-2 text-sm">
                 <span className="font-medium text-slate-800">
-                  {formatCredits(grant.remaining)} <span className="text-slate-500">of {grant.amount}</span>
+                  {formatCredits(grant.remaining)} <span className="text-slate-600">of {grant.amount}</span>
                 </span>
-                <span className="text-slate-500">expire {formatDate(grant.expiresAt)}</span>
+                <span className="text-slate-600">expire {formatDate(grant.expiresAt)}</span>
               </li>
             ))}
           </ul>

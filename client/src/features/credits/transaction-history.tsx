@@ -1,11 +1,56 @@
 // The ledger, newest first, a page at a time, filterable by type.
 import { useState } from 'react';
 import { CREDIT_TRANSACTION_TYPES, type CreditTransactionType } from '../../../../shared/schemas/credits.ts';
-import { formatDateTime, formatSigned, humanize } from '../../lib/format.ts';
-import { trpc } from '../../lib/trpc.ts';
-import { Button } from '../../ui/button.tsx';
+import { formatDateTime, formatNumber, formatSigned, humanize } from '../../lib/format.ts';
+import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
+import { type Column, DataTable } from '../../ui/data-table.tsx';
 import { inputClass } from '../../ui/field.tsx';
-import { Card, Empty, ErrorState, Loading } from '../../ui/layout.tsx';
+import { Card, Empty } from '../../ui/layout.tsx';
+import { LoadMore } from '../../ui/load-more.tsx';
+import { QueryState } from '../../ui/query-state.tsx';
+import { SkeletonRows } from '../../ui/skeleton.tsx';
+
+type Row = RouterOutputs['credits']['transactions']['items'][number];
+
+const COLUMNS: Column<Row>[] = [
+  {
+    key: 'what',
+    header: 'What',
+    cell: (row) => (
+      <>
+        <span className="font-medium text-slate-800">{humanize(row.type)}</span>
+        {row.description && <span className="block text-slate-600 sm:ml-2 sm:inline">{row.description}</span>}
+      </>
+    ),
+  },
+  {
+    key: 'when',
+    header: 'When',
+    wide: true,
+    className: 'whitespace-nowrap text-slate-600',
+    cell: (row) => formatDateTime(row.createdAt),
+  },
+  {
+    key: 'amount',
+    header: 'Amount',
+    align: 'right',
+    cell: (row) => (
+      <span
+        className={`font-semibold tabular-nums ${row.amount < 0 ? 'text-slate-700' : 'text-emerald-700'}`}
+      >
+        {formatSigned(row.amount)}
+      </span>
+    ),
+  },
+  {
+    key: 'balance',
+    header: 'Balance',
+    align: 'right',
+    wide: true,
+    className: 'tabular-nums text-slate-600',
+    cell: (row) => formatNumber(row.balanceAfter),
+  },
+];
 
 export function TransactionHistory({ pageSize = 10 }: { pageSize?: number }) {
   const [type, setType] = useState<CreditTransactionType | ''>('');
@@ -13,8 +58,6 @@ export function TransactionHistory({ pageSize = 10 }: { pageSize?: number }) {
     { limit: pageSize, ...(type ? { types: [type] } : {}) },
     { getNextPageParam: (page) => page.nextCursor },
   );
-  const rows = history.data?.pages.flatMap((page) => page.items) ?? [];
-
   return (
     <Card
       title="Transactions"
@@ -36,58 +79,28 @@ export function TransactionHistory({ pageSize = 10 }: { pageSize?: number }) {
         </label>
       }
     >
-      {history.isPending ? (
-        <Loading />
-      ) : history.error ? (
-        <ErrorState error={history.error} retry={() => history.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title="No transactions yet">Credits you receive and spend appear here.</Empty>
-      ) : (
-        <>
-          <div className="-mx-5 overflow-x-auto">
-            <table className="min-w-full text-sm" data-testid="transactions">
-              <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th className="px-5 py-2 font-medium">When</th>
-                  <th className="px-5 py-2 font-medium">What</th>
-                  <th className="px-5 py-2 text-right font-medium">Amount</th>
-                  <th className="px-5 py-2 text-right font-medium">Balance</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {rows.map((row) => (
-                  <tr key={row.id}>
-                    <td className="whitespace-nowrap px-5 py-2.5 text-slate-500">
-                      {formatDateTime(row.createdAt)}
-                    </td>
-                    <td className="px-5 py-2.5">
-                      <span className="font-medium text-slate-800">{humanize(row.type)}</span>
-                      {row.description && <span className="ml-2 text-slate-500">{row.description}</span>}
-                    </td>
-                    <td
-                      className={`px-5 py-2.5 text-right font-semibold tabular-nums ${row.amount < 0 ? 'text-slate-700' : 'text-emerald-600'}`}
-                    >
-                      {formatSigned(row.amount)}
-                    </td>
-                    <td className="px-5 py-2.5 text-right tabular-nums text-slate-500">{row.balanceAfter}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {history.hasNextPage && (
-            <div className="mt-4 text-center">
-              <Button
-                variant="secondary"
-                busy={history.isFetchingNextPage}
-                onClick={() => history.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            </div>
-          )}
-        </>
-      )}
+      <QueryState
+        query={history}
+        skeleton={<SkeletonRows label="Loading transactions" />}
+        isEmpty={(data) => data.pages[0]?.items.length === 0}
+        empty={<Empty title="No transactions yet">Credits you receive and spend appear here.</Empty>}
+      >
+        {(data) => (
+          <>
+            <DataTable
+              rows={data.pages.flatMap((page) => page.items)}
+              columns={COLUMNS}
+              rowKey={(row) => String(row.id)}
+              secondary={(row) =>
+                `${formatDateTime(row.createdAt)} · balance ${formatNumber(row.balanceAfter)}`
+              }
+              label="Transactions"
+              testId="transactions"
+            />
+            <LoadMore query={history} />
+          </>
+        )}
+      </QueryState>
     </Card>
   );
 }

@@ -1,16 +1,50 @@
-// One generation: status (kept live by useGenerationUpdates), outputs, and its actions.
+// One generation: status (kept live by useGenerationUpdates), outputs with their downloads (SVG as
+// made, PNG rendered by the server), and its actions.
 import { formatCredits, formatDuration, formatRelative, humanize } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm-button.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
-type Generation = RouterOutputs['generations']['get'];
+export type Generation = RouterOutputs['generations']['get'];
 
-function titleOf(generation: Generation) {
+export function titleOf(generation: Pick<Generation, 'kind' | 'input' | 'prompt'>) {
   const input = generation.input as { appName?: string } | null;
   if (generation.kind === 'logo' && input?.appName) return input.appName;
   return generation.prompt ? generation.prompt.slice(0, 80) : humanize(generation.kind);
+}
+
+/** A file URL with extra query parameters (it may already carry a signature). */
+export const fileUrl = (url: string, params: Record<string, string>) =>
+  `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams(params)}`;
+
+function Downloads({ url, contentType, label }: { url: string; contentType: string; label: string }) {
+  const svg = contentType === 'image/svg+xml';
+  const link =
+    'rounded-md px-2 py-1 text-xs font-semibold text-indigo-700 ring-1 ring-inset ring-indigo-200 hover:bg-indigo-50';
+  return (
+    <div className="flex justify-center gap-1.5 pt-2">
+      <a
+        href={fileUrl(url, { download: '1' })}
+        download
+        className={link}
+        aria-label={`Download ${label} as ${svg ? 'SVG' : 'file'}`}
+      >
+        {svg ? 'SVG' : 'Download'}
+      </a>
+      {svg && (
+        <a
+          href={fileUrl(url, { format: 'png', download: '1' })}
+          download
+          className={link}
+          aria-label={`Download ${label} as PNG`}
+          data-testid="download-png"
+        >
+          PNG
+        </a>
+      )}
+    </div>
+  );
 }
 
 export function GenerationCard({ generation }: { generation: Generation }) {
@@ -29,6 +63,7 @@ export function GenerationCard({ generation }: { generation: Generation }) {
     },
   });
   const active = generation.status === 'queued' || generation.status === 'running';
+  const title = titleOf(generation);
 
   return (
     <article
@@ -38,8 +73,8 @@ export function GenerationCard({ generation }: { generation: Generation }) {
     >
       <header className="flex flex-wrap items-start justify-between gap-3">
         <div className="min-w-0">
-          <h3 className="truncate font-semibold text-slate-900">{titleOf(generation)}</h3>
-          <p className="text-xs text-slate-500">
+          <h2 className="truncate font-semibold text-slate-900">{title}</h2>
+          <p className="text-xs text-slate-600">
             {humanize(generation.kind)} · {formatCredits(generation.creditsCharged)} ·{' '}
             {formatRelative(generation.createdAt)}
             {generation.durationMs !== null && ` · ${formatDuration(generation.durationMs)}`}
@@ -54,35 +89,26 @@ export function GenerationCard({ generation }: { generation: Generation }) {
         </p>
       )}
       {generation.status === 'canceled' && (
-        <p className="mt-3 text-sm text-slate-500">Canceled; your credits were refunded.</p>
+        <p className="mt-3 text-sm text-slate-600">Canceled; your credits were refunded.</p>
       )}
 
       {generation.images.length > 0 && (
         <ul className="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-4">
           {generation.images.map((image, index) => (
-            <li
-              key={image.objectId}
-              className="group relative overflow-hidden rounded-xl bg-slate-50 ring-1 ring-slate-200"
-            >
+            <li key={image.objectId} className="rounded-xl bg-slate-50 p-2 ring-1 ring-slate-200">
               <img
                 src={image.url}
-                alt={`${titleOf(generation)} logo ${index + 1}`}
-                className="aspect-square w-full object-contain p-2"
+                alt={`${title} logo ${index + 1}`}
+                className="aspect-square w-full object-contain"
                 data-testid="generated-image"
               />
-              <a
-                href={`${image.url}?download=1`}
-                download
-                className="absolute right-2 bottom-2 rounded-md bg-white/90 px-2 py-1 text-xs font-semibold text-slate-700 shadow ring-1 ring-slate-200 hover:bg-white focus:opacity-100 sm:opacity-0 sm:group-hover:opacity-100"
-              >
-                Download
-              </a>
+              <Downloads url={image.url} contentType={image.contentType} label={`logo ${index + 1}`} />
             </li>
           ))}
         </ul>
       )}
       {generation.response && (
-        <pre className="mt-4 max-h-80 overflow-auto rounded-xl bg-slate-900 p-4 text-xs text-slate-100 whitespace-pre-wrap">
+        <pre className="mt-4 max-h-80 overflow-auto whitespace-pre-wrap rounded-xl bg-slate-900 p-4 text-xs text-slate-100">
           {generation.response}
         </pre>
       )}
@@ -99,6 +125,7 @@ export function GenerationCard({ generation }: { generation: Generation }) {
         ) : (
           <ConfirmButton
             label="Delete"
+            aria-label={`Delete ${title}`}
             title="Delete this generation?"
             description="It leaves your history. Its files stay in Files until you delete them there."
             confirmLabel="Delete"

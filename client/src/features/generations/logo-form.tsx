@@ -1,13 +1,14 @@
 // The logo generator form: validated by the same schema as generations.create, with the live
 // cost (feature cost × outputs) against the live balance. The server charges; the client only shows.
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
+import { Link } from 'react-router';
 import type { z } from 'zod';
 import { createLogoGenerationInput, OUTPUT_COUNT_MAX } from '../../../../shared/schemas/generations.ts';
 import { formatCredits } from '../../lib/format.ts';
 import { errorCode, trpc } from '../../lib/trpc.ts';
+import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
-import { Field, FormError, Input } from '../../ui/field.tsx';
+import { Field, FormError, Input, inputClass } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 
 type LogoFormInput = z.input<typeof createLogoGenerationInput>;
@@ -115,7 +116,7 @@ export function LogoForm({ onCreated }: { onCreated: (id: string) => void }) {
         {(control) => (
           <select
             {...control}
-            className="block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300"
+            className={inputClass}
             {...form.register('outputCount', { valueAsNumber: true })}
           >
             {Array.from({ length: OUTPUT_COUNT_MAX }, (_, i) => i + 1).map((n) => (
@@ -134,13 +135,17 @@ export function LogoForm({ onCreated }: { onCreated: (id: string) => void }) {
         <span>
           Cost: <strong data-testid="cost">{cost === null ? '…' : formatCredits(cost)}</strong>
         </span>
-        <span className={short ? 'font-semibold text-red-600' : 'text-slate-600'}>
+        <span className={short ? 'font-semibold text-red-700' : 'text-slate-600'}>
           Balance: {balance.data ? formatCredits(balance.data.balance) : '…'}
         </span>
       </div>
       {short && (
-        <p className="text-sm text-red-600">
-          Not enough credits for {outputCount} logos. Choose fewer, or top up.
+        <p className="text-sm text-red-700">
+          Not enough credits for {outputCount} {outputCount === 1 ? 'logo' : 'logos'}. Choose fewer, or{' '}
+          <Link to="/pricing" className="font-semibold underline">
+            top up
+          </Link>
+          .
         </p>
       )}
       <FormError message={errors.root?.server?.message} />

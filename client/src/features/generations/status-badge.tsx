@@ -6,7 +6,7 @@ const STYLES: Record<GenerationStatus, string> = {
   running: 'bg-amber-50 text-amber-800 ring-amber-200',
   succeeded: 'bg-emerald-50 text-emerald-700 ring-emerald-200',
   failed: 'bg-red-50 text-red-700 ring-red-200',
-  canceled: 'bg-slate-100 text-slate-500 ring-slate-200',
+  canceled: 'bg-slate-100 text-slate-700 ring-slate-200',
 };
 
 export function StatusBadge({ status }: { status: GenerationStatus }) {

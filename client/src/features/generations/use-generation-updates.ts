@@ -3,10 +3,12 @@
 // are refreshed. No polling anywhere. The server ends the stream with UNAUTHORIZED when the session
 // ends (signed out elsewhere, revoked, password changed, banned): then the shell asks who we are
 // again, and sends us to sign in.
-import { errorCode, trpc } from '../../lib/trpc.ts';
+import { useQueryClient } from '@tanstack/react-query';
+import { checkSession, errorCode, trpc } from '../../lib/trpc.ts';
 
 export function useGenerationUpdates(enabled: boolean) {
   const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
   trpc.generations.onUpdate.useSubscription(undefined, {
     enabled,
     onData(generation) {
@@ -16,7 +18,7 @@ export function useGenerationUpdates(enabled: boolean) {
       if (generation.status === 'succeeded') void utils.storage.list.invalidate();
     },
     onError(error) {
-      if (errorCode(error) === 'UNAUTHORIZED') void utils.auth.me.invalidate();
+      if (errorCode(error) === 'UNAUTHORIZED') checkSession(queryClient);
     },
   });
 }

@@ -65,7 +65,7 @@ export function LinkedAccountsCard() {
           <li className="flex items-center justify-between gap-3 py-3 text-sm">
             <div>
               <p className="font-medium text-slate-800">Password</p>
-              <p className="text-xs text-slate-500">
+              <p className="text-xs text-slate-600">
                 {hasPassword ? 'Set' : 'Not set: you sign in with a linked account.'}
               </p>
             </div>
@@ -94,7 +94,7 @@ export function LinkedAccountsCard() {
                   <ProviderIcon provider={provider} />
                   <div>
                     <p className="font-medium text-slate-800">{label}</p>
-                    <p className="text-xs text-slate-500">
+                    <p className="text-xs text-slate-600">
                       {account
                         ? `${account.username ?? account.email ?? 'Linked'} · linked ${formatRelative(account.linkedAt)}`
                         : 'Not linked'}
@@ -103,7 +103,7 @@ export function LinkedAccountsCard() {
                 </div>
                 {account ? (
                   last ? (
-                    <span className="max-w-40 text-right text-xs text-slate-500">
+                    <span className="max-w-40 text-right text-xs text-slate-600">
                       Your only way to sign in: set a password to unlink it.
                     </span>
                   ) : (

@@ -3,7 +3,7 @@
 // full-page redirect through GET /auth/oauth/:provider, which comes back to the app signed in, or
 // to the sign-in page with `?oauth_error=` — shown here.
 import { useSearchParams } from 'react-router';
-import { type OAuthProvider, oauthFailureMessage } from '../../../../shared/schemas/identity.ts';
+import { type OAuthProvider, oauthFailureMessage } from '../../../../shared/oauth.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { FormError } from '../../ui/field.tsx';
 
@@ -62,7 +62,7 @@ export function OAuthSignIn() {
         </a>
       ))}
       {list.length > 0 && (
-        <div className="flex items-center gap-3 pt-1 text-xs uppercase tracking-wide text-slate-400">
+        <div className="flex items-center gap-3 pt-1 text-xs uppercase tracking-wide text-slate-600">
           <span className="h-px flex-1 bg-slate-200" />
           or
           <span className="h-px flex-1 bg-slate-200" />

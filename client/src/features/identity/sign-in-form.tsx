@@ -1,16 +1,21 @@
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
 import { Link } from 'react-router';
-import { type SignInInput, signInInput } from '../../../../shared/schemas/identity.ts';
+import type { SignInInput } from '../../../../shared/schemas/identity.ts';
+import { lazyZodResolver } from '../../lib/lazy-resolver.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, FormError, Input } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { useSessionChanged } from './use-session.ts';
 
+// signInInput, loaded with its validation code on the form's first use (see lazy-resolver.ts).
+const validation = lazyZodResolver<SignInInput>(
+  async () => (await import('../../../../shared/schemas/identity.ts')).signInInput,
+);
+
 export function SignInForm({ next = '/' }: { next?: string }) {
   const form = useForm<SignInInput>({
-    resolver: zodResolver(signInInput),
+    resolver: validation.resolver,
     defaultValues: { email: '', password: '' },
   });
   const sessionChanged = useSessionChanged();
@@ -21,7 +26,12 @@ export function SignInForm({ next = '/' }: { next?: string }) {
   const { errors } = form.formState;
 
   return (
-    <form noValidate className="space-y-5" onSubmit={form.handleSubmit((values) => signIn.mutate(values))}>
+    <form
+      noValidate
+      className="space-y-5"
+      onFocus={validation.preload}
+      onSubmit={form.handleSubmit((values) => signIn.mutate(values))}
+    >
       <Field label="Email" error={errors.email?.message}>
         {(control) => <Input {...control} type="email" autoComplete="email" {...form.register('email')} />}
       </Field>

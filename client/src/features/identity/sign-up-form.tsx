@@ -1,20 +1,20 @@
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
 import { PASSWORD_MIN_LENGTH, type SignUpInput, signUpInput } from '../../../../shared/schemas/identity.ts';
 import { trpc } from '../../lib/trpc.ts';
+import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, FormError, Input } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { useSessionChanged } from './use-session.ts';
 
-export function SignUpForm() {
+export function SignUpForm({ next = '/' }: { next?: string }) {
   const form = useForm<SignUpInput>({
     resolver: zodResolver(signUpInput),
     defaultValues: { name: '', email: '', password: '' },
   });
   const sessionChanged = useSessionChanged();
   const signUp = trpc.auth.signUp.useMutation({
-    onSuccess: () => sessionChanged('/'),
+    onSuccess: () => sessionChanged(next),
     onError: (error) => applyServerErrors(error, form.setError, ['name', 'email', 'password']),
   });
   const { errors } = form.formState;

@@ -2,7 +2,7 @@
 // sign-out the whole cache is reset so no data of the previous user survives.
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
-import { trpc } from '../../lib/trpc.ts';
+import { session, trpc } from '../../lib/trpc.ts';
 
 export function useMe() {
   return trpc.auth.me.useQuery(undefined, { staleTime: 60_000 });
@@ -13,6 +13,7 @@ export function useSessionChanged() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   return async (to: string) => {
+    session.ended = false;
     queryClient.clear();
     await navigate(to, { replace: true });
   };
@@ -22,3 +23,11 @@ export function useSignOut() {
   const sessionChanged = useSessionChanged();
   return trpc.auth.signOut.useMutation({ onSuccess: () => sessionChanged('/sign-in') });
 }
+
+/** Only same-site paths: a `next` from the address bar is never an open redirect. */
+export const safeNext = (value: string | null | undefined) =>
+  value?.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/';
+
+/** The sign-in (or sign-up) address that brings the user back to `path` afterwards. */
+export const signInPath = (path: string, page: 'sign-in' | 'sign-up' = 'sign-in') =>
+  path === '/' ? `/${page}` : `/${page}?next=${encodeURIComponent(path)}`;

@@ -3,7 +3,9 @@ import { formatBytes, formatRelative } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm-button.tsx';
-import { Empty, ErrorState, Loading } from '../../ui/layout.tsx';
+import { Empty, ErrorState } from '../../ui/layout.tsx';
+import { LoadMore } from '../../ui/load-more.tsx';
+import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 type FileRow = RouterOutputs['storage']['list']['items'][number];
 
@@ -14,26 +16,31 @@ function FileItem({ file, deleted }: { file: FileRow; deleted: boolean }) {
   const restore = trpc.storage.restore.useMutation({ onSuccess: refresh });
   const isImage = file.contentType.startsWith('image/');
   return (
-    <li className="flex items-center gap-4 py-3" data-testid="file">
+    <li className="flex flex-wrap items-center gap-x-4 gap-y-2 py-3" data-testid="file">
       <div className="flex size-14 shrink-0 items-center justify-center overflow-hidden rounded-lg bg-slate-50 ring-1 ring-slate-200">
         {isImage && !deleted ? (
           <img src={file.url} alt="" className="size-full object-contain p-1" loading="lazy" />
         ) : (
-          <span className="text-[10px] font-semibold uppercase text-slate-400">
+          <span className="text-[10px] font-semibold uppercase text-slate-600">
             {file.contentType.split('/')[1]?.slice(0, 4)}
           </span>
         )}
       </div>
       <div className="min-w-0 flex-1">
         <p className="truncate text-sm font-medium text-slate-900">{file.name}</p>
-        <p className="text-xs text-slate-500">
+        <p className="text-xs text-slate-600">
           {formatBytes(file.size)} ·{' '}
           {formatRelative(deleted && file.deletedAt ? file.deletedAt : file.createdAt)}
           {deleted && ' (deleted)'}
         </p>
       </div>
       {deleted ? (
-        <Button variant="secondary" busy={restore.isPending} onClick={() => restore.mutate({ id: file.id })}>
+        <Button
+          variant="secondary"
+          aria-label={`Restore ${file.name}`}
+          busy={restore.isPending}
+          onClick={() => restore.mutate({ id: file.id })}
+        >
           Restore
         </Button>
       ) : (
@@ -41,12 +48,14 @@ function FileItem({ file, deleted }: { file: FileRow; deleted: boolean }) {
           <a
             href={`${file.url}?download=1`}
             download
+            aria-label={`Download ${file.name}`}
             className="rounded-lg px-3 py-2 text-sm font-semibold text-indigo-700 hover:bg-indigo-50"
           >
             Download
           </a>
           <ConfirmButton
             label="Delete"
+            aria-label={`Delete ${file.name}`}
             title={`Delete ${file.name}?`}
             description="It moves to Deleted files, where you can restore it until it is purged."
             confirmLabel="Delete"
@@ -65,7 +74,7 @@ export function FileList({ deleted }: { deleted: boolean }) {
     { getNextPageParam: (page) => page.nextCursor },
   );
   const files = list.data?.pages.flatMap((page) => page.items) ?? [];
-  if (list.isPending) return <Loading />;
+  if (list.isPending) return <SkeletonRows label="Loading files" />;
   if (list.error) return <ErrorState error={list.error} retry={() => list.refetch()} />;
   if (files.length === 0) {
     return (
@@ -83,13 +92,7 @@ export function FileList({ deleted }: { deleted: boolean }) {
           <FileItem key={file.id} file={file} deleted={deleted} />
         ))}
       </ul>
-      {list.hasNextPage && (
-        <div className="mt-4 text-center">
-          <Button variant="secondary" busy={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
-            Load more
-          </Button>
-        </div>
-      )}
+      <LoadMore query={list} />
     </>
   );
 }

@@ -31,7 +31,7 @@ export function UploadButton() {
         Upload
       </Button>
       {upload.error && (
-        <p role="alert" className="text-sm text-red-600">
+        <p role="alert" className="text-sm text-red-700">
           {upload.error.message}
         </p>
       )}

@@ -1,7 +1,9 @@
 // The admin area's frame: its sub-navigation, and the role guard (moderators read, admins act).
+import { Suspense } from 'react';
 import { NavLink, Outlet } from 'react-router';
 import { useStaffRole } from '../../features/admin/use-role.ts';
 import { Loading } from '../../ui/layout.tsx';
+import { SkeletonPage } from '../../ui/skeleton.tsx';
 
 const SECTIONS = [
   { to: '/admin', label: 'Overview', end: true },
@@ -23,7 +25,7 @@ export function AdminLayout() {
   }
   return (
     <div>
-      <nav aria-label="Admin" className="mb-6 flex gap-1 overflow-x-auto border-b border-slate-200 pb-2">
+      <nav aria-label="Admin" className="mb-6 flex flex-wrap gap-1 border-b border-slate-200 pb-2">
         {SECTIONS.map((section) => (
           <NavLink
             key={section.to}
@@ -37,10 +39,12 @@ export function AdminLayout() {
           </NavLink>
         ))}
         {!role.canWrite && (
-          <span className="ml-auto self-center text-xs text-slate-500">Read-only (moderator)</span>
+          <span className="ml-auto self-center text-xs text-slate-600">Read-only (moderator)</span>
         )}
       </nav>
-      <Outlet />
+      <Suspense fallback={<SkeletonPage />}>
+        <Outlet />
+      </Suspense>
     </div>
   );
 }

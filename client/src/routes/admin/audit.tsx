@@ -44,7 +44,7 @@ export function AdminAuditPage() {
             <tbody className="divide-y divide-slate-100">
               {rows.map((row) => (
                 <tr key={row.id}>
-                  <td className="whitespace-nowrap px-4 py-2 text-slate-500">
+                  <td className="whitespace-nowrap px-4 py-2 text-slate-600">
                     {formatDateTime(row.createdAt)}
                   </td>
                   <td className="px-4 py-2 font-mono text-xs">{row.action}</td>
@@ -56,7 +56,7 @@ export function AdminAuditPage() {
                     {row.targetId ? ` ${row.targetId.slice(0, 8)}…` : ''}
                   </td>
                   <td
-                    className="max-w-md truncate px-4 py-2 font-mono text-xs text-slate-500"
+                    className="max-w-md truncate px-4 py-2 font-mono text-xs text-slate-600"
                     title={JSON.stringify(row.metadata)}
                   >
                     {row.metadata ? JSON.stringify(row.metadata) : ''}

@@ -1,7 +1,7 @@
-// Plans, credit packages, feature costs and the sign-up bonus.
-import { zodResolver } from '@hookform/resolvers/zod';
+// Plans, credit packages, feature costs and the sign-up bonus. Prices are edited in money
+// ("9.99"), stored in cents; both plans and packages can be edited and archived.
 import { useState } from 'react';
-import { useForm } from 'react-hook-form';
+import { type FieldValues, type Path, type UseFormSetError, useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import {
   packageUpsertInput,
@@ -10,45 +10,104 @@ import {
 } from '../../../../shared/schemas/admin.ts';
 import { OPERATION_TYPES } from '../../../../shared/schemas/credits.ts';
 import { useStaffRole } from '../../features/admin/use-role.ts';
-import { formatMoney, humanize } from '../../lib/format.ts';
+import { centsToAmount, formatMoney, humanize, parseMoney } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
+import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm-button.tsx';
-import { Field, FormError, Input } from '../../ui/field.tsx';
-import { applyServerErrors } from '../../ui/form.ts';
-import { Card, ErrorState, Loading, PageHeader } from '../../ui/layout.tsx';
+import { Field, FormError, Input, inputClass, MoneyInput } from '../../ui/field.tsx';
+import { applyServerErrors, issuesByPath, placeFieldErrors } from '../../ui/form.ts';
+import { Card, PageHeader } from '../../ui/layout.tsx';
+import { QueryState } from '../../ui/query-state.tsx';
+import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 type PlanRow = RouterOutputs['admin']['plans']['list'][number];
 type PackageRow = RouterOutputs['admin']['packages']['list'][number];
-type PlanValues = z.input<typeof planUpsertInput>;
-type PackageValues = z.input<typeof packageUpsertInput>;
 type SettingsValues = z.input<typeof settingsUpdateInput>;
+
+const AMOUNT_HELP = 'Enter an amount like 9 or 9.99';
+
+/**
+ * Validates a money form: amounts parsed to cents (an unreadable one is an error on its field),
+ * then the shared schema, whose issues land on the form's fields (cents paths renamed).
+ */
+function validateMoneyForm<T extends FieldValues, S extends z.ZodType>(
+  schema: S,
+  values: Record<string, unknown>,
+  amounts: Record<string, Path<T>>,
+  setError: UseFormSetError<T>,
+  fields: readonly Path<T>[],
+): z.output<S> | null {
+  const input: Record<string, unknown> = { ...values };
+  let ok = true;
+  for (const [centsKey, field] of Object.entries(amounts)) {
+    const cents = parseMoney(String(values[field] ?? ''));
+    if (cents === null) {
+      setError(field, { type: 'validate', message: AMOUNT_HELP });
+      ok = false;
+    }
+    // An unreadable amount already has its message: the schema checks the other fields.
+    input[centsKey] = cents ?? 0;
+    delete input[field];
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    placeFieldErrors(issuesByPath(parsed.error), setError, fields, amounts);
+    return null;
+  }
+  return ok ? parsed.data : null;
+}
+
+const textarea = `${inputClass} min-h-20`;
+
+type PlanFormValues = {
+  key: string;
+  name: string;
+  description: string;
+  creditsPerPeriod: number;
+  priceMonthly: string;
+  priceYearly: string;
+  featuresText: string;
+  badge: string;
+  highlight: boolean;
+  stripePriceMonthlyId: string;
+  stripePriceYearlyId: string;
+  polarProductMonthlyId: string;
+  polarProductYearlyId: string;
+};
+const PLAN_FIELDS = [
+  'key',
+  'name',
+  'description',
+  'creditsPerPeriod',
+  'priceMonthly',
+  'priceYearly',
+  'badge',
+  'stripePriceMonthlyId',
+  'stripePriceYearlyId',
+  'polarProductMonthlyId',
+  'polarProductYearlyId',
+] as const;
+const PLAN_AMOUNTS = { priceMonthlyCents: 'priceMonthly', priceYearlyCents: 'priceYearly' } as const;
 
 function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }) {
   const utils = trpc.useUtils();
-  const form = useForm<PlanValues & { featuresText: string }>({
-    defaultValues: plan
-      ? {
-          ...plan,
-          description: plan.description ?? '',
-          badge: plan.badge ?? '',
-          ctaLabel: plan.ctaLabel ?? '',
-          ctaUrl: plan.ctaUrl ?? undefined,
-          stripePriceMonthlyId: plan.stripePriceMonthlyId ?? '',
-          stripePriceYearlyId: plan.stripePriceYearlyId ?? '',
-          polarProductMonthlyId: plan.polarProductMonthlyId ?? '',
-          polarProductYearlyId: plan.polarProductYearlyId ?? '',
-          featuresText: plan.features.join('\n'),
-        }
-      : {
-          key: '',
-          name: '',
-          creditsPerPeriod: 0,
-          priceMonthlyCents: 0,
-          priceYearlyCents: 0,
-          featuresText: '',
-          ctaType: 'checkout',
-        },
+  const form = useForm<PlanFormValues>({
+    defaultValues: {
+      key: plan?.key ?? '',
+      name: plan?.name ?? '',
+      description: plan?.description ?? '',
+      creditsPerPeriod: plan?.creditsPerPeriod ?? 0,
+      priceMonthly: centsToAmount(plan?.priceMonthlyCents ?? 0),
+      priceYearly: centsToAmount(plan?.priceYearlyCents ?? 0),
+      featuresText: plan?.features.join('\n') ?? '',
+      badge: plan?.badge ?? '',
+      highlight: plan?.highlight ?? false,
+      stripePriceMonthlyId: plan?.stripePriceMonthlyId ?? '',
+      stripePriceYearlyId: plan?.stripePriceYearlyId ?? '',
+      polarProductMonthlyId: plan?.polarProductMonthlyId ?? '',
+      polarProductYearlyId: plan?.polarProductYearlyId ?? '',
+    },
   });
   const upsert = trpc.admin.plans.upsert.useMutation({
     onSuccess: () => {
@@ -56,66 +115,81 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
       void utils.billing.plans.invalidate();
       onDone();
     },
-    onError: (error) =>
-      applyServerErrors(error, form.setError, [
-        'key',
-        'name',
-        'creditsPerPeriod',
-        'priceMonthlyCents',
-        'priceYearlyCents',
-        'stripePriceMonthlyId',
-        'stripePriceYearlyId',
-        'polarProductMonthlyId',
-        'polarProductYearlyId',
-      ]),
+    onError: (error) => applyServerErrors(error, form.setError, PLAN_FIELDS, PLAN_AMOUNTS),
   });
   const { errors } = form.formState;
+  const currency = plan?.currency ?? 'usd';
   return (
     <form
       noValidate
+      aria-label={plan ? `Edit ${plan.name}` : 'New plan'}
       className="grid gap-3 sm:grid-cols-2"
       onSubmit={form.handleSubmit(({ featuresText, ...values }) => {
-        const parsed = planUpsertInput.safeParse({
-          ...values,
-          id: plan?.id,
-          description: values.description || null,
-          badge: values.badge || null,
-          ctaLabel: values.ctaLabel || null,
-          ctaUrl: values.ctaUrl || null,
-          features: featuresText
-            .split('\n')
-            .map((f) => f.trim())
-            .filter(Boolean),
-        });
-        if (!parsed.success) {
-          for (const issue of parsed.error.issues)
-            form.setError(issue.path.join('.') as 'name', { message: issue.message });
-          return;
-        }
-        upsert.mutate(parsed.data);
+        const data = validateMoneyForm(
+          planUpsertInput,
+          {
+            // Fields this form does not edit keep their values.
+            ...(plan
+              ? {
+                  currency: plan.currency,
+                  ctaType: plan.ctaType,
+                  ctaLabel: plan.ctaLabel,
+                  ctaUrl: plan.ctaUrl,
+                  sortOrder: plan.sortOrder,
+                }
+              : {}),
+            ...values,
+            id: plan?.id,
+            description: values.description || null,
+            badge: values.badge || null,
+            features: featuresText
+              .split('\n')
+              .map((f) => f.trim())
+              .filter(Boolean),
+          },
+          PLAN_AMOUNTS,
+          form.setError,
+          PLAN_FIELDS,
+        );
+        if (data) upsert.mutate(data);
       })}
     >
-      <Field label="Key" error={errors.key?.message}>
+      <Field label="Key" error={errors.key?.message} hint="Lowercase letters, digits, - and _">
         {(c) => <Input {...c} {...form.register('key')} />}
       </Field>
       <Field label="Name" error={errors.name?.message}>
         {(c) => <Input {...c} {...form.register('name')} />}
       </Field>
-      <Field label="Credits per period" error={errors.creditsPerPeriod?.message}>
+      <Field label={`Monthly price (${currency.toUpperCase()})`} error={errors.priceMonthly?.message}>
+        {(c) => <MoneyInput {...c} currency={currency} {...form.register('priceMonthly')} />}
+      </Field>
+      <Field label={`Yearly price (${currency.toUpperCase()})`} error={errors.priceYearly?.message}>
+        {(c) => <MoneyInput {...c} currency={currency} {...form.register('priceYearly')} />}
+      </Field>
+      <Field label="Credits per month" error={errors.creditsPerPeriod?.message}>
         {(c) => (
-          <Input {...c} type="number" {...form.register('creditsPerPeriod', { valueAsNumber: true })} />
+          <Input
+            {...c}
+            type="number"
+            min={0}
+            {...form.register('creditsPerPeriod', { valueAsNumber: true })}
+          />
         )}
       </Field>
-      <Field label="Badge">{(c) => <Input {...c} {...form.register('badge')} />}</Field>
-      <Field label="Monthly price (cents)" error={errors.priceMonthlyCents?.message}>
-        {(c) => (
-          <Input {...c} type="number" {...form.register('priceMonthlyCents', { valueAsNumber: true })} />
-        )}
+      <Field label="Badge" error={errors.badge?.message} hint="e.g. “Most popular”">
+        {(c) => <Input {...c} {...form.register('badge')} />}
       </Field>
-      <Field label="Yearly price (cents)" error={errors.priceYearlyCents?.message}>
-        {(c) => (
-          <Input {...c} type="number" {...form.register('priceYearlyCents', { valueAsNumber: true })} />
-        )}
+      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
+      </Field>
+      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
+      </Field>
+      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
+      </Field>
+      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
+        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
       </Field>
       <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
         {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
@@ -130,27 +204,13 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
         {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
       </Field>
       <Field label="Features (one per line)">
-        {(c) => (
-          <textarea
-            {...c}
-            rows={3}
-            className="block w-full rounded-lg px-3 py-2 text-sm ring-1 ring-slate-300"
-            {...form.register('featuresText')}
-          />
-        )}
+        {(c) => <textarea {...c} rows={3} className={textarea} {...form.register('featuresText')} />}
       </Field>
-      <Field label="Description">
-        {(c) => (
-          <textarea
-            {...c}
-            rows={3}
-            className="block w-full rounded-lg px-3 py-2 text-sm ring-1 ring-slate-300"
-            {...form.register('description')}
-          />
-        )}
+      <Field label="Description" error={errors.description?.message}>
+        {(c) => <textarea {...c} rows={3} className={textarea} {...form.register('description')} />}
       </Field>
       <label className="flex items-center gap-2 text-sm">
-        <input type="checkbox" {...form.register('highlight')} /> Highlight
+        <input type="checkbox" {...form.register('highlight')} /> Highlight on the pricing page
       </label>
       <FormError message={errors.root?.server?.message} />
       <div className="flex gap-2 sm:col-span-2">
@@ -169,11 +229,12 @@ function Plans({ canWrite }: { canWrite: boolean }) {
   const utils = trpc.useUtils();
   const plans = trpc.admin.plans.list.useQuery();
   const archive = trpc.admin.plans.archive.useMutation({
-    onSuccess: () => utils.admin.plans.list.invalidate(),
+    onSuccess: () => {
+      void utils.admin.plans.list.invalidate();
+      void utils.billing.plans.invalidate();
+    },
   });
   const [editing, setEditing] = useState<PlanRow | 'new' | null>(null);
-  if (plans.isPending) return <Loading />;
-  if (plans.error) return <ErrorState error={plans.error} />;
   return (
     <Card
       title="Plans"
@@ -187,112 +248,195 @@ function Plans({ canWrite }: { canWrite: boolean }) {
     >
       {editing && (
         <div className="mb-6 rounded-xl bg-slate-50 p-4">
-          <PlanForm plan={editing === 'new' ? null : editing} onDone={() => setEditing(null)} />
+          <PlanForm
+            key={editing === 'new' ? 'new' : editing.id}
+            plan={editing === 'new' ? null : editing}
+            onDone={() => setEditing(null)}
+          />
         </div>
       )}
-      <ul className="divide-y divide-slate-100">
-        {plans.data.map((plan) => (
-          <li key={plan.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
-            <span>
-              <strong>{plan.name}</strong>{' '}
-              <span className="font-mono text-xs text-slate-500">{plan.key}</span>
-              {!plan.active && (
-                <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-500">archived</span>
-              )}
-              <span className="ml-2 text-slate-500">
-                {formatMoney(plan.priceMonthlyCents, plan.currency)}/mo · {plan.creditsPerPeriod} credits
-              </span>
-            </span>
-            {canWrite && (
-              <span className="flex gap-1">
-                <Button variant="ghost" onClick={() => setEditing(plan)}>
-                  Edit
-                </Button>
-                {plan.active && (
-                  <ConfirmButton
-                    label="Archive"
-                    title={`Archive ${plan.name}?`}
-                    description="It leaves the pricing page; current subscribers keep it."
-                    confirmLabel="Archive"
-                    onConfirm={() => archive.mutate({ id: plan.id })}
-                  />
+      <QueryState query={plans} skeleton={<SkeletonRows rows={4} label="Loading plans" />}>
+        {(data) => (
+          <ul className="divide-y divide-slate-100" aria-label="Plans">
+            {data.map((plan) => (
+              <li key={plan.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
+                <span className="min-w-0">
+                  <strong>{plan.name}</strong>{' '}
+                  <span className="font-mono text-xs text-slate-600">{plan.key}</span>
+                  {!plan.active && (
+                    <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">archived</span>
+                  )}
+                  <span className="block text-slate-600 sm:ml-2 sm:inline">
+                    {formatMoney(plan.priceMonthlyCents, plan.currency)}/mo ·{' '}
+                    {formatMoney(plan.priceYearlyCents, plan.currency)}/yr · {plan.creditsPerPeriod} credits
+                  </span>
+                </span>
+                {canWrite && (
+                  <span className="flex gap-1">
+                    <Button variant="ghost" aria-label={`Edit ${plan.name}`} onClick={() => setEditing(plan)}>
+                      Edit
+                    </Button>
+                    {plan.active && (
+                      <ConfirmButton
+                        label="Archive"
+                        aria-label={`Archive ${plan.name}`}
+                        title={`Archive ${plan.name}?`}
+                        description="It leaves the pricing page; current subscribers keep it."
+                        confirmLabel="Archive"
+                        onConfirm={() => archive.mutate({ id: plan.id })}
+                      />
+                    )}
+                  </span>
                 )}
-              </span>
-            )}
-          </li>
-        ))}
-      </ul>
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryState>
     </Card>
+  );
+}
+
+type PackageFormValues = { name: string; credits: number; price: string };
+const PACKAGE_FIELDS = ['name', 'credits', 'price'] as const;
+const PACKAGE_AMOUNTS = { priceCents: 'price' } as const;
+
+function PackageForm({ pkg, onDone }: { pkg: PackageRow | null; onDone: () => void }) {
+  const utils = trpc.useUtils();
+  const form = useForm<PackageFormValues>({
+    defaultValues: pkg
+      ? { name: pkg.name, credits: pkg.credits, price: centsToAmount(pkg.priceCents) }
+      : { name: '', credits: 100, price: '5' },
+  });
+  const upsert = trpc.admin.packages.upsert.useMutation({
+    onSuccess: () => {
+      void utils.admin.packages.list.invalidate();
+      void utils.billing.packages.invalidate();
+      if (pkg) onDone();
+      else form.reset();
+    },
+    onError: (error) => applyServerErrors(error, form.setError, PACKAGE_FIELDS, PACKAGE_AMOUNTS),
+  });
+  const { errors } = form.formState;
+  const currency = pkg?.currency ?? 'usd';
+  return (
+    <form
+      noValidate
+      aria-label={pkg ? `Edit ${pkg.name}` : 'New package'}
+      className="grid gap-3 sm:grid-cols-[2fr_1fr_1fr_auto] sm:items-start"
+      onSubmit={form.handleSubmit((values) => {
+        const data = validateMoneyForm(
+          packageUpsertInput,
+          {
+            ...(pkg
+              ? {
+                  currency: pkg.currency,
+                  sortOrder: pkg.sortOrder,
+                  stripePriceId: pkg.stripePriceId,
+                  polarProductId: pkg.polarProductId,
+                }
+              : {}),
+            ...values,
+            id: pkg?.id,
+          },
+          PACKAGE_AMOUNTS,
+          form.setError,
+          PACKAGE_FIELDS,
+        );
+        if (data) upsert.mutate(data);
+      })}
+    >
+      <Field label="Name" error={errors.name?.message}>
+        {(c) => <Input {...c} {...form.register('name')} />}
+      </Field>
+      <Field label="Credits" error={errors.credits?.message}>
+        {(c) => <Input {...c} type="number" min={1} {...form.register('credits', { valueAsNumber: true })} />}
+      </Field>
+      <Field label={`Price (${currency.toUpperCase()})`} error={errors.price?.message}>
+        {(c) => <MoneyInput {...c} currency={currency} {...form.register('price')} />}
+      </Field>
+      <div className="flex gap-2 sm:pt-6">
+        <Button type="submit" busy={upsert.isPending}>
+          {pkg ? 'Save package' : 'Add package'}
+        </Button>
+        {pkg && (
+          <Button variant="ghost" onClick={onDone}>
+            Cancel
+          </Button>
+        )}
+      </div>
+      <div className="sm:col-span-4">
+        <FormError message={errors.root?.server?.message} />
+      </div>
+    </form>
   );
 }
 
 function Packages({ canWrite }: { canWrite: boolean }) {
   const utils = trpc.useUtils();
   const packages = trpc.admin.packages.list.useQuery();
-  const refresh = () => {
-    void utils.admin.packages.list.invalidate();
-    void utils.billing.packages.invalidate();
-  };
-  const archive = trpc.admin.packages.archive.useMutation({ onSuccess: refresh });
-  const form = useForm<PackageValues>({
-    resolver: zodResolver(packageUpsertInput),
-    defaultValues: { name: '', credits: 100, priceCents: 500 },
-  });
-  const upsert = trpc.admin.packages.upsert.useMutation({
+  const archive = trpc.admin.packages.archive.useMutation({
     onSuccess: () => {
-      refresh();
-      form.reset();
+      void utils.admin.packages.list.invalidate();
+      void utils.billing.packages.invalidate();
     },
-    onError: (error) => applyServerErrors(error, form.setError, ['name', 'credits', 'priceCents']),
   });
-  if (packages.isPending) return <Loading />;
-  if (packages.error) return <ErrorState error={packages.error} />;
-  const { errors } = form.formState;
+  const [editing, setEditing] = useState<string | null>(null);
   return (
     <Card title="Credit packages">
-      <ul className="divide-y divide-slate-100">
-        {packages.data.map((pkg: PackageRow) => (
-          <li key={pkg.id} className="flex items-center justify-between py-2.5 text-sm">
-            <span>
-              <strong>{pkg.name}</strong>{' '}
-              <span className="text-slate-500">
-                {pkg.credits} credits · {formatMoney(pkg.priceCents, pkg.currency)}
-              </span>
-              {!pkg.active && (
-                <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-500">archived</span>
-              )}
-            </span>
-            {canWrite && pkg.active && (
-              <ConfirmButton
-                label="Archive"
-                title={`Archive ${pkg.name}?`}
-                description="It is no longer sold."
-                confirmLabel="Archive"
-                onConfirm={() => archive.mutate({ id: pkg.id })}
-              />
+      <QueryState query={packages} skeleton={<SkeletonRows rows={3} label="Loading packages" />}>
+        {(data) => (
+          <ul className="divide-y divide-slate-100" aria-label="Credit packages">
+            {data.map((pkg) =>
+              editing === pkg.id ? (
+                <li key={pkg.id} className="rounded-xl bg-slate-50 p-4">
+                  <PackageForm pkg={pkg} onDone={() => setEditing(null)} />
+                </li>
+              ) : (
+                <li key={pkg.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
+                  <span>
+                    <strong>{pkg.name}</strong>{' '}
+                    <span className="text-slate-600">
+                      {pkg.credits} credits · {formatMoney(pkg.priceCents, pkg.currency)}
+                    </span>
+                    {!pkg.active && (
+                      <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">
+                        archived
+                      </span>
+                    )}
+                  </span>
+                  {canWrite && (
+                    <span className="flex gap-1">
+                      <Button
+                        variant="ghost"
+                        aria-label={`Edit ${pkg.name}`}
+                        onClick={() => setEditing(pkg.id)}
+                      >
+                        Edit
+                      </Button>
+                      {pkg.active && (
+                        <ConfirmButton
+                          label="Archive"
+                          aria-label={`Archive ${pkg.name}`}
+                          title={`Archive ${pkg.name}?`}
+                          description="It is no longer sold. Credits already bought stay."
+                          confirmLabel="Archive"
+                          onConfirm={() => archive.mutate({ id: pkg.id })}
+                        />
+                      )}
+                    </span>
+                  )}
+                </li>
+              ),
             )}
-          </li>
-        ))}
-      </ul>
+          </ul>
+        )}
+      </QueryState>
       {canWrite && (
-        <form
-          noValidate
-          className="mt-4 grid gap-3 sm:grid-cols-4 sm:items-end"
-          onSubmit={form.handleSubmit((values) => upsert.mutate(values))}
-        >
-          <Field label="Name" error={errors.name?.message}>
-            {(c) => <Input {...c} {...form.register('name')} />}
-          </Field>
-          <Field label="Credits" error={errors.credits?.message}>
-            {(c) => <Input {...c} type="number" {...form.register('credits', { valueAsNumber: true })} />}
-          </Field>
-          <Field label="Price (cents)" error={errors.priceCents?.message}>
-            {(c) => <Input {...c} type="number" {...form.register('priceCents', { valueAsNumber: true })} />}
-          </Field>
-          <Button type="submit" busy={upsert.isPending}>
-            Add package
-          </Button>
-        </form>
+        <div className="mt-4 border-t border-slate-100 pt-4">
+          <h3 className="mb-2 text-sm font-semibold text-slate-900">Add a package</h3>
+          <PackageForm pkg={null} onDone={() => {}} />
+        </div>
       )}
     </Card>
   );
@@ -307,56 +451,64 @@ function Settings({ canWrite }: { canWrite: boolean }) {
       void utils.admin.settings.get.invalidate();
       void utils.credits.costs.invalidate();
     },
-    onError: (error) => applyServerErrors(error, form.setError, ['signupBonus']),
+    onError: (error) => {
+      const fields = ['signupBonus', ...OPERATION_TYPES.map((op) => `featureCosts.${op}` as const)] as const;
+      applyServerErrors(error, form.setError, fields);
+    },
   });
-  if (settings.isPending) return <Loading />;
-  if (settings.error) return <ErrorState error={settings.error} />;
   return (
     <Card title="Feature costs and sign-up bonus">
-      <form
-        noValidate
-        className="grid gap-3 sm:grid-cols-3"
-        onSubmit={form.handleSubmit((values) => update.mutate(values))}
-      >
-        {OPERATION_TYPES.map((op) => (
-          <Field
-            key={op}
-            label={`${humanize(op)} (per output)`}
-            error={form.formState.errors.featureCosts?.[op]?.message}
+      <QueryState query={settings} skeleton={<SkeletonRows rows={2} label="Loading settings" />}>
+        {() => (
+          <form
+            noValidate
+            className="grid gap-3 sm:grid-cols-3"
+            onSubmit={form.handleSubmit((values) => update.mutate(values))}
           >
-            {(c) => (
-              <Input
-                {...c}
-                type="number"
-                disabled={!canWrite}
-                {...form.register(`featureCosts.${op}`, { valueAsNumber: true })}
-              />
+            {OPERATION_TYPES.map((op) => (
+              <Field
+                key={op}
+                label={`${humanize(op)} (credits per output)`}
+                error={form.formState.errors.featureCosts?.[op]?.message}
+              >
+                {(c) => (
+                  <Input
+                    {...c}
+                    type="number"
+                    min={0}
+                    disabled={!canWrite}
+                    {...form.register(`featureCosts.${op}`, { valueAsNumber: true })}
+                  />
+                )}
+              </Field>
+            ))}
+            <Field label="Sign-up bonus (credits)" error={form.formState.errors.signupBonus?.message}>
+              {(c) => (
+                <Input
+                  {...c}
+                  type="number"
+                  min={0}
+                  disabled={!canWrite}
+                  {...form.register('signupBonus', { valueAsNumber: true })}
+                />
+              )}
+            </Field>
+            {canWrite && (
+              <div className="sm:col-span-3">
+                <FormError message={form.formState.errors.root?.server?.message} />
+                <Button type="submit" busy={update.isPending}>
+                  Save settings
+                </Button>
+                {update.isSuccess && (
+                  <span role="status" className="ml-3 text-sm text-emerald-700">
+                    Saved
+                  </span>
+                )}
+              </div>
             )}
-          </Field>
-        ))}
-        <Field label="Sign-up bonus" error={form.formState.errors.signupBonus?.message}>
-          {(c) => (
-            <Input
-              {...c}
-              type="number"
-              disabled={!canWrite}
-              {...form.register('signupBonus', { valueAsNumber: true })}
-            />
-          )}
-        </Field>
-        {canWrite && (
-          <div className="sm:col-span-3">
-            <Button type="submit" busy={update.isPending}>
-              Save settings
-            </Button>
-            {update.isSuccess && (
-              <span role="status" className="ml-3 text-sm text-emerald-700">
-                Saved
-              </span>
-            )}
-          </div>
+          </form>
         )}
-      </form>
+      </QueryState>
     </Card>
   );
 }

@@ -2,12 +2,13 @@ import { useMemo } from 'react';
 import { AdminCharts } from '../../features/admin/charts.tsx';
 import { formatMoney } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
-import { Card, ErrorState, Loading, PageHeader } from '../../ui/layout.tsx';
+import { Card, ErrorState, PageHeader } from '../../ui/layout.tsx';
+import { SkeletonChart, SkeletonPage } from '../../ui/skeleton.tsx';
 
 function Stat({ label, value }: { label: string; value: string | number }) {
   return (
     <div className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
-      <p className="text-xs text-slate-500">{label}</p>
+      <p className="text-xs text-slate-600">{label}</p>
       <p className="mt-1 text-2xl font-bold tabular-nums text-slate-900">
         {typeof value === 'number' ? value.toLocaleString() : value}
       </p>
@@ -19,7 +20,7 @@ export function AdminOverviewPage() {
   const range = useMemo(() => ({ from: new Date(Date.now() - 29 * 86_400_000), to: new Date() }), []);
   const overview = trpc.admin.stats.overview.useQuery();
   const series = trpc.admin.stats.timeseries.useQuery(range);
-  if (overview.isPending) return <Loading />;
+  if (overview.isPending) return <SkeletonPage label="Loading the overview" />;
   if (overview.error) return <ErrorState error={overview.error} retry={() => overview.refetch()} />;
   const o = overview.data;
   return (
@@ -41,11 +42,11 @@ export function AdminOverviewPage() {
       <Card title="Generations by status" className="mt-6">
         <dl className="flex flex-wrap gap-6 text-sm">
           {Object.entries(o.generations).length === 0 ? (
-            <p className="text-slate-500">No generations yet.</p>
+            <p className="text-slate-600">No generations yet.</p>
           ) : (
             Object.entries(o.generations).map(([status, count]) => (
               <div key={status}>
-                <dt className="text-slate-500">{status}</dt>
+                <dt className="text-slate-600">{status}</dt>
                 <dd className="text-lg font-semibold text-slate-900">{count}</dd>
               </div>
             ))
@@ -58,7 +59,7 @@ export function AdminOverviewPage() {
         ) : series.error ? (
           <ErrorState error={series.error} />
         ) : (
-          <Loading />
+          <SkeletonChart label="Loading the charts" />
         )}
       </div>
     </>

@@ -88,7 +88,7 @@ export function AdminUsersPage() {
       ) : (
         <div className="overflow-x-auto rounded-2xl bg-white shadow-sm ring-1 ring-slate-200">
           <table className="min-w-full text-sm" data-testid="admin-users">
-            <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+            <thead className="text-left text-xs uppercase tracking-wide text-slate-600">
               <tr>
                 <th className="px-4 py-2 font-medium">User</th>
                 <th className="px-4 py-2 font-medium">Role</th>
@@ -107,12 +107,12 @@ export function AdminUsersPage() {
                     >
                       {user.email}
                     </Link>
-                    <p className="text-xs text-slate-500">{user.name}</p>
+                    <p className="text-xs text-slate-600">{user.name}</p>
                   </td>
                   <td className="px-4 py-2.5">{humanize(user.role)}</td>
                   <td className="px-4 py-2.5">{humanize(user.status)}</td>
                   <td className="px-4 py-2.5 text-right tabular-nums">{user.balance ?? '—'}</td>
-                  <td className="whitespace-nowrap px-4 py-2.5 text-slate-500">
+                  <td className="whitespace-nowrap px-4 py-2.5 text-slate-600">
                     {formatDateTime(user.createdAt)}
                   </td>
                 </tr>
