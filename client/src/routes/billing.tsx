@@ -20,7 +20,7 @@ export function BillingPage() {
     <>
       <PageHeader
         title="Billing"
-        description="Your subscription, expiring credits and payments."
+        description="Your subscription, expiring credits, auto top-up and payments."
         actions={<PortalLink />}
       />
       {notice && (

@@ -81,7 +81,7 @@ export function DashboardPage() {
           <RecentGenerations />
         </div>
       </div>
-      <div className="mt-6">
+      <div className="mt-6 space-y-6">
         <TransactionHistory />
         <StatementCard />
       </div>

@@ -1,16 +1,17 @@
 // Auto top-up on the Billing page: "when my balance falls below N credits, buy package P" with the
 // saved card, and what the last top-ups did (a decline shows here, with the reason).
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect } from 'react';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import { autoTopUpInput } from '../../../../shared/schemas/billing.ts';
 import { formatCredits, formatDateTime, formatMoney, humanize } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
+import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, FormError, Input, inputClass } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
-import { Card, ErrorState, Loading } from '../../ui/layout.tsx';
+import { Card, ErrorState } from '../../ui/layout.tsx';
+import { SkeletonLines } from '../../ui/skeleton.tsx';
 
 type Values = z.input<typeof autoTopUpInput>;
 type State = RouterOutputs['billing']['autoTopUp']['get'];
@@ -125,7 +126,7 @@ export function AutoTopUpCard() {
   if (state.isPending || packages.isPending) {
     return (
       <Card title="Auto top-up">
-        <Loading />
+        <SkeletonLines lines={4} label="Loading auto top-up" />
       </Card>
     );
   }
@@ -158,7 +159,7 @@ export function AutoTopUpCard() {
           </p>
         )}
         {packages.data.length === 0 ? (
-          <p className="text-sm text-slate-500">No credit packages are on sale.</p>
+          <p className="text-sm text-slate-600">No credit packages are on sale.</p>
         ) : (
           <AutoTopUpForm state={state.data} packages={packages.data} />
         )}
@@ -173,7 +174,7 @@ export function AutoTopUpCard() {
                     {attempt.amountCents !== null && attempt.currency
                       ? ` · ${formatMoney(attempt.amountCents, attempt.currency)}`
                       : ''}
-                    <span className="ml-2 text-xs text-slate-500">{formatDateTime(attempt.createdAt)}</span>
+                    <span className="ml-2 text-xs text-slate-600">{formatDateTime(attempt.createdAt)}</span>
                   </span>
                   <span
                     className={`rounded-full px-2 py-0.5 text-xs font-semibold ${STATUS_STYLE[attempt.status] ?? ''}`}

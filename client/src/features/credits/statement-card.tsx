@@ -7,7 +7,8 @@ import { formatCredits, formatSigned } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { inputClass } from '../../ui/field.tsx';
-import { Card, ErrorState, Loading } from '../../ui/layout.tsx';
+import { Card, ErrorState } from '../../ui/layout.tsx';
+import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 type Statement = RouterOutputs['credits']['statement'];
 
@@ -67,13 +68,13 @@ function StatementPanel({
       }
     >
       {query.isPending ? (
-        <Loading />
+        <SkeletonRows rows={4} label="Loading the statement" />
       ) : query.error || !statement ? (
         <ErrorState error={query.error} retry={() => query.refetch()} />
       ) : (
         <div className="-mx-5 overflow-x-auto">
           <table className="min-w-full text-sm" data-testid="statement">
-            <caption className="px-5 pb-2 text-left text-xs text-slate-500">
+            <caption className="px-5 pb-2 text-left text-xs text-slate-600">
               {monthName(statement.from)}, UTC · {statement.transactionCount} transaction
               {statement.transactionCount === 1 ? '' : 's'}
             </caption>
@@ -87,7 +88,7 @@ function StatementPanel({
               </tr>
               {statement.lines.length === 0 ? (
                 <tr>
-                  <td colSpan={3} className="px-5 py-3 text-slate-500">
+                  <td colSpan={3} className="px-5 py-3 text-slate-600">
                     No credits came in or went out this month.
                   </td>
                 </tr>
@@ -96,7 +97,7 @@ function StatementPanel({
                   <tr key={`${line.section}:${line.key}`}>
                     <td className="px-5 py-2 text-slate-700">
                       {line.label !== STATEMENT_SECTION_LABELS[line.section] && (
-                        <span className="mr-2 text-xs uppercase tracking-wide text-slate-400">
+                        <span className="mr-2 text-xs uppercase tracking-wide text-slate-600">
                           {statement.lines[index - 1]?.section === line.section
                             ? ''
                             : STATEMENT_SECTION_LABELS[line.section]}
@@ -104,7 +105,9 @@ function StatementPanel({
                       )}
                       {line.label}
                     </td>
-                    <td className="px-5 py-2 text-right text-xs text-slate-500">× {line.count}</td>
+                    <td className="hidden px-5 py-2 text-right text-xs text-slate-600 sm:table-cell">
+                      × {line.count}
+                    </td>
                     <td
                       className={`px-5 py-2 text-right font-semibold tabular-nums ${line.amount < 0 ? 'text-slate-700' : 'text-emerald-700'}`}
                     >
@@ -115,7 +118,7 @@ function StatementPanel({
               )}
               <tr className="font-semibold text-slate-900">
                 <td className="px-5 py-2">Closing balance</td>
-                <td />
+                <td className="hidden sm:table-cell" />
                 <td className="px-5 py-2 text-right tabular-nums" data-testid="statement-closing">
                   {formatCredits(statement.closingBalance)}
                 </td>
