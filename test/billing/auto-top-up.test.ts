@@ -365,6 +365,9 @@ describe('with Stripe (the real SDK against a loopback Stripe)', () => {
       setting: { armed: false },
       attempts: [{ status: 'failed', error: 'Your card was declined.', credits: 500, amountCents: 2000 }],
     });
+    // Stripe's own payment_intent.payment_failed comes too: recorded once, mailed once.
+    const declined = stripe.paymentIntents.get(failed.paymentIntentId as string);
+    expect(await deliver('payment_intent.payment_failed', declined as Record<string, unknown>)).toBe(200);
     const mail = await em().find(MailOutbox, { to: user.email });
     expect(mail.map((m) => m.subject)).toEqual(['Your automatic credit top-up did not go through']);
     expect(mail[0]?.body).toContain('Your card was declined.');
@@ -382,8 +385,18 @@ describe('with Stripe (the real SDK against a loopback Stripe)', () => {
     await sweep();
     await spend(user, 100);
     await sweep();
-    expect(await settled(user)).toMatchObject({ status: 'succeeded' });
+    const paid = await settled(user);
+    expect(paid).toMatchObject({ status: 'succeeded' });
     expect(await attemptsOf(user)).toHaveLength(2);
+    // A stray failure event for the paid intent changes nothing.
+    const intent = stripe.paymentIntents.get(paid.paymentIntentId as string);
+    expect(
+      await deliver('payment_intent.payment_failed', {
+        ...intent,
+        status: 'requires_payment_method',
+      } as Record<string, unknown>),
+    ).toBe(200);
+    expect((await attemptsOf(user)).map((attempt) => attempt.status)).toEqual(['failed', 'succeeded']);
     expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
   });
 
