@@ -1,27 +1,52 @@
 // The one MikroORM configuration, used by the server, the worker, the db:* commands and the tests.
 // `ormConfig()` takes the connection details; the default export reads them from the environment.
 import { fileURLToPath } from 'node:url';
-import type { LoggerOptions } from '@mikro-orm/core';
-import { DefaultLogger } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
+import type pg from 'pg';
+import { afterCommitSubscriber } from './server/db/after-commit.ts';
 import { entities } from './server/db/entities.ts';
+import {
+  InstrumentedClient,
+  instrumentPool,
+  type PoolInstrumentation,
+  slowStatementReporter,
+} from './server/db/sql.ts';
 
 export type OrmConnectionOptions = {
   clientUrl: string;
+  /** Read replicas: used only by reads that ask for them (`connectionType: 'read'`). */
+  replicaUrls?: readonly string[];
   ssl?: boolean;
   pool?: { max?: number; idleMs?: number; connectionTimeoutMs?: number };
-  /** Queries slower than this are logged with their duration (ms). */
-  slowQueryMs?: number;
-  /** Receives slow-query log lines; defaults to stderr. */
-  onSlowQuery?: (entry: { query: string; took: number }) => void;
+  /**
+   * Slow statements and long waits for a pool connection, timed apart (server/db/sql.ts). Unset:
+   * neither is reported (CLI tools, the migration generator).
+   */
+  instrumentation?: PoolInstrumentation;
 };
 
 const rootDir = fileURLToPath(new URL('.', import.meta.url));
 
 export function ormConfig(options: OrmConnectionOptions) {
+  const driverOptions = {
+    connectionTimeoutMillis: options.pool?.connectionTimeoutMs ?? 5_000,
+    ...(options.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
+    // Our pg.Client: prepared hot statements, statement timing (server/db/sql.ts).
+    Client: InstrumentedClient,
+  };
   return defineConfig({
     clientUrl: options.clientUrl,
+    // Replicas lag the primary: only reads that choose them explicitly go there (admin stats and
+    // lists, see server/db/read-replica.ts); everything else, above all whatever must see its own
+    // writes, stays on the primary.
+    replicas: (options.replicaUrls ?? []).map((url, index) => ({
+      name: `replica-${index + 1}`,
+      clientUrl: url,
+      // Named, so a replica's pg_stat_activity shows which connections are our replica reads.
+      driverOptions: { ...driverOptions, application_name: 'forgeline-replica-reads' },
+    })),
+    preferReadReplicas: false,
     entities,
     baseDir: rootDir,
     extensions: [Migrator],
@@ -29,14 +54,16 @@ export function ormConfig(options: OrmConnectionOptions) {
     allowGlobalContext: false,
     discovery: { checkDuplicateTableNames: true },
     forceUtcTimezone: true,
+    // Runs work registered with afterCommit() (server/db/after-commit.ts) once its transaction commits.
+    subscribers: [afterCommitSubscriber],
     pool: { min: 0, max: options.pool?.max ?? 10, idleTimeoutMillis: options.pool?.idleMs ?? 30_000 },
     driverOptions: {
-      connectionTimeoutMillis: options.pool?.connectionTimeoutMs ?? 5_000,
-      ...(options.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
+      ...driverOptions,
+      ...(options.instrumentation ? slowStatementReporter(options.instrumentation) : {}),
+      onPoolCreated: (pool: pg.Pool) => {
+        if (options.instrumentation) instrumentPool(pool, options.instrumentation);
+      },
     },
-    slowQueryThreshold: options.slowQueryMs,
-    slowQueryLoggerFactory: (loggerOptions: LoggerOptions) =>
-      new SlowQueryLogger(loggerOptions, options.onSlowQuery),
     migrations: {
       path: `${rootDir}migrations`,
       glob: '!(*.d).ts',
@@ -49,19 +76,6 @@ export function ormConfig(options: OrmConnectionOptions) {
       silent: true,
     },
   });
-}
-
-class SlowQueryLogger extends DefaultLogger {
-  readonly #sink: OrmConnectionOptions['onSlowQuery'];
-  constructor(options: LoggerOptions, sink: OrmConnectionOptions['onSlowQuery']) {
-    super(options);
-    this.#sink = sink;
-  }
-  override logQuery(context: Parameters<DefaultLogger['logQuery']>[0]): void {
-    const entry = { query: context.query, took: context.took ?? 0 };
-    if (this.#sink) this.#sink(entry);
-    else process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'slow query', ...entry })}\n`);
-  }
 }
 
 export default ormConfig({

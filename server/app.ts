@@ -1,25 +1,28 @@
-// The Express app: /trpc, /health, /ready and the client (built files, or Vite in dev mode).
-// Routes for webhooks, uploads and files join here as their modules land.
+// The Express app: /trpc, /health, /ready, /metrics, the modules' HTTP routes (webhooks, uploads,
+// files) and the client (built files — see serving.ts — or Vite in dev mode).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import { rejectMalformedUrl } from './common/http-guards.ts';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './db/unavailable.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
 import { oauthRoutes } from './modules/identity/oauth.http.ts';
+import { metricsRoutes } from './modules/metrics/metrics.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
 import type { Runtime } from './runtime.ts';
+import { clientAssets, compressResponses, spaFallback } from './serving.ts';
 import { createHttpContextFactory } from './trpc/context.ts';
 import { trpcRequestGuard } from './trpc/csrf.ts';
+import { createTrpcHandler } from './trpc/http.ts';
 
 export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLIENT_DIST = join(ROOT_DIR, 'dist', 'client');
@@ -32,9 +35,18 @@ export type AppOptions = {
   runtime: Runtime;
   /** Serve the client through Vite's dev server (hot reload) instead of dist/client. */
   dev?: boolean;
+  /** The built client to serve (default dist/client; tests serve a fixture). */
+  clientDir?: string;
 };
 
-export async function createApp({ orm, config, logger, runtime, dev = false }: AppOptions) {
+export async function createApp({
+  orm,
+  config,
+  logger,
+  runtime,
+  dev = false,
+  clientDir = CLIENT_DIST,
+}: AppOptions) {
   const deps = { orm, config, logger, runtime };
   const app = express();
   app.disable('x-powered-by');
@@ -42,8 +54,16 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   app.set('trust proxy', config.trustProxy);
   app.use(requestId, requestLog(logger), rejectMalformedUrl);
   const https = config.publicUrl.startsWith('https:');
+  if (config.instanceName) {
+    // Which process answered (npm run cluster names them): lets a balancer's spread be observed.
+    const instance = config.instanceName;
+    app.use((_req, res, next) => {
+      res.setHeader('X-Forgeline-Instance', instance);
+      next();
+    });
+  }
   app.use(
-    helmet({
+    securityHeaders({
       contentSecurityPolicy: dev
         ? false
         : {
@@ -65,6 +85,7 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
       crossOriginOpenerPolicy: https,
     }),
   );
+  app.use(compressResponses());
 
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
@@ -79,6 +100,7 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
     }
   });
 
+  app.use(metricsRoutes(deps));
   app.use(storageRoutes(deps));
   app.use(providerWebhookRoutes(deps));
   app.use(paymentWebhookRoutes(deps));
@@ -87,11 +109,15 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
   app.use(
     '/trpc',
     trpcRequestGuard,
-    createExpressMiddleware({
+    createTrpcHandler({
       router: appRouter,
       createContext: createHttpContextFactory(deps),
       maxBodySize: MAX_BODY_BYTES,
-      allowMethodOverride: false,
+      // While the database is unreachable calls answer 503; tell clients when to come back.
+      responseMeta: ({ errors }) =>
+        errors.some((error) => error.code === 'SERVICE_UNAVAILABLE')
+          ? { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }
+          : {},
       onError({ error, path, ctx }) {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !ctx) {
           logger.error({ err: error.cause ?? error, path }, 'request failed before reaching a procedure');
@@ -108,12 +134,9 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
       appType: 'spa',
     });
     app.use(vite.middlewares);
-  } else if (existsSync(CLIENT_DIST)) {
-    app.use(express.static(CLIENT_DIST, { index: false, maxAge: '1h' }));
-    // Every other GET is a client route (/files is a page; /files/<id> is a file).
-    app.get(/^\/(?!(?:trpc|health|ready|uploads|webhooks)(?:\/|$)|files\/.).*/, (_req, res) => {
-      res.sendFile(join(CLIENT_DIST, 'index.html'), { maxAge: 0 });
-    });
+  } else if (existsSync(clientDir)) {
+    app.use('/assets', clientAssets(join(clientDir, 'assets')));
+    app.use(spaFallback(clientDir));
   }
 
   app.use((_req, res) => {
@@ -124,6 +147,14 @@ export async function createApp({ orm, config, logger, runtime, dev = false }: A
     const status = (error as { status?: number; expose?: boolean }).status;
     if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
       if (!res.headersSent) res.status(status).json({ error: (error as Error).message, requestId: req.id });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error, requestId: req.id }, 'database unavailable');
+      if (!res.headersSent) {
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        res.status(503).json({ error: UNAVAILABLE_MESSAGE, requestId: req.id });
+      }
       return;
     }
     logger.error({ err: error, requestId: req.id }, 'unhandled request error');
@@ -144,6 +175,45 @@ const requestId: RequestHandler = (req, res, next) => {
   res.setHeader('x-request-id', req.id);
   next();
 };
+
+/**
+ * helmet's headers, worked out once at start: with our options they do not depend on the request,
+ * so one loop of setHeader replaces helmet's chain of a dozen middlewares on every request. The
+ * options stay helmet's (a function-valued directive, e.g. a nonce, would make this refuse to start).
+ */
+export function securityHeaders(options: HelmetOptions): RequestHandler {
+  const csp = options.contentSecurityPolicy;
+  const directives = typeof csp === 'object' ? Object.values(csp.directives ?? {}) : [];
+  if (
+    directives.some(
+      (value) =>
+        typeof value === 'function' || (Array.isArray(value) && value.some((v) => typeof v === 'function')),
+    )
+  ) {
+    throw new Error(
+      'securityHeaders: a per-request CSP directive needs helmet itself, not precomputed headers',
+    );
+  }
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader(name: string, value: unknown) {
+      if (typeof value !== 'string') throw new Error(`securityHeaders: ${name} is not a fixed string`);
+      headers.push([name, value]);
+    },
+    removeHeader() {},
+    getHeader: () => undefined,
+  };
+  let synchronous = false;
+  helmet(options)({ method: 'GET', headers: {} } as never, recorder as never, (error?: unknown) => {
+    if (error) throw error;
+    synchronous = true;
+  });
+  if (!synchronous) throw new Error('securityHeaders: helmet did not finish synchronously');
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
 
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {

@@ -1,6 +1,7 @@
 // The environment, parsed once with zod into a typed, frozen object. A bad value stops start
 // with a message naming the variable.
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const bool = (fallback: boolean) =>
@@ -49,6 +50,17 @@ const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     DATABASE_SSL: bool(false),
+    /** Read replicas (comma-separated URLs) for the reads that choose them: admin stats and lists. */
+    DATABASE_REPLICA_URLS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((url) => url.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, error: 'each must be a postgres:// URL' }))),
     PGPOOL_MAX: int(50, 1),
     PGPOOL_IDLE_MS: int(30_000),
     PGPOOL_CONN_TIMEOUT_MS: int(5_000),
@@ -59,6 +71,7 @@ const envSchema = z
     SESSION_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
     GENERATION_RETENTION_DAYS: int(365, 1),
     SLOW_QUERY_MS: int(500),
+    POOL_WAIT_MS: int(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     RUN_WORKER: bool(true),
     AI_PROVIDER: z.enum(['local', 'replicate']).default('local'),
@@ -67,6 +80,15 @@ const envSchema = z
     /** How long a prediction normally takes; past it, a generation whose callback never came is reconciled. */
     AI_PROVIDER_EXPECTED_SECONDS: int(300, 1),
     STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+    S3_BUCKET: z.string().optional(),
+    S3_REGION: z.string().default('us-east-1'),
+    S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    S3_FORCE_PATH_STYLE: bool(false),
+    S3_DOWNLOAD_REDIRECT: bool(true),
+    /** Bearer token that opens GET /metrics; unset = no /metrics. */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     STRIPE_SECRET_KEY: z.string().optional(),
     STRIPE_WEBHOOK_SECRET: z.string().optional(),
     STRIPE_API_BASE: z.url().optional(),
@@ -95,6 +117,14 @@ const envSchema = z
     GOOGLE_ISSUER: z.url().default('https://accounts.google.com'),
     /** Where embedded PostgreSQL keeps its cluster and files live (default `.data/`). */
     DATA_DIR: z.string().default('.data'),
+    /** Base backups, the WAL archive (embedded) or dumps (DATABASE_URL). Default `$DATA_DIR/backups`. */
+    BACKUP_DIR: z.string().optional(),
+    /** How many scheduled backups to keep; 0 turns the daily backup job off. */
+    BACKUP_KEEP: int(7),
+    /** How many times in a row the embedded PostgreSQL is restarted after it dies before giving up. */
+    EMBEDDED_PG_RESTARTS: int(5),
+    /** Names this process in responses (`X-Forgeline-Instance`) and job results; set by `npm run cluster`. */
+    INSTANCE_NAME: z.string().max(64).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AI_PROVIDER === 'replicate' && !env.AI_PROVIDER_URL) {
@@ -103,6 +133,13 @@ const envSchema = z
         path: ['AI_PROVIDER_URL'],
         message: 'required when AI_PROVIDER=replicate',
       });
+    }
+    if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });
+    }
+    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+      const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set both S3 keys, or neither' });
     }
     if (
       env.NODE_ENV === 'production' &&
@@ -144,6 +181,7 @@ function toConfig(env: z.output<typeof envSchema>) {
     isProduction: env.NODE_ENV === 'production',
     databaseUrl: env.DATABASE_URL,
     databaseSsl: env.DATABASE_SSL,
+    databaseReplicaUrls: env.DATABASE_REPLICA_URLS,
     pool: {
       max: env.PGPOOL_MAX,
       idleMs: env.PGPOOL_IDLE_MS,
@@ -160,6 +198,7 @@ function toConfig(env: z.output<typeof envSchema>) {
         : env.SESSION_COOKIE_SECURE === 'true',
     generationRetentionDays: env.GENERATION_RETENTION_DAYS,
     slowQueryMs: env.SLOW_QUERY_MS,
+    poolWaitMs: env.POOL_WAIT_MS,
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
     aiProvider: {
@@ -168,7 +207,24 @@ function toConfig(env: z.output<typeof envSchema>) {
       token: env.AI_PROVIDER_TOKEN,
       expectedSeconds: env.AI_PROVIDER_EXPECTED_SECONDS,
     },
-    storageDriver: env.STORAGE_DRIVER,
+    storage: {
+      driver: env.STORAGE_DRIVER,
+      s3: env.S3_BUCKET
+        ? {
+            bucket: env.S3_BUCKET,
+            region: env.S3_REGION,
+            endpoint: env.S3_ENDPOINT,
+            credentials:
+              env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+                ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+                : undefined,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          }
+        : null,
+      /** GET /files/:id?download=1 redirects to a presigned S3 URL (the browser must reach S3_ENDPOINT). */
+      downloadRedirect: env.S3_DOWNLOAD_REDIRECT,
+    },
+    metricsToken: env.METRICS_TOKEN ?? null,
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,
@@ -220,6 +276,9 @@ function toConfig(env: z.output<typeof envSchema>) {
           : null,
     },
     dataDir: env.DATA_DIR,
+    backup: { dir: env.BACKUP_DIR ?? join(env.DATA_DIR, 'backups'), keep: env.BACKUP_KEEP },
+    embeddedRestarts: env.EMBEDDED_PG_RESTARTS,
+    instanceName: env.INSTANCE_NAME ?? null,
   };
 }
 

@@ -1,13 +1,15 @@
-// Process entry: config → database (embedded PostgreSQL unless DATABASE_URL) → migrations → seed
-// on first run → client build if missing → runtime (queue, events, workers unless RUN_WORKER=false)
-// → HTTP app → listen. SIGINT/SIGTERM drain in-flight requests, then in-flight jobs, then close
-// the ORM, then stop PostgreSQL.
+// Process entry: config → database (embedded PostgreSQL unless DATABASE_URL; this process restarts
+// it if it dies, and exits 1 if it stays down) → migrations → seed on first run → client build if
+// missing → runtime (queue, events, workers unless RUN_WORKER=false) → HTTP app → listen.
+// SIGINT/SIGTERM drain in-flight requests, then in-flight jobs, then close the ORM, then stop
+// PostgreSQL.
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { CLIENT_DIST, createApp, ROOT_DIR } from './app.ts';
 import { createLogger } from './common/logger.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { backupPlanFor } from './db/backup.ts';
 import { openDatabase } from './db/orm.ts';
 import { seedDatabase } from './db/seed.ts';
 import { startRuntime } from './runtime.ts';
@@ -24,7 +26,11 @@ try {
 }
 const logger = createLogger(config.logLevel);
 
-const db = await openDatabase(config, logger).catch((error: unknown) => {
+const db = await openDatabase(config, logger, {
+  attach: true,
+  // The embedded PostgreSQL stayed down through every restart: leave it to a process supervisor.
+  onDatabaseLost: () => process.exit(1),
+}).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not open the database');
   process.exit(1);
 });
@@ -34,13 +40,21 @@ if (admin) {
   console.log(`\n  Demo admin account (shown once): ${admin.email} / ${admin.password}\n`);
 }
 
-if (!dev && !existsSync(join(CLIENT_DIST, 'index.html'))) {
+// `--no-client-build`: an API process that need not build the client first (the tests; a
+// deployment serving dist/client from elsewhere).
+if (!dev && !process.argv.includes('--no-client-build') && !existsSync(join(CLIENT_DIST, 'index.html'))) {
   logger.info('building the client (first start)');
   const { build } = await import('vite');
   await build({ configFile: join(ROOT_DIR, 'client', 'vite.config.ts'), logLevel: 'warn' });
 }
 
-const runtime = await startRuntime({ orm: db.orm, databaseUrl: db.url, config, logger });
+const runtime = await startRuntime({
+  orm: db.orm,
+  databaseUrl: db.url,
+  config,
+  logger,
+  backupPlan: backupPlanFor(config, db.url),
+});
 if (config.runWorker) await runtime.startWorkers();
 
 const app = await createApp({ orm: db.orm, config, logger, runtime, dev });

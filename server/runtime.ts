@@ -1,11 +1,14 @@
 // What runs beside the ORM: the job queue, live generation events, file storage, AI providers,
 // and (when this process is a worker) the job handlers. Built once by the server, the worker
 // and the tests.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
+import { type BackupPlan, backupNow } from './db/backup.ts';
+import { verifyInvariants } from './db/verify.ts';
 import {
   type AutoTopUpJob,
   chargeAutoTopUp,
@@ -13,7 +16,6 @@ import {
 } from './modules/billing/auto-top-up.service.ts';
 import { runBillingCycle } from './modules/billing/billing-cycle.ts';
 import { createPolarClient, type PolarClient } from './modules/billing/polar-client.ts';
-import { createQueuePriorities, type QueuePriorities } from './modules/billing/queue-priority.ts';
 import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
 import { expireGrants } from './modules/credits/credits.service.ts';
 import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
@@ -27,9 +29,14 @@ import { liveCredentials } from './modules/identity/access-events.ts';
 import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs/queue.ts';
 import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
+import { verifyAndRecord } from './modules/metrics/metrics.service.ts';
 import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
-import { createLocalStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
+import { watchSettings } from './modules/settings/settings.service.ts';
+import { createStorage, type StorageDriver } from './modules/storage/storage-driver.ts';
+
+/** The daily backup, in UTC (pg-boss cron): at night, away from retention (03:17). */
+export const BACKUP_CRON = '40 2 * * *';
 
 export type Runtime = {
   jobs: Jobs;
@@ -38,8 +45,6 @@ export type Runtime = {
   providers: Record<string, GenerationProvider>;
   /** The provider new generations use (AI_PROVIDER). */
   providerName: string;
-  /** Generation job priority by the user's plan (paying customers first), cached per process. */
-  queuePriority: QueuePriorities;
   webhookBaseUrl: string | null;
   /** The Stripe SDK when STRIPE_SECRET_KEY is set. */
   stripe: StripeClient | null;
@@ -62,6 +67,7 @@ export type RuntimeOptions = {
   /** Overrides AI_PROVIDER for new generations (tests). */
   providerName?: string;
   superviseIntervalSeconds?: number;
+  /** Where the local storage driver keeps files (default $DATA_DIR/storage). */
   storageRoot?: string;
   /** Overrides the Stripe client (tests point one at a loopback Stripe). */
   stripe?: StripeClient | null;
@@ -73,6 +79,8 @@ export type RuntimeOptions = {
   accessRecheckMs?: number;
   /** How often the worker looks for balances that crossed an auto top-up threshold (default 5 s). */
   autoTopUpSweepMs?: number;
+  /** Where the daily backup job writes (none: no backup job in this process). */
+  backupPlan?: BackupPlan | null;
 };
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -91,7 +99,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     checkAccess: (credentials) => liveCredentials(orm.em.fork(), credentials),
     recheckMs: options.accessRecheckMs,
   });
-  const storage = createLocalStorage(options.storageRoot ?? join(config.dataDir, 'storage'));
+  // Admin settings kept in memory while this process hears their changes.
+  const settings = await watchSettings({ orm, url: options.databaseUrl, ssl: config.databaseSsl, logger });
+  const storage = createStorage(config, options.storageRoot ?? join(config.dataDir, 'storage'));
   const providers: Record<string, GenerationProvider> = {
     local: createLocalProvider(),
     ...(config.aiProvider.url
@@ -123,11 +133,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     storage,
     providers,
     providerName: options.providerName ?? config.aiProvider.name,
-    queuePriority: createQueuePriorities(),
     webhookBaseUrl,
     stripe: options.stripe !== undefined ? options.stripe : createStripeClient(config),
     polar: options.polar !== undefined ? options.polar : createPolarClient(config),
     async startWorkers({ concurrency = 4, pollIntervalMs } = {}) {
+      const instance = config.instanceName ?? `${hostname()}:${process.pid}`;
       const runnerDeps = {
         orm,
         logger,
@@ -151,6 +161,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             retryLimit: (job as JobWithMetadata<GenerationJob>).retryLimit,
             signal: job.signal,
           });
+          return { ranBy: instance }; // the job's output: which process ran it
         },
       );
       await jobs.boss.work<GenerationJob>(QUEUES.generationDead, polling, async ([job]) => {
@@ -200,6 +211,30 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return report;
       });
       await jobs.boss.schedule(QUEUES.billingCycle, '*/10 * * * *');
+      await jobs.boss.work(QUEUES.ledgerVerify, async () => {
+        const violations = await verifyAndRecord(orm, 'job');
+        if (violations.length > 0)
+          logger.warn({ violations: violations.length }, 'db:verify found violations');
+        return { violations: violations.length };
+      });
+      await jobs.boss.schedule(QUEUES.ledgerVerify, '41 * * * *');
+      if (options.backupPlan) {
+        const plan = options.backupPlan;
+        await jobs.boss.work(QUEUES.databaseBackup, async () => {
+          const result = await backupNow(plan);
+          const violations = await verifyInvariants(orm.em.fork());
+          if (violations.length) logger.error({ violations }, 'db:verify after the backup found violations');
+          logger.info({ ...result, verified: violations.length === 0 }, 'database backup');
+          return {
+            path: result.path,
+            bytes: result.bytes,
+            removed: result.removed,
+            violations: violations.length,
+          };
+        });
+        if (plan.keep > 0) await jobs.boss.schedule(QUEUES.databaseBackup, BACKUP_CRON);
+        else await jobs.boss.unschedule(QUEUES.databaseBackup);
+      }
       const deployDeps = { orm, storage, publicUrl: config.publicUrl, logger };
       await jobs.boss.work<DeploymentJob>(
         QUEUES.projectDeploy,
@@ -257,6 +292,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await mailTransport.close();
       await jobs.stop({ graceful: true });
       await events.close();
+      await settings.close();
     },
   };
   return runtime;

@@ -1,8 +1,10 @@
-// `npm run worker`: the job worker alone (generations, dead letters, retention), for running
-// workers apart from API processes (set RUN_WORKER=false on those). SIGINT/SIGTERM finish
-// in-flight jobs before exiting.
+// `npm run worker`: the job worker alone (generations, dead letters, retention, backups), for
+// running workers apart from API processes (set RUN_WORKER=false on those). Without DATABASE_URL it
+// uses the embedded PostgreSQL a server on this machine already runs (or starts its own).
+// SIGINT/SIGTERM finish in-flight jobs before exiting.
 import { createLogger } from './common/logger.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { backupPlanFor } from './db/backup.ts';
 import { openDatabase } from './db/orm.ts';
 import { startRuntime } from './runtime.ts';
 
@@ -14,12 +16,13 @@ try {
   process.exit(1);
 }
 const logger = createLogger(config.logLevel);
-const db = await openDatabase(config, logger);
+const db = await openDatabase(config, logger, { attach: true, onDatabaseLost: () => process.exit(1) });
 const runtime = await startRuntime({
   orm: db.orm,
   databaseUrl: db.url,
   config: { ...config, runWorker: true },
   logger,
+  backupPlan: backupPlanFor(config, db.url),
   superviseIntervalSeconds: Number(process.env.WORKER_SUPERVISE_SECONDS) || undefined,
 });
 await runtime.startWorkers();
@@ -37,3 +40,5 @@ async function shutdown(signal: string) {
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// Started by `npm run cluster` (over an IPC channel): a worker does not outlive its cluster.
+if (process.channel) process.once('disconnect', () => void shutdown('the cluster process is gone'));

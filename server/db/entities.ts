@@ -21,6 +21,7 @@ import { OAuthAccount } from '../modules/identity/oauth-account.entity.ts';
 import { Session } from '../modules/identity/session.entity.ts';
 import { User } from '../modules/identity/user.entity.ts';
 import { MailOutbox } from '../modules/mail/mail-outbox.entity.ts';
+import { VerifyRun } from '../modules/metrics/verify-run.entity.ts';
 import { Feature } from '../modules/orgs/feature.entity.ts';
 import { Invitation } from '../modules/orgs/invitation.entity.ts';
 import { Membership } from '../modules/orgs/membership.entity.ts';
@@ -61,6 +62,7 @@ export const entities = [
   Checkout,
   PaymentReversal,
   CreditGrantAllocation,
+  VerifyRun,
   OAuthAccount,
   AutoTopUp,
   AutoTopUpAttempt,

@@ -1,6 +1,8 @@
-// Opening the database: embedded PostgreSQL when DATABASE_URL is unset, then the ORM, then
-// pending migrations. The one place that turns a Config into a connected MikroORM.
-import { join } from 'node:path';
+// Opening the database: embedded PostgreSQL when DATABASE_URL is unset (archiving its WAL for
+// point-in-time restore, supervised when the caller asks), then the ORM (with read replicas when
+// DATABASE_REPLICA_URLS is set), then pending migrations. The one place that turns a Config into a
+// connected MikroORM.
+import { join, resolve } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig } from '../../mikro-orm.config.ts';
 import type { Logger } from '../common/logger.ts';
@@ -10,23 +12,62 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgre
 export type Database = {
   orm: MikroORM;
   url: string;
+  /** The embedded server (null with DATABASE_URL); `attached` when another process runs it. */
+  embedded: EmbeddedPostgres | null;
   /** Closes the ORM, then stops embedded PostgreSQL if we started it. */
   close(): Promise<void>;
 };
 
 export const EMBEDDED_DATABASE = 'forgeline';
 
+/** The WAL archive of the embedded server (its archive_command copies segments here). */
+export const archiveDirFor = (config: Config) => join(resolve(config.backup.dir), 'wal');
+
+export type OpenDatabaseOptions = {
+  migrate?: boolean;
+  /**
+   * When another process already runs the embedded server on DATA_DIR, use it (the db:* commands,
+   * `npm run worker` and `npm start` beside `npm run cluster`); otherwise that is refused.
+   */
+  attach?: boolean;
+  /**
+   * Supervise the embedded server this process starts: restart it when it dies (EMBEDDED_PG_RESTARTS
+   * attempts in a row), and call this when it stays down (the caller exits non-zero).
+   */
+  onDatabaseLost?: (error: Error) => void;
+  /** Extra server settings for the embedded PostgreSQL this process starts (`npm run cluster`). */
+  serverSettings?: Record<string, string | number>;
+};
+
 export async function openDatabase(
   config: Config,
   logger: Logger,
-  options: { migrate?: boolean } = {},
+  options: OpenDatabaseOptions = {},
 ): Promise<Database> {
-  let embedded: EmbeddedPostgres | undefined;
+  let embedded: EmbeddedPostgres | null = null;
   let url = config.databaseUrl;
   if (!url) {
     const dir = join(config.dataDir, 'pg');
     logger.info({ dir }, 'starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dir, onLog: (line) => logger.debug({ pg: line }) });
+    const onDatabaseLost = options.onDatabaseLost;
+    embedded = await startEmbeddedPostgres({
+      dir,
+      archiveDir: archiveDirFor(config),
+      attach: options.attach,
+      settings: options.serverSettings,
+      onLog: (line) => logger.debug({ pg: line }),
+      supervise: onDatabaseLost && {
+        maxRestarts: config.embeddedRestarts,
+        onDown: (reason) => logger.error({ reason }, 'embedded PostgreSQL stopped; restarting it'),
+        onUp: (attempts) => logger.warn({ attempts }, 'embedded PostgreSQL is back'),
+        onGiveUp: (error) => {
+          logger.fatal({ err: error, attempts: config.embeddedRestarts }, 'embedded PostgreSQL stays down');
+          onDatabaseLost(error);
+        },
+      },
+    });
+    if (embedded.attached)
+      logger.info({ port: embedded.port }, 'using the embedded PostgreSQL of another process');
     await embedded.createDatabase(EMBEDDED_DATABASE, { ifMissing: true });
     url = embedded.url(EMBEDDED_DATABASE);
   }
@@ -36,6 +77,7 @@ export async function openDatabase(
     return {
       orm,
       url,
+      embedded,
       async close() {
         await orm.close(true);
         await embedded?.stop();
@@ -51,10 +93,15 @@ export function createOrm(url: string, config: Config, logger: Logger): Promise<
   return MikroORM.init(
     ormConfig({
       clientUrl: url,
+      replicaUrls: config.databaseReplicaUrls,
       ssl: config.databaseSsl,
       pool: config.pool,
-      slowQueryMs: config.slowQueryMs,
-      onSlowQuery: (entry) => logger.warn(entry, 'slow query'),
+      instrumentation: {
+        slowQueryMs: config.slowQueryMs,
+        onSlowQuery: (entry) => logger.warn(entry, 'slow query'),
+        poolWaitMs: config.poolWaitMs,
+        onPoolWait: (entry) => logger.warn(entry, 'waited for a database connection'),
+      },
     }),
   );
 }

@@ -151,6 +151,9 @@ const CHECKS: Record<string, string> = {
     select u.id as user_id from users u left join credit_balances b on b.user_id = u.id where b.id is null`,
 };
 
+/** The names of the checks, in the order they run. */
+export const INVARIANT_CHECKS = Object.keys(CHECKS);
+
 export async function verifyInvariants(
   em: EntityManager,
   options: { userIds?: string[] } = {},

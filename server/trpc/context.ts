@@ -4,16 +4,18 @@
 // procedure runs. Each procedure call then forks its own EntityManager (see trpc.ts).
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { TRPCError } from '@trpc/server';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import { parse as parseCookies } from 'cookie';
 import { SESSION_COOKIE } from '../../shared/errors.ts';
 import type { ApiKeyScope } from '../../shared/schemas/identity.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Config } from '../config.ts';
+import { isDatabaseUnavailable, UNAVAILABLE_MESSAGE } from '../db/unavailable.ts';
 import { authenticateApiKey } from '../modules/identity/api-keys.service.ts';
 import type { AuthUser } from '../modules/identity/identity.dto.ts';
 import type { ClientInfo } from '../modules/identity/identity.service.ts';
-import { createAuth } from '../modules/identity/lucia.ts';
+import { type Auth, createAuth } from '../modules/identity/lucia.ts';
 import type { Runtime } from '../runtime.ts';
 
 export type AuthMethod = 'cookie' | 'bearer';
@@ -58,7 +60,10 @@ export function createContextInner(
 }
 
 export function createHttpContextFactory(deps: Deps) {
-  return async ({ req, res }: CreateExpressContextOptions): Promise<ContextInner> => {
+  const identify = async ({
+    req,
+    res,
+  }: Pick<CreateExpressContextOptions, 'req' | 'res'>): Promise<ContextInner> => {
     const cookies: CookieSink = { set: (serialized) => res.appendHeader('Set-Cookie', serialized) };
     const requestId = (req as { id?: string }).id ?? randomUUID();
     const client: ClientInfo = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
@@ -83,6 +88,17 @@ export function createHttpContextFactory(deps: Deps) {
     if (!sessionId) return createContextInner(deps, base);
     return createContextInner(deps, { ...base, ...(await authenticateSession(deps, sessionId, cookies)) });
   };
+  // Identifying the caller reads the database before any procedure runs: an unreachable database
+  // answers 503 here too, not an internal error.
+  return async (options: Pick<CreateExpressContextOptions, 'req' | 'res'>): Promise<ContextInner> => {
+    try {
+      return await identify(options);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      deps.logger.warn({ err: error }, 'database unavailable');
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: UNAVAILABLE_MESSAGE, cause: error });
+    }
+  };
 }
 
 const readSessionCookie = (header: string) => parseCookies(header)[SESSION_COOKIE] ?? null;
@@ -96,7 +112,7 @@ export async function authenticateSession(
   sessionId: string,
   cookies: CookieSink,
 ): Promise<Pick<ContextInner, 'user' | 'sessionId' | 'authMethod'>> {
-  const auth = createAuth(deps.orm.em.fork(), { secureCookie: deps.config.sessionCookieSecure });
+  const auth = sessionAuthOf(deps);
   const { session, user } = await auth.validateSession(sessionId);
   if (!session) {
     cookies.set(auth.createBlankSessionCookie().serialize());
@@ -108,4 +124,21 @@ export async function authenticateSession(
     sessionId: session.id,
     authMethod: 'cookie',
   };
+}
+
+const sessionAuths = new WeakMap<Deps['orm'], { secureCookie: boolean; auth: Auth }>();
+
+/**
+ * One Lucia per ORM for checking sessions, built once rather than per request (with a MikroORM fork
+ * per request, which cost more than the session read itself). Its EntityManager runs only plain
+ * statements outside any transaction — the session read, and the rare expiry slide or delete of an
+ * expired session — never entities, so nothing accumulates in it.
+ */
+function sessionAuthOf(deps: Deps): Auth {
+  const secureCookie = deps.config.sessionCookieSecure;
+  const cached = sessionAuths.get(deps.orm);
+  if (cached?.secureCookie === secureCookie) return cached.auth;
+  const auth = createAuth(deps.orm.em.fork(), { secureCookie });
+  sessionAuths.set(deps.orm, { secureCookie, auth });
+  return auth;
 }

@@ -1,5 +1,6 @@
 // The one place that turns failures into tRPC errors: AppError codes from shared/, MikroORM's
-// not-found, unique-violation and optimistic-lock errors, and zod errors. Unknown errors become
+// not-found, unique-violation and optimistic-lock errors, zod errors, and an unreachable database
+// (SERVICE_UNAVAILABLE: HTTP 503 with Retry-After, see app.ts). Unknown errors become
 // INTERNAL_SERVER_ERROR without their message (the log keeps it, with the request id).
 import { NotFoundError, OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { TRPCError } from '@trpc/server';
@@ -7,6 +8,7 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import type { AppErrorCode } from '../../shared/errors.ts';
 import { AppError } from '../common/app-error.ts';
+import { isDatabaseUnavailable, UNAVAILABLE_MESSAGE } from '../db/unavailable.ts';
 
 const TRPC_CODE_OF: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   bad_request: 'BAD_REQUEST',
@@ -43,6 +45,9 @@ export function toTRPCError(error: TRPCError): TRPCError {
       message: 'This was changed by someone else; reload and retry',
       cause,
     });
+  }
+  if (error.code === 'INTERNAL_SERVER_ERROR' && isDatabaseUnavailable(cause)) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: UNAVAILABLE_MESSAGE, cause });
   }
   return error;
 }

@@ -3,11 +3,12 @@
 // Every procedure call gets its own EntityManager fork (a batch runs its calls concurrently on one
 // context, so forks are per call, not per request). Every mutation runs in one transaction: the
 // procedure's rows, ledger entries, queued jobs and audit entries commit together or not at all.
-import { initTRPC, TRPCError } from '@trpc/server';
+import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { z } from 'zod';
 import { ADMIN_ROLES, type ApiKeyScope, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
 import type { MembershipRole } from '../../shared/schemas/orgs.ts';
+import { recordProcedure } from '../modules/metrics/metrics.ts';
 import { requireMembership } from '../modules/orgs/memberships.service.ts';
 import { createRateLimiter, type RateLimitUse } from '../modules/rate-limits/rate-limits.service.ts';
 import type { ContextInner } from './context.ts';
@@ -44,48 +45,27 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
-const unitOfWork = t.middleware(async ({ ctx, type, next }) => {
-  const em = ctx.orm.em.fork();
-  if (type !== 'mutation') return next({ ctx: { em } });
-  // begin/commit by hand (rather than em.transactional) so the procedure's result, ok or not,
-  // passes through unchanged: a failed result rolls back, a successful one flushes and commits.
-  await em.begin();
-  try {
-    const result = await next({ ctx: { em } });
-    if (result.ok) await em.commit();
-    else await em.rollback();
-    return result;
-  } catch (error) {
-    await em.rollback().catch(() => {});
-    throw error;
-  }
-});
-
-const mapErrors = t.middleware(async ({ ctx, path, next }) => {
-  const result = await next();
-  if (result.ok) return result;
-  const error = toTRPCError(result.error);
-  if (error.code === 'INTERNAL_SERVER_ERROR') {
-    ctx.logger.error({ err: error.cause ?? error, path, requestId: ctx.requestId }, 'procedure failed');
-  }
-  throw error;
-});
+type ProcedureType = 'query' | 'mutation' | 'subscription';
 
 /** Cookie-authenticated mutations must carry `x-csrf-protection: 1` (a cross-site form cannot). */
-const csrf = t.middleware(({ ctx, type, next }) => {
+function checkCsrf(ctx: ContextInner, type: ProcedureType) {
   if (type === 'mutation' && ctx.authMethod === 'cookie' && !ctx.csrfHeader) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Missing the x-csrf-protection header' });
   }
-  return next();
-});
+}
 
 /**
  * API-key callers get only what their scopes allow: `read` for queries and subscriptions, `write`
  * (or the procedure's own scope) for mutations, `admin` for anything under admin.*; never the
  * session-only procedures.
  */
-const apiKeyScopes = t.middleware(({ ctx, type, path, meta, next }) => {
-  if (ctx.authMethod !== 'bearer') return next();
+function checkApiKeyScopes(
+  ctx: ContextInner,
+  type: ProcedureType,
+  path: string,
+  meta: ProcedureMeta | undefined,
+) {
+  if (ctx.authMethod !== 'bearer') return;
   const scopes = new Set(ctx.scopes);
   const deny = (message: string) => {
     throw new TRPCError({ code: 'FORBIDDEN', message });
@@ -100,36 +80,85 @@ const apiKeyScopes = t.middleware(({ ctx, type, path, meta, next }) => {
   } else if (!scopes.has('read') && !scopes.has('write') && !scopes.has('admin')) {
     deny('This API key lacks the read scope');
   }
-  return next();
-});
+}
 
 /**
  * Counts the call against the limits its meta declares, before its transaction opens; past a limit
  * the call is refused (TOO_MANY_REQUESTS) and runs nothing. `onlyFailures` limits give their slot
  * back when the call succeeds (failed sign-ins are limited, successful ones are not).
  */
-const rateLimits = t.middleware(async ({ ctx, meta, getRawInput, next }) => {
-  if (!meta?.rateLimits?.length) return next();
+async function withRateLimits<R extends { ok: boolean }>(
+  ctx: ContextInner,
+  limits: RateLimitUse[],
+  getRawInput: () => Promise<unknown>,
+  run: () => Promise<R>,
+): Promise<R> {
   const limiter = createRateLimiter(ctx.orm.em.fork());
   const input = (await getRawInput()) as { email?: unknown } | undefined;
   const email = typeof input?.email === 'string' ? input.email.trim().toLowerCase() : null;
   const reserved: { use: RateLimitUse; subject: string }[] = [];
-  for (const use of meta.rateLimits) {
+  for (const use of limits) {
     const subject = use.by === 'ip' ? ctx.client.ip : use.by === 'user' ? (ctx.user?.id ?? null) : email;
     await limiter.consume(use.name, subject);
     if (use.onlyFailures && subject) reserved.push({ use, subject });
   }
-  const result = await next();
+  const result = await run();
   if (result.ok) for (const { use, subject } of reserved) await limiter.release(use.name, subject);
   return result;
+}
+
+/**
+ * Every procedure call, in order: the CSRF header, API-key scopes, rate limits, then the unit of
+ * work — the call gets its own EntityManager fork, and a mutation runs in one transaction — and
+ * failures mapped to their tRPC codes (unexpected ones logged). One middleware rather than five:
+ * tRPC copies the call's options and context at every middleware level, which cost more per call
+ * than the checks themselves (bench profile, README Performance).
+ */
+const procedureCall = t.middleware(async ({ ctx, type, path, meta, getRawInput, next }) => {
+  const unitOfWork = async () => {
+    const em = ctx.orm.em.fork();
+    if (type !== 'mutation') return next({ ctx: { em } });
+    // begin/commit by hand (rather than em.transactional) so the procedure's result, ok or not,
+    // passes through unchanged: a failed result rolls back, a successful one flushes and commits.
+    await em.begin();
+    try {
+      const result = await next({ ctx: { em } });
+      if (result.ok) await em.commit();
+      else await em.rollback();
+      return result;
+    } catch (error) {
+      await em.rollback().catch(() => {});
+      throw error;
+    }
+  };
+  // Timed for /metrics here (two clock reads and a counter, ~0.3 µs) rather than in a layer of its own.
+  const started = performance.now();
+  let failure: TRPCError;
+  try {
+    checkCsrf(ctx, type);
+    checkApiKeyScopes(ctx, type, path, meta);
+    const result = meta?.rateLimits?.length
+      ? await withRateLimits(ctx, meta.rateLimits, getRawInput, unitOfWork)
+      : await unitOfWork();
+    if (result.ok) {
+      if (type !== 'subscription') recordProcedure(path, (performance.now() - started) / 1000, null);
+      return result;
+    }
+    failure = result.error;
+  } catch (cause) {
+    failure = getTRPCErrorFromUnknown(cause);
+  }
+  const error = toTRPCError(failure);
+  recordProcedure(path, (performance.now() - started) / 1000, error.code);
+  if (error.code === 'INTERNAL_SERVER_ERROR') {
+    ctx.logger.error({ err: error.cause ?? error, path, requestId: ctx.requestId }, 'procedure failed');
+  } else if (error.code === 'SERVICE_UNAVAILABLE') {
+    ctx.logger.warn({ err: error.cause, path, requestId: ctx.requestId }, 'database unavailable');
+  }
+  throw error;
 });
 
-export const publicProcedure = t.procedure
-  .use(mapErrors)
-  .use(csrf)
-  .use(apiKeyScopes)
-  .use(rateLimits)
-  .use(unitOfWork);
+export const publicProcedure = t.procedure.use(procedureCall);
 
 export const userProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { verifyInvariants } from '../../server/db/verify.ts';
+import { VerifyRun } from '../../server/modules/metrics/verify-run.entity.ts';
 import { setupTestDatabase } from '../support/database.ts';
 import { createUser } from '../support/factories.ts';
 
@@ -103,5 +104,9 @@ describe('db:verify', () => {
     }).catch((error: { code: number; stdout: string }) => error);
     expect('code' in failure ? failure.code : 0).toBe(1);
     expect((failure as { stdout: string }).stdout).toContain('violation(s)');
+    // The result is kept for /metrics (ledger drift), as the hourly ledger-verify job keeps its own.
+    const [recorded] = await em().find(VerifyRun, { source: 'cli' });
+    expect(recorded?.violations).toBeGreaterThan(0);
+    expect(recorded?.byCheck['balance equals the sum of the ledger']).toBeGreaterThan(0);
   });
 });

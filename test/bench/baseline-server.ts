@@ -2,9 +2,12 @@
 // the same SQL work as Forgeline (session lookup by SHA-256 hash joined to its user, expiry and
 // status checks, then the procedure's own statements, in the same order and transaction) and the
 // same tRPC + superjson response shape, with nothing else in between: no framework, no ORM, no
-// middleware, no schema library. It enqueues through pg-boss's own `send` (on the transaction's
-// client), so the job insert is byte-for-byte the statement Forgeline issues, and it LISTENs on the
-// same channels as a Forgeline API process, so each server hears the other's notifications.
+// middleware, no schema library. generations.create sends Forgeline's own statement (imported from
+// generations.service.ts, so it cannot drift; importing it loads the ORM's modules, but nothing of
+// the ORM runs on a request), prepared as Forgeline prepares it — the job's insert is part of it —
+// and wakes the job workers after commit as Forgeline does.
+// It LISTENs on the same channels as a Forgeline API process, so each server hears the other's
+// notifications.
 //
 // Environment: DATABASE_URL, PORT, HOST (default 127.0.0.1), PGPOOL_MAX (default 10),
 // AI_PROVIDER (default local: the provider name written on new generations, as in Forgeline).
@@ -13,17 +16,24 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
-import { uuidv7 } from '../../server/common/ids.ts';
 import { createLogger } from '../../server/common/logger.ts';
 import { startGenerationEvents } from '../../server/modules/generations/generation-events.ts';
-import { QUEUES } from '../../server/modules/jobs/queue.ts';
+import {
+  type GenerationDto,
+  type GenerationRow,
+  generationDtoOf,
+} from '../../server/modules/generations/generations.dto.ts';
+import {
+  type CreateRow,
+  createGenerationStatement,
+  KEYED_GENERATION_SQL,
+} from '../../server/modules/generations/generations.service.ts';
+import { coalescedWakes, QUEUES } from '../../server/modules/jobs/queue.ts';
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { SESSION_COOKIE } from '../../shared/errors.ts';
 
 /** server/modules/identity/lucia.ts's absolute session cap (not imported: it pulls in the ORM). */
 const SESSION_ABSOLUTE_MS = 90 * 24 * 60 * 60 * 1000;
-/** generation-events.ts's NOTIFY channel (not exported there). */
-const GENERATION_UPDATES_CHANNEL = 'forgeline_generation_updates';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -40,8 +50,8 @@ const pool = new pg.Pool({
 });
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
-// What a Forgeline API process runs beside its pool: pg-boss (here only to build and send the job
-// insert: no supervision, no schedules) and the generation-events listener.
+// What a Forgeline API process runs beside its pool: pg-boss (here only to send the workers'
+// wake-up after commit: no supervision, no schedules) and the generation-events listener.
 const boss = new PgBoss({
   connectionString: databaseUrl,
   max: 2,
@@ -54,6 +64,24 @@ const boss = new PgBoss({
 boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
 await boss.start();
 const events = await startGenerationEvents({ url: databaseUrl, logger });
+const wakes = coalescedWakes(boss, logger);
+
+// The admin settings, kept in memory and read again when a change is announced (as Forgeline's
+// settings.service.ts does).
+const readFeatureCosts = async () => {
+  const { rows } = await pool.query<{ feature_costs: Record<string, number> | null }>(
+    'select feature_costs from admin_settings limit 1',
+  );
+  return { ...DEFAULT_FEATURE_COSTS, ...rows[0]?.feature_costs } as Record<string, number>;
+};
+let featureCostsCache = readFeatureCosts();
+const settingsListener = new pg.Client({ connectionString: databaseUrl, application_name: 'bench-settings' });
+settingsListener.on('notification', () => {
+  featureCostsCache = readFeatureCosts();
+});
+settingsListener.on('error', (error) => logger.warn({ err: error }, 'settings listener lost'));
+await settingsListener.connect();
+await settingsListener.query('listen forgeline_settings');
 
 type Caller = { id: string; email: string; name: string; role: string };
 
@@ -65,53 +93,8 @@ select u.id, u.email, u.name, u.role, u.status, s.expires_at, s.created_at
  where s.id = $1`;
 
 const BALANCE_SQL = `
-select balance, total_purchased, total_granted, total_used, total_refunded, last_transaction_at
+select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
   from credit_balances where user_id = $1`;
-
-// generations.create, statement by statement as Forgeline issues it (generations.service.ts):
-// the idempotency look-up, the settings read (feature costs), the keyed insert in a savepoint, the
-// ledger posting and the draining of expiring grants (credits.service.ts's POST_SQL and
-// CONSUME_GRANTS_SQL, verbatim), the job, the live-update NOTIFY.
-const GENERATION_COLUMNS = `id, kind, agent_type, status, input, prompt, model, output_count, credits_charged,
-  images, response, error, tokens_used, duration_ms, project_id, started_at, completed_at, created_at`;
-const EARLIER_GENERATION_SQL = `
-select ${GENERATION_COLUMNS} from generations where user_id = $1 and idempotency_key = $2 limit 1`;
-const SETTINGS_SQL = 'select feature_costs from admin_settings limit 1';
-const INSERT_GENERATION_SQL = `
-insert into generations (id, user_id, kind, agent_type, input, prompt, provider, model, output_count,
-  credits_charged, status, idempotency_key, project_id, attempts, created_at, updated_at)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
-const POST_SQL = `
-with moved as (
-  update credit_balances
-     set balance = balance + $1,
-         total_purchased = total_purchased + $2,
-         total_granted = total_granted + $3,
-         total_used = total_used + $4,
-         total_refunded = total_refunded + $5,
-         ledger_seq = ledger_seq + 1,
-         last_transaction_at = now(),
-         updated_at = now()
-   where user_id = $6 and balance + $7 >= 0
-   returning user_id, balance, ledger_seq)
-insert into credit_transactions
-  (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
-   external_product_id, performed_by_id, idempotency_key, generation_id, payment_id, metadata, created_at)
-select $8, user_id, ledger_seq, $9, $10, balance, $11, $12, $13, $14, $15, $16, $17, $18, $19::jsonb, now() from moved
-returning id, seq, amount, balance_after, created_at`;
-const CONSUME_GRANTS_SQL = `
-with live as (
-  select id, remaining,
-         sum(remaining) over (order by expires_at, id) - remaining as before
-    from credit_grants
-   where user_id = $1 and remaining > 0
-   order by expires_at, id),
-take as (select id, least(remaining, greatest(0, $2::int - before)) as used from live)
-update credit_grants g
-   set remaining = g.remaining - take.used, updated_at = now()
-  from take
- where g.id = take.id and take.used > 0`;
-const NOTIFY_SQL = 'select pg_notify($1, $2)';
 
 const COOKIE_PREFIX = `${SESSION_COOKIE}=`;
 
@@ -129,7 +112,7 @@ async function authenticate(req: IncomingMessage): Promise<Caller | null> {
   const sessionId = sessionIdFrom(req);
   if (!sessionId) return null;
   const hash = createHash('sha256').update(sessionId).digest('hex');
-  const { rows } = await pool.query(SESSION_SQL, [hash]);
+  const { rows } = await pool.query({ name: 'session', text: SESSION_SQL, values: [hash] });
   const row = rows[0];
   if (row?.status !== 'active') return null;
   const expiresAt = Math.min(
@@ -192,7 +175,7 @@ type LogoCommand = {
   kind: 'logo';
   input: { appName: string; appFocus: string; color1: string; color2: string };
   outputCount: number;
-  idempotencyKey: string | null;
+  idempotencyKey?: string;
 };
 
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}){1,2}$/;
@@ -228,175 +211,56 @@ function parseLogoCommand(raw: string): LogoCommand | null {
     kind: 'logo',
     input: { appName, appFocus, color1, color2 },
     outputCount,
-    idempotencyKey: key ?? null,
+    ...(key === undefined ? {} : { idempotencyKey: key }),
   };
 }
 
-type GenerationRow = {
-  id: string;
-  kind: string;
-  agent_type: string | null;
-  status: string;
-  input: Record<string, unknown>;
-  prompt: string | null;
-  model: string | null;
-  output_count: number;
-  credits_charged: number;
-  images: unknown[] | null;
-  response: string | null;
-  error: string | null;
-  tokens_used: number | null;
-  duration_ms: number | null;
-  project_id: string | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  created_at: Date;
-};
-
-/** generations.dto.ts's toGenerationDto over a snake_case row. */
-const generationDto = (row: GenerationRow) => ({
-  id: row.id,
-  kind: row.kind,
-  agentType: row.agent_type,
-  status: row.status,
-  input: row.input,
-  prompt: row.prompt,
-  model: row.model,
-  outputCount: row.output_count,
-  creditsCharged: row.credits_charged,
-  images: row.images ?? [],
-  response: row.response,
-  error: row.error,
-  tokensUsed: row.tokens_used,
-  durationMs: row.duration_ms,
-  projectId: row.project_id,
-  startedAt: row.started_at,
-  completedAt: row.completed_at,
-  createdAt: row.created_at,
-});
 const GENERATION_DATES = ['startedAt', 'completedAt', 'createdAt'];
 
 class InsufficientCredits extends Error {}
 
+// Forgeline's prepared statement names are its own; these are the baseline's (same texts).
+const statementNames = new Map<string, string>();
+const named = (text: string, values: unknown[]) => {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `baseline_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
+};
+
 /** Charge + record + enqueue in one transaction; the earlier generation when the key was used. */
-async function createGeneration(userId: string, command: LogoCommand): Promise<GenerationRow> {
+async function createGeneration(userId: string, command: LogoCommand): Promise<GenerationDto> {
+  // Settings: kept in memory (Forgeline caches them per process, dropped on NOTIFY).
+  const featureCosts = await featureCostsCache;
+  const cost = (featureCosts.logo_generation ?? 0) * command.outputCount;
+  const statement = createGenerationStatement(userId, command, cost, providerName);
   const client = await pool.connect();
   let open = false;
   try {
     await client.query('begin');
     open = true;
-    if (command.idempotencyKey) {
-      const { rows } = await client.query<GenerationRow>(EARLIER_GENERATION_SQL, [
-        userId,
-        command.idempotencyKey,
-      ]);
-      if (rows[0]) {
-        await client.query('commit');
-        open = false;
-        return rows[0];
+    const { rows } = await client.query<CreateRow>(named(statement.text, statement.values));
+    const result = rows[0];
+    if (!result?.created) {
+      let earlier = result?.earlier ?? null;
+      if (!earlier) {
+        const twin = await client.query<GenerationRow>(
+          named(KEYED_GENERATION_SQL, [userId, command.idempotencyKey]),
+        );
+        earlier = twin.rows[0] ?? null;
       }
+      await client.query('commit');
+      open = false;
+      if (!earlier) throw new Error('idempotency key in use by another request');
+      return generationDtoOf(earlier);
     }
-    const settings = await client.query<{ feature_costs: Record<string, number> | null }>(SETTINGS_SQL);
-    const featureCosts = { ...DEFAULT_FEATURE_COSTS, ...settings.rows[0]?.feature_costs };
-    const cost = (featureCosts.logo_generation ?? 0) * command.outputCount;
-    const now = new Date();
-    const { appName, appFocus, color1, color2 } = command.input;
-    const row: GenerationRow = {
-      id: uuidv7(),
-      kind: 'logo',
-      agent_type: null,
-      status: 'queued',
-      input: command.input,
-      prompt: `A professional logo for "${appName}", an app about ${appFocus}, in ${color1} and ${color2}`,
-      model: null,
-      output_count: command.outputCount,
-      credits_charged: cost,
-      images: null,
-      response: null,
-      error: null,
-      tokens_used: null,
-      duration_ms: null,
-      project_id: null,
-      started_at: null,
-      completed_at: null,
-      created_at: now,
-    };
-    const insert = [
-      row.id,
-      userId,
-      row.kind,
-      null,
-      JSON.stringify(row.input),
-      row.prompt,
-      providerName,
-      null,
-      row.output_count,
-      cost,
-      row.status,
-      command.idempotencyKey,
-      null,
-      0,
-      now,
-      now,
-    ];
-    if (command.idempotencyKey) {
-      // A savepoint, as in Forgeline: a concurrent twin's unique violation must not end the transaction.
-      await client.query('savepoint generation_insert');
-      try {
-        await client.query(INSERT_GENERATION_SQL, insert);
-        await client.query('release savepoint generation_insert');
-      } catch (error) {
-        if ((error as { code?: string }).code !== '23505') throw error;
-        await client.query('rollback to savepoint generation_insert');
-        const { rows } = await client.query<GenerationRow>(EARLIER_GENERATION_SQL, [
-          userId,
-          command.idempotencyKey,
-        ]);
-        await client.query('commit');
-        open = false;
-        if (!rows[0]) throw error;
-        return rows[0];
-      }
-    } else {
-      await client.query(INSERT_GENERATION_SQL, insert);
-    }
-    if (cost > 0) {
-      const posted = await client.query(POST_SQL, [
-        -cost,
-        0,
-        0,
-        cost,
-        0,
-        userId,
-        -cost,
-        uuidv7(),
-        'usage',
-        -cost,
-        `logo generation (${command.outputCount} output${command.outputCount > 1 ? 's' : ''})`,
-        'logo_generation',
-        null,
-        null,
-        null,
-        null,
-        row.id,
-        null,
-        null,
-      ]);
-      if (!posted.rows[0]) throw new InsufficientCredits();
-      await client.query(CONSUME_GRANTS_SQL, [userId, cost]);
-    }
-    await boss.send(
-      QUEUES.generationRun,
-      { generationId: row.id },
-      { db: { executeSql: (sql, values) => client.query(sql, values) } },
-    );
-    await client.query(NOTIFY_SQL, [
-      GENERATION_UPDATES_CHANNEL,
-      JSON.stringify({ userId, id: row.id, status: 'queued' }),
-    ]);
+    if (!result.charged) throw new InsufficientCredits();
     await client.query('commit');
     open = false;
-    return row;
+    wakes.wake(QUEUES.generationRun);
+    return statement.generation;
   } finally {
     if (open) await client.query('rollback').catch(() => {});
     client.release();
@@ -413,7 +277,7 @@ const routes: Record<string, Handler> = {
       send(res, 401, trpcError('credits.balance', 401, 'UNAUTHORIZED', 'Sign in to continue'));
       return;
     }
-    const { rows } = await pool.query(BALANCE_SQL, [caller.id]);
+    const { rows } = await pool.query({ name: 'balance', text: BALANCE_SQL, values: [caller.id] });
     const row = rows[0];
     if (!row) {
       send(res, 404, trpcError('credits.balance', 404, 'NOT_FOUND', 'This account has no credit balance'));
@@ -425,6 +289,7 @@ const routes: Record<string, Handler> = {
       totalGranted: row.total_granted,
       totalUsed: row.total_used,
       totalRefunded: row.total_refunded,
+      totalClawedBack: row.total_clawed_back,
       lastTransactionAt: row.last_transaction_at ?? null,
     };
     send(res, 200, trpcResult(json, ['lastTransactionAt']));
@@ -453,7 +318,7 @@ const routes: Record<string, Handler> = {
     }
     try {
       const row = await createGeneration(caller.id, command);
-      send(res, 200, trpcResult(generationDto(row), GENERATION_DATES));
+      send(res, 200, trpcResult(row, GENERATION_DATES));
     } catch (error) {
       if (!(error instanceof InsufficientCredits)) throw error;
       send(res, 402, trpcError(path, 402, 'PAYMENT_REQUIRED', 'Not enough credits for this operation'));
@@ -488,9 +353,13 @@ const shutdown = () => {
   stopping = true;
   server.close();
   server.closeAllConnections();
-  void Promise.allSettled([boss.stop({ graceful: false, close: true }), events.close(), pool.end()]).finally(
-    () => process.exit(0),
-  );
+  wakes.cancel();
+  void Promise.allSettled([
+    boss.stop({ graceful: false, close: true }),
+    events.close(),
+    settingsListener.end(),
+    pool.end(),
+  ]).finally(() => process.exit(0));
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);

@@ -74,6 +74,7 @@ export async function startBenchDatabase(options: DatabaseOptions): Promise<Benc
       statementStats = false;
     }
     const users = await seedUsers(admin, options.users, options.startingBalance);
+    await createReferenceTables(admin, options.users);
     await admin.query('vacuum analyze');
 
     return {
@@ -149,9 +150,25 @@ async function seedUsers(db: pg.Pool, count: number, balance: number): Promise<B
   return users;
 }
 
+/**
+ * The TPC-B-like reference's tables (tpcb.ts): one account per seeded user, pgbench's row widths
+ * (a filler column), a history table without indexes as pgbench_history. Not part of the app.
+ */
+async function createReferenceTables(db: pg.Pool, accounts: number) {
+  await db.query(`create table bench_tpcb_accounts
+    (id int primary key, balance bigint not null, filler char(84)) with (fillfactor = 90)`);
+  await db.query(
+    `insert into bench_tpcb_accounts (id, balance, filler) select i, 0, '' from generate_series(1, $1) as i`,
+    [accounts],
+  );
+  await db.query(`create table bench_tpcb_history
+    (account_id int not null, delta int not null, created_at timestamptz not null, filler char(22))`);
+}
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
-export type StatementCount = { query: string; calls: number };
+/** A statement's calls and the time PostgreSQL spent executing them (ms, planning included). */
+export type StatementCount = { query: string; calls: number; totalMs: number };
 export type DatabaseCounters = {
   statements: StatementCount[];
   /**
@@ -180,14 +197,18 @@ export async function resetCounters(db: BenchDatabase): Promise<void> {
 export async function readCounters(db: BenchDatabase, tables: string[] = []): Promise<DatabaseCounters> {
   let statements: StatementCount[] = [];
   if (db.statementStats) {
-    const { rows } = await db.admin.query<{ query: string; calls: string }>(
-      `select query, calls from pg_stat_statements
+    const { rows } = await db.admin.query<{ query: string; calls: string; total_ms: number }>(
+      `select query, calls, total_exec_time + total_plan_time as total_ms from pg_stat_statements
         where dbid = (select oid from pg_database where datname = current_database())
           and query !~* 'pg_stat|pg_database'
         order by calls desc`,
     );
     statements = rows
-      .map((row) => ({ query: row.query.replace(/\s+/g, ' ').trim(), calls: Number(row.calls) }))
+      .map((row) => ({
+        query: row.query.replace(/\s+/g, ' ').trim(),
+        calls: Number(row.calls),
+        totalMs: Number(row.total_ms),
+      }))
       // Foreign-key checks run inside PostgreSQL (some are recorded as top-level): not round trips.
       .filter((row) => !FOREIGN_KEY_CHECK.test(row.query));
   }

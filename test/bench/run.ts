@@ -1,15 +1,20 @@
-// `npm run bench` (SPEC.md §13): Forgeline against a bare node:http + pg baseline doing the same SQL,
-// side by side in one run on one fresh PostgreSQL (fsync on).
+// `npm run bench` (SPEC.md §13, §14): Forgeline against a bare node:http + pg baseline doing the
+// same SQL and a create-t3-app-style peer (peer-server.ts), side by side in one run on one fresh
+// PostgreSQL (fsync on).
 //
 //   1. embedded PostgreSQL in a temp dir, migrated, seeded with BENCH_USERS users (balance, ledger
-//      row and session each), pg_stat_statements loaded;
-//   2. Forgeline (`node server/main.ts`, production, no job workers) and the baseline as child
-//      processes, same pool size;
-//   3. per workload: a warm-up of each, then closed-loop runs interleaved A B B A A B … (the order
-//      alternates so drift does not favour one side; autocannon), then an open-loop run of each at
-//      75 % of Forgeline's median peak (requests on a steady schedule, latency from the scheduled
-//      time: see load.ts);
-//   4. a table on stdout and test-results/bench.json.
+//      row and session each) and the TPC-B-like reference's tables, pg_stat_statements loaded;
+//   2. Forgeline (`node server/main.ts`, production, no job workers), the baseline and the peer as
+//      child processes, same pool size;
+//   3. per workload: a warm-up of each, then closed-loop runs interleaved A B C, B C A … (the order
+//      rotates so drift does not favour one side; autocannon) — for a write, each round also runs
+//      the TPC-B-like reference (tpcb.ts); then one closed-loop run of Forgeline and the baseline
+//      at 256 connections, then an open-loop run of each at 75 % of Forgeline's median peak with
+//      up to 256 connections (requests on a steady schedule, latency from the scheduled time: see
+//      load.ts); a server's backlog is drained before the next run starts;
+//   4. with BENCH_SOAK=<seconds>: Forgeline alone under an open loop at 75 % of each workload's
+//      peak, in slices, its RSS read after each (memory must stay flat);
+//   5. a table on stdout and test-results/bench.json.
 // Nothing about speed is asserted: the SPEC targets are reported as PASS/FAIL lines. The exit code
 // is 1 only when the bench itself failed or a workload could not be measured (a server answered
 // it wrongly: see "NOT MEASURED").
@@ -17,10 +22,12 @@
 // Knobs (environment): BENCH_USERS (2000), BENCH_BALANCE (credits per user, 1000000),
 // BENCH_CONNECTIONS (50), BENCH_WARMUP (5 s), BENCH_DURATION (10 s), BENCH_ROUNDS (3),
 // BENCH_POOL (10), BENCH_OPEN_LOOP (10 s, 0 to skip), BENCH_WORKLOADS (comma-separated names),
-// BENCH_CPU_PROF=1 (profile the Forgeline server into test-results/bench-profile/), BENCH_KEEP=1
-// (keep the temp dir, for its server logs), BENCH_NOISE_RETRIES (2: see noiseLimitCores). The
-// defaults take about 4 minutes on 2 cores (a little more when noisy runs are redone); for
+// BENCH_PEER=0 (no peer), BENCH_SOAK (0 s), BENCH_CPU_PROF=1 (profile Forgeline and the baseline
+// into test-results/bench-profile/), BENCH_KEEP=1 (keep the temp dir, for its server logs),
+// BENCH_NOISE_RETRIES (2: see noiseLimitCores). The defaults take about 8 minutes on 2 cores (more
+// when noisy runs are redone); for
 // steadier numbers, e.g. BENCH_DURATION=30 BENCH_ROUNDS=5 BENCH_WARMUP=15 BENCH_OPEN_LOOP=30.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,7 +44,14 @@ import {
   startBenchDatabase,
 } from './database.ts';
 import { type LoadResult, median, runLoad, stopLoad } from './load.ts';
-import { machineBusySeconds, rssMiB, type ServerProcess, startServer } from './processes.ts';
+import {
+  machineBusySeconds,
+  rssMiB,
+  type ServerProcess,
+  startServer,
+  treeCpu,
+  treeCpuDelta,
+} from './processes.ts';
 import { type Workload, workloads } from './workloads.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -68,6 +82,12 @@ const settings = {
   noiseRetries: envInt('BENCH_NOISE_RETRIES', 2),
   /** The open-loop driver's socket cap (a request beyond it waits, and its latency shows it). */
   openLoopConnections: 256,
+  /** The closed-loop connections of the second peak run (SPEC §14: throughput must hold there). */
+  manyConnections: 256,
+  /** Run the create-t3-app-style peer (peer-server.ts) beside the baseline (BENCH_PEER=0: skip). */
+  peer: process.env.BENCH_PEER !== '0',
+  /** A long open-loop run at 75 % load, for memory (seconds; 0: none). */
+  soakSeconds: envInt('BENCH_SOAK', 0),
   cpuProfile: process.env.BENCH_CPU_PROF === '1',
   keepTemp: process.env.BENCH_KEEP === '1',
   postgres: {
@@ -92,12 +112,14 @@ if (unknown.length || !benchWorkloads.length) {
   process.exit(2);
 }
 
-type Variant = 'forgeline' | 'baseline';
-const VARIANTS: Variant[] = ['forgeline', 'baseline'];
+type Variant = 'forgeline' | 'baseline' | 'peer';
+const VARIANTS: Variant[] = settings.peer ? ['forgeline', 'baseline', 'peer'] : ['forgeline', 'baseline'];
+/** The variants also measured at BENCH's many connections and in the open loop. */
+const HTTP_PEAK_VARIANTS: Variant[] = ['forgeline', 'baseline'];
 
 type RunRecord = LoadResult & {
   variant: Variant;
-  phase: 'warmup' | 'measured' | 'open-loop';
+  phase: 'warmup' | 'measured' | 'many-connections' | 'open-loop';
   round: number;
   offeredRate: number | null;
   /** Statements on the request path (see toRecord) per request. */
@@ -107,7 +129,8 @@ type RunRecord = LoadResult & {
   background: { query: string; calls: number }[];
   /** pg_stat_database's count: lags (see DatabaseCounters), kept for when statements are missing. */
   transactionsPerRequest: number | null;
-  statements: { query: string; perRequest: number }[];
+  /** Per request: how many times each statement ran, and PostgreSQL's time in it (µs per call). */
+  statements: { query: string; perRequest: number; usPerCall: number }[];
   /** Rows each request sent added to the workload's tables (1 each when every request succeeds). */
   rowsPerRequest: Record<string, number>;
   /** Spoilt by load from outside the bench and run again (not in the medians). */
@@ -118,6 +141,16 @@ type RunRecord = LoadResult & {
 type Rss = {
   forgeline: { afterStart: number; end: number; afterEachRun: number[] };
   baseline: number;
+  peer: number | null;
+};
+
+/** One run of the TPC-B-like reference (tpcb.ts). */
+type ReferenceRun = {
+  round: number;
+  tps: number;
+  seconds: number;
+  cpu: { client: number; postgres: number; other: number };
+  discarded?: boolean;
 };
 
 type WorkloadReport = {
@@ -138,9 +171,15 @@ type WorkloadReport = {
       serverCpuUsPerRequest: number;
       postgresCpuUsPerRequest: number;
       openLoop: { offeredRate: number; rps: number; p50Ms: number; p99Ms: number; non2xx: number } | null;
+      /** Closed-loop req/s at settings.manyConnections (forgeline and baseline). */
+      manyConnectionsRps: number | null;
     }
   >;
   ratio: number;
+  /** Forgeline's median req/s over the t3-style peer's (null without the peer). */
+  peerRatio: number | null;
+  /** Write workloads: the TPC-B-like reference runs of the same rounds, and Forgeline over their median. */
+  reference: { runs: ReferenceRun[]; medianTps: number; ratio: number } | null;
   /** Forgeline's req/s over the baseline's within each round (the spread of the ratio). */
   roundRatios: number[];
   checks: { name: string; value: number | null; target: string; pass: boolean | null }[];
@@ -218,7 +257,9 @@ async function main() {
     logFile: join(tmp, 'forgeline.log'),
     readyPath: '/ready',
     readyTimeoutMs: 180_000,
-    nodeArgs: settings.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    nodeArgs: settings.cpuProfile
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=forgeline.cpuprofile']
+      : [],
   });
   cleanups.push({ name: 'forgeline', run: () => forgeline.stop() });
   // After Forgeline: its start installs pg-boss's schema and queues, which the baseline sends to.
@@ -231,13 +272,31 @@ async function main() {
     logFile: join(tmp, 'baseline.log'),
     readyPath: '/ready',
     readyTimeoutMs: 30_000,
+    nodeArgs: settings.cpuProfile
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=baseline.cpuprofile']
+      : [],
   });
   cleanups.push({ name: 'baseline', run: () => baseline.stop() });
-  const servers: Record<Variant, ServerProcess> = { forgeline, baseline };
+  const servers = { forgeline, baseline } as Record<Variant, ServerProcess>;
+  if (settings.peer) {
+    log('starting the t3-style peer');
+    const peer = await startServer({
+      name: 'peer',
+      script: 'test/bench/peer-server.ts',
+      cwd: ROOT,
+      env: commonEnv,
+      logFile: join(tmp, 'peer.log'),
+      readyPath: '/ready',
+      readyTimeoutMs: 30_000,
+    });
+    cleanups.push({ name: 'peer', run: () => peer.stop() });
+    servers.peer = peer;
+  }
 
   const rss: Rss = {
     forgeline: { afterStart: rssMiB(forgeline.pid), end: 0, afterEachRun: [] },
     baseline: 0,
+    peer: null,
   };
   const reports: WorkloadReport[] = [];
   const skipped: { workload: string; reason: string }[] = [];
@@ -253,9 +312,11 @@ async function main() {
     }
     reports.push(await benchWorkload(workload, servers, db, rss));
   }
+  const soak = settings.soakSeconds > 0 && reports.length ? await runSoak(reports, servers, db) : null;
   rss.forgeline.end = rssMiB(forgeline.pid);
   rss.baseline = rssMiB(baseline.pid);
-  const serverErrors = (['forgeline', 'baseline'] as const)
+  rss.peer = servers.peer ? rssMiB(servers.peer.pid) : null;
+  const serverErrors = VARIANTS.map((name) => ({ name, lines: errorLines(join(tmp, `${name}.log`)) }))
     .map((name) => ({ name, lines: errorLines(join(tmp, `${name}.log`)) }))
     .filter((entry) => entry.lines.length);
 
@@ -273,13 +334,14 @@ async function main() {
     settings,
     rssMiB: rss,
     workloads: reports,
+    soak,
     skipped,
     serverErrors,
     elapsedSeconds: (Date.now() - started) / 1000,
   };
   mkdirSync(join(ROOT, 'test-results'), { recursive: true });
   writeFileSync(RESULTS_FILE, `${JSON.stringify(output, null, 2)}\n`);
-  printReport(reports, rss, output.machine);
+  printReport(reports, rss, output.machine, soak);
   for (const { workload, reason } of skipped) {
     console.log(`\nNOT MEASURED: ${workload} — ${reason.split('\n')[0]}`);
   }
@@ -355,7 +417,7 @@ async function checkResponses(
     }
     const problem = workload.check(response.status, body);
     if (problem) throw new Error(`${variant} ${workload.name}: ${problem}\n${text}`);
-    answers.push(JSON.stringify(workload.comparable(body)));
+    answers.push(JSON.stringify(canonical(workload.comparable(body))));
 
     const anonymous = await fetch(url, {
       method: workload.method,
@@ -366,9 +428,22 @@ async function checkResponses(
     if (anonymous.status !== 401)
       throw new Error(`${variant} ${workload.name}: unknown session got ${anonymous.status}`);
   }
-  if (answers[0] !== answers[1]) {
+  if (answers.some((answer) => answer !== answers[0])) {
     throw new Error(`the servers answer ${workload.name} differently:\n  ${answers.join('\n  ')}`);
   }
+}
+
+/** Objects with their keys sorted (a jsonb column returns an object's keys in its own order). */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, inner]) => [key, canonical(inner)]),
+    );
+  }
+  return value;
 }
 
 async function benchWorkload(
@@ -399,15 +474,20 @@ async function benchWorkload(
       url: servers[variant].url,
       workload,
       users: db.users,
-      connections: rate ? settings.openLoopConnections : settings.connections,
+      connections: rate
+        ? settings.openLoopConnections
+        : phase === 'many-connections'
+          ? settings.manyConnections
+          : settings.connections,
       durationSeconds: seconds,
       ...(rate ? { rate } : {}),
       serverPid: servers[variant].pid,
       postgresPid: db.postmasterPid(),
     });
     if (interrupted) throw new Error('interrupted');
-    // Let the last in-flight requests finish (autocannon stops without waiting for them).
-    await sleep(500);
+    // Let the last in-flight requests finish (autocannon stops without waiting for them): a server
+    // still working through a backlog would otherwise spoil the next run, whoever's it is.
+    await drained(servers[variant]);
     const after = await readCounters(db, workload.writes);
     const record = toRecord(variant, phase, round, rate ?? null, result, before, after);
     runs.push(record);
@@ -436,14 +516,30 @@ async function benchWorkload(
     return record;
   };
 
+  const references: ReferenceRun[] = [];
+  const reference = async (round: number) => {
+    let record = await runReference(db, round);
+    if (record.cpu.other / (record.seconds || 1) > settings.noiseLimitCores && retriesLeft > 0) {
+      retriesLeft--;
+      references.push({ ...record, discarded: true });
+      log('  ↳ the reference run was noisy: running it again');
+      record = await runReference(db, round);
+    }
+    references.push(record);
+  };
+
   if (settings.warmupSeconds > 0) {
     for (const variant of VARIANTS) await run(variant, 'warmup', 0);
   }
   for (let round = 1; round <= settings.rounds; round++) {
-    // A B, B A, A B …: neither side always runs on a machine the other has just warmed or tired.
-    const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
+    // A B C, B C A, C A B …: no side always runs on a machine another has just warmed or tired.
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round - 1) % VARIANTS.length] as Variant);
     for (const variant of order) await run(variant, 'measured', round);
+    // The write ceiling, in the same round: the TPC-B-like reference.
+    if (workload.kind === 'write') await reference(round);
   }
+  // Throughput must hold with many connections (SPEC §14): one closed-loop run each at 256.
+  for (const variant of HTTP_PEAK_VARIANTS) await run(variant, 'many-connections', 0);
 
   const measured = (variant: Variant) =>
     runs.filter((r) => r.variant === variant && r.phase === 'measured' && !r.discarded);
@@ -451,7 +547,7 @@ async function benchWorkload(
   const rate = Math.max(1, Math.round(forgelinePeak * settings.openLoopFraction));
   if (settings.openLoopSeconds > 0 && Number.isFinite(forgelinePeak)) {
     // Same offered load for both: 75 % of Forgeline's peak.
-    for (const variant of VARIANTS) await run(variant, 'open-loop', 0, rate);
+    for (const variant of HTTP_PEAK_VARIANTS) await run(variant, 'open-loop', 0, rate);
   }
 
   const summary = {} as WorkloadReport['summary'];
@@ -460,6 +556,7 @@ async function benchWorkload(
     const total = (pick: (r: RunRecord) => number) => rows.reduce((sum, r) => sum + pick(r), 0);
     const requests = total(served) || 1;
     const open = runs.find((r) => r.variant === variant && r.phase === 'open-loop' && !r.discarded);
+    const many = runs.find((r) => r.variant === variant && r.phase === 'many-connections' && !r.discarded);
     const statementCounts = rows.map((r) => r.statementsPerRequest).filter((n): n is number => n !== null);
     const rowsPerRequest: Record<string, number> = {};
     for (const table of workload.writes ?? []) {
@@ -484,9 +581,18 @@ async function benchWorkload(
             non2xx: open.non2xx,
           }
         : null,
+      manyConnectionsRps: many ? many.rps : null,
     };
   }
   const ratio = summary.forgeline.medianRps / summary.baseline.medianRps;
+  const peerRatio = summary.peer ? summary.forgeline.medianRps / summary.peer.medianRps : null;
+  const kept = references.filter((r) => !r.discarded);
+  const referenceSummary = kept.length
+    ? (() => {
+        const medianTps = median(kept.map((r) => r.tps));
+        return { runs: references, medianTps, ratio: summary.forgeline.medianRps / medianTps };
+      })()
+    : null;
   const roundRatios: number[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     const ours = measured('forgeline').find((r) => r.round === round);
@@ -509,6 +615,40 @@ async function benchWorkload(
     },
     { name: 'errors + non-2xx', value: f.errors + f.non2xx, target: '= 0', pass: f.errors + f.non2xx === 0 },
   ];
+  if (workload.targets.cpuRatio !== undefined) {
+    const cpuRatio = f.serverCpuUsPerRequest / summary.baseline.serverCpuUsPerRequest;
+    checks.push({
+      name: 'Node CPU per request, over the baseline’s',
+      value: cpuRatio,
+      target: `≤ ${workload.targets.cpuRatio}`,
+      pass: cpuRatio <= workload.targets.cpuRatio,
+    });
+  }
+  if (f.manyConnectionsRps !== null) {
+    const held = f.manyConnectionsRps / f.medianRps;
+    checks.push({
+      name: `req/s at ${settings.manyConnections} connections over req/s at ${settings.connections}`,
+      value: held,
+      target: '≥ 0.9 (throughput holds)',
+      pass: held >= 0.9,
+    });
+  }
+  if (peerRatio !== null) {
+    checks.push({
+      name: 'req/s ratio to the t3-style peer',
+      value: peerRatio,
+      target: '≥ 1.0',
+      pass: peerRatio >= 1,
+    });
+  }
+  if (referenceSummary) {
+    checks.push({
+      name: 'req/s ratio to the TPC-B-like reference (tps)',
+      value: referenceSummary.ratio,
+      target: '≥ 0.5',
+      pass: referenceSummary.ratio >= 0.5,
+    });
+  }
   if (workload.targets.statementsPerRequest !== undefined) {
     checks.push({
       name: 'statements per request',
@@ -553,8 +693,149 @@ async function benchWorkload(
     runs,
     summary,
     ratio,
+    peerRatio,
+    reference: referenceSummary,
     roundRatios,
     checks,
+  };
+}
+
+/**
+ * Waits until a server has answered what it was sent: its /ready (a database round trip through its
+ * pool) queues behind the requests still in flight, so its answer means the backlog is gone.
+ */
+async function drained(server: ServerProcess) {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const started = performance.now();
+    try {
+      const response = await fetch(`${server.url}/ready`, { signal: AbortSignal.timeout(30_000) });
+      await response.arrayBuffer();
+    } catch {
+      // Not answering yet: try again.
+    }
+    if (performance.now() - started < 50) break;
+  }
+  await sleep(500);
+}
+
+/** One run of the TPC-B-like reference (tpcb.ts, a child process) at the HTTP runs' concurrency. */
+async function runReference(db: BenchDatabase, round: number): Promise<ReferenceRun> {
+  const postgresPid = db.postmasterPid();
+  const postgresBefore = postgresPid ? treeCpu(postgresPid) : new Map<number, number>();
+  const machineBefore = machineBusySeconds();
+  const child = spawn(process.execPath, [join(ROOT, 'test', 'bench', 'tpcb.ts')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      CONCURRENCY: String(settings.connections),
+      PGPOOL_MAX: String(settings.pool),
+      DURATION: String(settings.runSeconds),
+      ACCOUNTS: String(settings.users),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push({ name: 'reference', run: () => void child.kill('SIGKILL') });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  if (code !== 0) throw new Error(`the TPC-B-like reference exited with ${code}`);
+  const result = JSON.parse(output) as { transactions: number; seconds: number; cpuSeconds: number };
+  const postgres = postgresPid ? treeCpuDelta(postgresBefore, treeCpu(postgresPid)) : 0;
+  const machine = machineBusySeconds() - machineBefore;
+  const record: ReferenceRun = {
+    round,
+    tps: result.transactions / result.seconds,
+    seconds: result.seconds,
+    cpu: { client: result.cpuSeconds, postgres, other: Math.max(0, machine - postgres - result.cpuSeconds) },
+  };
+  log(
+    `TPC-B-like reference ${round}: ${record.tps.toFixed(0)} tps` +
+      (record.cpu.other / result.seconds > 0.25
+        ? `, ${(record.cpu.other / result.seconds).toFixed(2)} cores busy elsewhere`
+        : ''),
+  );
+  await sleep(1_000);
+  return record;
+}
+
+type SoakReport = {
+  seconds: number;
+  slices: {
+    workload: string;
+    rate: number;
+    rps: number;
+    p99Ms: number;
+    non2xx: number;
+    errors: number;
+    rssMiB: number;
+  }[];
+  rssStartMiB: number;
+  rssEndMiB: number;
+  /** End over start, in %; the peak of the second half over the peak of the first, in %. */
+  growthPct: number;
+  peakGrowthPct: number;
+};
+
+/**
+ * Memory over a long run: Forgeline alone under an open loop at 75 % of each workload's peak,
+ * the workloads taking turns in slices, its RSS read after each slice.
+ */
+async function runSoak(
+  reports: WorkloadReport[],
+  servers: Record<Variant, ServerProcess>,
+  db: BenchDatabase,
+): Promise<SoakReport> {
+  const sliceSeconds = Math.max(5, Math.min(60, Math.floor(settings.soakSeconds / 4)));
+  const slices: SoakReport['slices'] = [];
+  const rssStart = rssMiB(servers.forgeline.pid);
+  log(
+    `soak: ${settings.soakSeconds} s at 75 % load in ${sliceSeconds}-second slices, RSS ${rssStart.toFixed(0)} MiB`,
+  );
+  const started = Date.now();
+  for (let i = 0; (Date.now() - started) / 1000 < settings.soakSeconds && !interrupted; i++) {
+    const report = reports[i % reports.length] as WorkloadReport;
+    const workload = benchWorkloads.find((w) => w.name === report.workload) as Workload;
+    const rate = Math.max(1, Math.round(report.summary.forgeline.medianRps * settings.openLoopFraction));
+    const result = await runLoad({
+      url: servers.forgeline.url,
+      workload,
+      users: db.users,
+      connections: settings.openLoopConnections,
+      durationSeconds: sliceSeconds,
+      rate,
+      serverPid: servers.forgeline.pid,
+      postgresPid: db.postmasterPid(),
+    });
+    const rss = rssMiB(servers.forgeline.pid);
+    slices.push({
+      workload: workload.name,
+      rate,
+      rps: result.rps,
+      p99Ms: result.latencyMs.p99,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      rssMiB: rss,
+    });
+    log(
+      `soak ${workload.name} @${rate}/s: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms, RSS ${rss.toFixed(0)} MiB`,
+    );
+  }
+  const series = slices.map((slice) => slice.rssMiB);
+  const half = Math.floor(series.length / 2);
+  const firstPeak = Math.max(0, ...series.slice(0, half));
+  const secondPeak = Math.max(0, ...series.slice(half));
+  // The first slice's reading is the start: the process has met every workload's allocations by then.
+  const rssStartMiB = series[0] ?? rssStart;
+  const rssEndMiB = series.at(-1) ?? rssStart;
+  return {
+    seconds: (Date.now() - started) / 1000,
+    slices,
+    rssStartMiB,
+    rssEndMiB,
+    growthPct: ((rssEndMiB - rssStartMiB) / rssStartMiB) * 100,
+    peakGrowthPct: firstPeak ? ((secondPeak - firstPeak) / firstPeak) * 100 : Number.NaN,
   };
 }
 
@@ -590,7 +871,11 @@ function toRecord(
     statementsPerRequest: after.statements.length ? sum(onPath) / requests : null,
     backgroundStatements: sum(background),
     transactionsPerRequest: (after.transactions - before.transactions) / requests,
-    statements: onPath.map((s) => ({ query: s.query.slice(0, 160), perRequest: s.calls / requests })),
+    statements: onPath.map((s) => ({
+      query: s.query.slice(0, 160),
+      perRequest: s.calls / requests,
+      usPerCall: (s.totalMs / (s.calls || 1)) * 1000,
+    })),
     background: background.map((s) => ({ query: s.query.slice(0, 160), calls: s.calls })),
     rowsPerRequest,
   };
@@ -617,6 +902,7 @@ function printReport(
     loadAverage: { atStart: number[]; atEnd: number[] };
     coresBusyBeforeStart: number;
   },
+  soak: SoakReport | null,
 ) {
   for (const report of reports) {
     console.log(`\n══ ${report.workload} (${report.kind}) ══`);
@@ -626,7 +912,9 @@ function printReport(
         ? `run ${r.round}`
         : r.phase === 'open-loop'
           ? `open @${r.offeredRate}/s`
-          : r.phase) + (r.discarded ? ' (noisy, redone)' : ''),
+          : r.phase === 'many-connections'
+            ? `${settings.manyConnections} conns`
+            : r.phase) + (r.discarded ? ' (noisy, redone)' : ''),
       fmt(r.rps),
       fmt(r.latencyMs.p50, 1),
       fmt(r.latencyMs.p90, 1),
@@ -692,13 +980,25 @@ function printReport(
       ),
     );
     console.log(
-      `ratio ours/baseline: ${fmt(report.ratio, 2)} (per round: ${report.roundRatios.map((r) => fmt(r, 2)).join(', ')})`,
+      `ratio ours/baseline: ${fmt(report.ratio, 2)} (per round: ${report.roundRatios.map((r) => fmt(r, 2)).join(', ')})` +
+        (report.peerRatio !== null ? `; ours/peer: ${fmt(report.peerRatio, 2)}` : ''),
     );
+    if (report.reference) {
+      console.log(
+        `TPC-B-like reference: ${report.reference.runs
+          .map((r) => `${fmt(r.tps)} tps${r.discarded ? ' (noisy, redone)' : ''}`)
+          .join(
+            ', ',
+          )} → median ${fmt(report.reference.medianTps)}; ours/reference ${fmt(report.reference.ratio, 2)}`,
+      );
+    }
     for (const variant of VARIANTS) {
       const first = report.runs.find((r) => r.variant === variant && r.phase === 'measured');
       if (!first?.statements.length) continue;
       console.log(`\n${variant} statements per request (run ${first.round}):`);
-      for (const st of first.statements) console.log(`  ${st.perRequest.toFixed(2)}  ${st.query}`);
+      for (const st of first.statements) {
+        console.log(`  ${st.perRequest.toFixed(2)}  ${fmt(st.usPerCall).padStart(5)} µs  ${st.query}`);
+      }
       if (first.backgroundStatements) {
         console.log(
           `  (and ${first.backgroundStatements} background statements during the run, not counted)`,
@@ -723,29 +1023,38 @@ function printReport(
       [
         'workload',
         'ours req/s',
-        'p50 ms',
-        'p99 ms',
-        'baseline req/s',
-        'p50 ms',
-        'p99 ms',
+        `@${settings.manyConnections}`,
+        'baseline',
+        `@${settings.manyConnections}`,
         'ratio',
         'target',
+        'node µs/req ours/base',
+        'peer req/s',
+        'ours/peer',
+        'TPC-B tps',
+        'ours/TPC-B',
+        'stmt/req',
         'ours p99 @75 %',
         'target',
       ],
       reports.map((r) => {
         const f = r.summary.forgeline;
         const b = r.summary.baseline;
+        const p = r.summary.peer;
         return [
           r.workload,
           fmt(f.medianRps),
-          fmt(f.medianP50Ms, 1),
-          fmt(f.medianP99Ms, 1),
+          fmt(f.manyConnectionsRps),
           fmt(b.medianRps),
-          fmt(b.medianP50Ms, 1),
-          fmt(b.medianP99Ms, 1),
+          fmt(b.manyConnectionsRps),
           fmt(r.ratio, 2),
           `≥ ${r.targets.ratio}`,
+          `${fmt(f.serverCpuUsPerRequest)} / ${fmt(b.serverCpuUsPerRequest)}`,
+          p ? fmt(p.medianRps) : '–',
+          fmt(r.peerRatio, 2),
+          r.reference ? fmt(r.reference.medianTps) : '–',
+          r.reference ? fmt(r.reference.ratio, 2) : '–',
+          fmt(f.statementsPerRequest, 2),
           f.openLoop ? fmt(f.openLoop.p99Ms, 1) : '–',
           `≤ ${r.targets.p99Ms}`,
         ];
@@ -766,6 +1075,15 @@ function printReport(
       `baseline ${fmt(rss.baseline)} MiB at the end`,
   );
   console.log(`RSS Forgeline after each run (MiB): ${series.map((n) => fmt(n)).join(' ')}`);
+  if (soak) {
+    const flat = Math.abs(soak.growthPct) <= 10;
+    console.log(
+      `soak ${fmt(soak.seconds)} s at 75 % load: RSS ${fmt(soak.rssStartMiB)} MiB after the first slice, ` +
+        `${fmt(soak.rssEndMiB)} MiB at the end (${soak.growthPct >= 0 ? '+' : ''}${fmt(soak.growthPct, 1)} %; ` +
+        `peaks ${soak.peakGrowthPct >= 0 ? '+' : ''}${fmt(soak.peakGrowthPct, 1)} %) — ${flat ? 'PASS' : 'FAIL'} (±10 %); ` +
+        `${soak.slices.reduce((n, s) => n + s.errors + s.non2xx, 0)} errors/non-2xx`,
+    );
+  }
   const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(' ');
   const busiest = Math.max(
     0,

@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
+import { sql } from '../../server/db/sql.ts';
 import { verifyInvariants } from '../../server/db/verify.ts';
 import { CreditTransaction } from '../../server/modules/credits/credit-transaction.entity.ts';
 import * as credits from '../../server/modules/credits/credits.service.ts';
@@ -9,6 +10,7 @@ import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
 import { failureOf } from '../support/errors.ts';
 import { createUser } from '../support/factories.ts';
+import { waitFor } from '../support/wait.ts';
 
 const db = setupTestDatabase();
 
@@ -127,6 +129,58 @@ describe('grants and refunds', () => {
       totalUsed: 4,
       totalRefunded: 4,
     });
+    await expectLedgerConsistent(user.id);
+  });
+});
+
+describe('expiring grants', () => {
+  const day = 24 * 60 * 60 * 1000;
+  const remainingOf = async (userId: string) =>
+    (
+      await sql<{ remaining: number }>(
+        db.orm.em.fork(),
+        'select remaining from credit_grants where user_id = $1 order by expires_at',
+        [userId],
+      )
+    ).map((row) => row.remaining);
+
+  it('are spent soonest expiry first, then the credits that never expire', async () => {
+    const user = await createUser(db, { credits: 10 });
+    await db.orm.em.fork().transactional(async (em) => {
+      await credits.grant(em, user.id, 5, 'promo', { expiresAt: new Date(Date.now() + 9 * day) });
+      await credits.grant(em, user.id, 4, 'promo', { expiresAt: new Date(Date.now() + 2 * day) });
+    });
+    await spendOnce(user.id, 6);
+    expect(await remainingOf(user.id)).toEqual([0, 3]);
+    await spendOnce(user.id, 7);
+    expect(await remainingOf(user.id)).toEqual([0, 0]);
+    expect((await callerFor(db, user).credits.balance()).balance).toBe(6);
+    await expectLedgerConsistent(user.id);
+  });
+
+  it('granted while a spend waits for the balance row are drained by that spend', async () => {
+    // The spend's one statement began before the grant committed; its draining must still see it.
+    const user = await createUser(db, { credits: 10 });
+    const granting = db.orm.em.fork();
+    await granting.begin();
+    await credits.grant(granting, user.id, 10, 'promo', { expiresAt: new Date(Date.now() + day) });
+    const spending = spendOnce(user.id, 10);
+    await waitFor(
+      async () =>
+        (
+          await sql<{ n: number }>(
+            db.orm.em.fork(),
+            `select count(*)::int as n from pg_stat_activity
+              where wait_event_type = 'Lock' and query like '%update credit_balances%'`,
+          )
+        )[0]?.n,
+      { what: 'the spend to wait for the balance row', intervalMs: 10 },
+    );
+    await granting.commit();
+    await spending;
+    // Balance 20 − 10: the 10 taken are the expiring ones, the 10 left never expire.
+    expect(await remainingOf(user.id)).toEqual([0]);
+    expect((await callerFor(db, user).credits.balance()).balance).toBe(10);
     await expectLedgerConsistent(user.id);
   });
 });

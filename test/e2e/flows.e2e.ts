@@ -99,13 +99,16 @@ describe('journeys in the browser', () => {
     await page.getByLabel('Search users').fill(customer);
     await page.getByRole('link', { name: customer }).click();
     await page.waitForURL('**/admin/users/*');
+    await settle(page);
 
     // Arrow keys through the select change nothing on the server.
     const role = page.getByLabel('Role');
+    await expect.poll(() => role.inputValue()).toBe('user');
     await role.focus();
     await page.keyboard.press('ArrowDown');
+    await expect.poll(() => role.inputValue()).toBe('moderator');
     await page.keyboard.press('ArrowDown');
-    expect(await role.inputValue()).toBe('admin');
+    await expect.poll(() => role.inputValue()).toBe('admin');
     await page.reload();
     await settle(page);
     expect(await page.getByLabel('Role').inputValue()).toBe('user');

@@ -2,11 +2,7 @@
 // generation job a pg-boss priority, and a real worker with one slot takes it ahead of a queue
 // flooded with free jobs.
 import { describe, expect, it } from 'vitest';
-import {
-  createQueuePriorities,
-  PAID_QUEUE_PRIORITY,
-  queuePriorityOf,
-} from '../../server/modules/billing/queue-priority.ts';
+import { PAID_QUEUE_PRIORITY, queuePriorityOf } from '../../server/modules/billing/queue-priority.ts';
 import { Generation } from '../../server/modules/generations/generation.entity.ts';
 import { QUEUES } from '../../server/modules/jobs/queue.ts';
 import { callerFor } from '../support/callers.ts';
@@ -78,17 +74,20 @@ describe('the generation queue', () => {
     expect(await queuePriorityOf(em(), (await createUser(db)).id)).toBe(0);
   });
 
-  it('reads a user’s plan once per TTL in a process: a hit costs no statement', async () => {
+  it('reads the plan at create time: a subscription ended just before counts as free', async () => {
     const user = await subscriber();
-    let now = 1_000_000;
-    const priorities = createQueuePriorities({ ttlMs: 60_000, clock: () => now });
-    expect(await priorities.of(em(), user.id)).toBe(PAID_QUEUE_PRIORITY);
+    const before = await text(user, 'while subscribed');
+    expect(await jobPriorityOf(before.id)).toBe(PAID_QUEUE_PRIORITY);
     await em().execute("update subscriptions set status = 'canceled' where user_id = ?", [user.id]);
-    // Within the TTL the cached answer stands (no query ran: the database says otherwise now).
-    now += 59_000;
-    expect(await priorities.of(em(), user.id)).toBe(PAID_QUEUE_PRIORITY);
-    now += 2_000;
-    expect(await priorities.of(em(), user.id)).toBe(0);
+    const after = await text(user, 'after it ended');
+    expect(await jobPriorityOf(after.id)).toBe(0);
+    // A project's code generation goes through the same create.
+    const project = await callerFor(db, user).projects.create({ name: 'Queue', template: 'api' });
+    const generated = await callerFor(db, user).projects.generate({
+      projectId: project.id,
+      agentType: 'backend',
+    });
+    expect(await jobPriorityOf(generated.generation.id)).toBe(0);
   });
 
   it('over HTTP, a paying customer’s generation job carries the priority', async () => {

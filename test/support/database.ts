@@ -10,6 +10,7 @@ import { makeTempDir } from '../../server/db/embedded-postgres.ts';
 import { createOrm } from '../../server/db/orm.ts';
 import { verifyInvariants } from '../../server/db/verify.ts';
 import { type Runtime, type RuntimeOptions, startRuntime } from '../../server/runtime.ts';
+import { type FakeS3, startFakeS3 } from './fake-s3.ts';
 import { createTestLogger } from './logger.ts';
 
 export type TestDatabase = {
@@ -20,6 +21,10 @@ export type TestDatabase = {
   runtime: Runtime;
   /** What createContextInner and createApp take. */
   deps: { orm: MikroORM; config: Config; logger: Logger; runtime: Runtime };
+  /** The loopback S3 server when this file stores files on S3. */
+  s3: FakeS3 | null;
+  /** Where the local storage driver keeps this file's files. */
+  storageRoot: string;
 };
 
 async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -40,17 +45,28 @@ export type TestDatabaseOptions = Pick<
   env?: Record<string, string>;
   /** This file plants corruption on purpose: skip the db:verify run when it ends. */
   corrupts?: boolean;
+  /**
+   * The storage driver: `s3` starts a loopback S3 server for this file (test/support/fake-s3.ts).
+   * Default: TEST_STORAGE_DRIVER, else `local` — `TEST_STORAGE_DRIVER=s3 npm test` runs every file on S3.
+   */
+  storage?: 'local' | 's3';
 };
 
 export async function createTestDatabase(
   options: TestDatabaseOptions = {},
 ): Promise<TestDatabase & { drop(): Promise<void> }> {
-  const { env, corrupts = false, ...runtimeOptions } = options;
+  const {
+    env,
+    corrupts = false,
+    storage = process.env.TEST_STORAGE_DRIVER === 's3' ? 's3' : 'local',
+    ...runtimeOptions
+  } = options;
+  const s3 = storage === 's3' ? await startFakeS3() : null;
   const name = `test_${randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database ${name} template ${inject('templateDatabase')}`));
   const url = new URL(inject('adminDatabaseUrl'));
   url.pathname = `/${name}`;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error', PGPOOL_MAX: '20', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error', PGPOOL_MAX: '20', ...s3?.env, ...env });
   const logger = createTestLogger();
   const orm = await createOrm(url.toString(), config, logger);
   const storageRoot = makeTempDir('forgeline-files-');
@@ -70,12 +86,15 @@ export async function createTestDatabase(
     url: url.toString(),
     runtime,
     deps: { orm, config, logger, runtime },
+    s3,
+    storageRoot,
     async drop() {
       await runtime.stop();
       // Every file's data must leave db:verify clean: whatever the tests did, no invariant broke.
       const violations = corrupts ? [] : await verifyInvariants(orm.em.fork());
       await orm.close(true);
       rmSync(storageRoot, { recursive: true, force: true });
+      await s3?.stop();
       await admin((client) => client.query(`drop database if exists ${name} with (force)`));
       if (violations.length) {
         throw new Error(

@@ -15,11 +15,11 @@ import type { TestDatabase } from './database.ts';
 
 export type TestServer = { baseUrl: string };
 
-export function setupTestServer(db: TestDatabase): TestServer {
+export function setupTestServer(db: TestDatabase, options: { clientDir?: string } = {}): TestServer {
   const server = {} as TestServer;
   let close = async () => {};
   beforeAll(async () => {
-    const app = await createApp(db.deps);
+    const app = await createApp({ ...db.deps, ...options });
     const listening = app.listen(0, '127.0.0.1');
     await new Promise((ready) => listening.once('listening', ready));
     server.baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;

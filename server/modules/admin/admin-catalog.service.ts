@@ -12,7 +12,7 @@ import { type Actor, record } from '../audit/audit.service.ts';
 import { CreditPackage } from '../billing/credit-package.entity.ts';
 import { Plan } from '../billing/plan.entity.ts';
 import { AdminSettings } from '../settings/admin-settings.entity.ts';
-import { getSettings } from '../settings/settings.service.ts';
+import { readSettings, settingsChanged } from '../settings/settings.service.ts';
 
 const planRow = (plan: Plan) => ({
   id: plan.id,
@@ -172,11 +172,12 @@ export async function updateSettings(
 ) {
   const [row] = await em.findAll(AdminSettings, { limit: 1 });
   if (!row) throw new AppError('not_found', 'The settings row is missing: run npm run db:seed');
-  const before = await getSettings(em);
+  const before = await readSettings(em);
   if (input.featureCosts) row.featureCosts = { ...before.featureCosts, ...input.featureCosts };
   if (input.signupBonus !== undefined) row.signupBonus = input.signupBonus;
   await em.flush();
-  const after = await getSettings(em);
+  await settingsChanged(em);
+  const after = await readSettings(em);
   record(em, actor, 'settings.updated', { type: 'admin_settings', id: row.id }, { before, after });
   return after;
 }

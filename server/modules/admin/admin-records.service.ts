@@ -1,4 +1,5 @@
-// Cross-user reads for the admin area: the ledger and generations of everyone, newest first.
+// Cross-user reads for the admin area: the ledger and generations of everyone, newest first (from a
+// read replica when one is configured).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type {
@@ -8,6 +9,7 @@ import type {
 } from '../../../shared/schemas/admin.ts';
 import { AppError } from '../../common/app-error.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { ON_REPLICA } from '../../db/read-replica.ts';
 import { CreditTransaction } from '../credits/credit-transaction.entity.ts';
 import { toTransactionDto } from '../credits/credits.dto.ts';
 import { statementOf } from '../credits/statement.service.ts';
@@ -23,7 +25,12 @@ export async function listTransactions(em: EntityManager, input: z.output<typeof
       ...(input.types?.length ? { type: { $in: input.types } } : {}),
       ...newestFirstAfter(decodeCursor(input.cursor)),
     },
-    { populate: ['user', 'performedBy'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
+    {
+      populate: ['user', 'performedBy'],
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: input.limit + 1,
+      ...ON_REPLICA,
+    },
   );
   return toPage(rows as (CreditTransaction & { createdAt: Date })[], input.limit, (row) => ({
     ...toTransactionDto(row),
@@ -41,7 +48,7 @@ export async function listGenerations(em: EntityManager, input: z.output<typeof 
       ...(input.kind?.length ? { kind: { $in: input.kind } } : {}),
       ...newestFirstAfter(decodeCursor(input.cursor)),
     },
-    { populate: ['user'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
+    { populate: ['user'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1, ...ON_REPLICA },
   );
   return toPage(rows as (Generation & { createdAt: Date })[], input.limit, (row) => ({
     ...toGenerationDto(row),

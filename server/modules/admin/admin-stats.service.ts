@@ -1,7 +1,9 @@
 // Business numbers for the admin dashboard. The overview reads the running totals kept on
 // credit_balances (one row per user), never a scan of the ledger; the per-day series use the
-// (type, created_at) and created_at indexes and stay bounded by the requested range.
+// (type, created_at) and created_at indexes and stay bounded by the requested range. Both are read
+// from a read replica when one is configured.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { ON_REPLICA } from '../../db/read-replica.ts';
 
 const num = (value: unknown) => Number(value ?? 0);
 
@@ -12,21 +14,29 @@ export async function overview(em: EntityManager) {
             count(*) filter (where created_at > now() - interval '7 days') as new_7d,
             count(*) filter (where created_at > now() - interval '30 days') as new_30d
        from users`,
+    [],
+    ON_REPLICA,
   );
   const [ledger] = await em.execute<Record<string, string>[]>(
     `select coalesce(sum(total_granted), 0) as granted, coalesce(sum(total_purchased), 0) as purchased,
             coalesce(sum(total_used), 0) as used, coalesce(sum(total_refunded), 0) as refunded,
             coalesce(sum(total_clawed_back), 0) as clawed_back, coalesce(sum(balance), 0) as outstanding
        from credit_balances`,
+    [],
+    ON_REPLICA,
   );
   const revenue = await em.execute<{ currency: string; cents: string; payments: string }[]>(
     // Money kept: payments net of refunds; a lost dispute keeps nothing.
     `select currency, sum(amount_cents - refunded_cents) as cents, count(*) as payments
        from payments where status in ('succeeded', 'partially_refunded', 'disputed')
       group by currency order by sum(amount_cents - refunded_cents) desc`,
+    [],
+    ON_REPLICA,
   );
   const generations = await em.execute<{ status: string; count: string }[]>(
     'select status, count(*) as count from generations where deleted_at is null group by status',
+    [],
+    ON_REPLICA,
   );
   return {
     users: {
@@ -101,6 +111,7 @@ export async function timeseries(em: EntityManager, range: { from: Date; to: Dat
       range.from,
       range.to,
     ],
+    ON_REPLICA,
   );
   return rows.map((row) => ({
     day: new Date(row.day as Date),

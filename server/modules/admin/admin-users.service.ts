@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { adminUsersListInput } from '../../../shared/schemas/admin.ts';
 import { ADMIN_ROLES, type UserRole } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
+import { ON_REPLICA } from '../../db/read-replica.ts';
 import { type Actor, record } from '../audit/audit.service.ts';
 import { toSubscriptionDto } from '../billing/billing.dto.ts';
 import { findCurrentSubscription } from '../billing/billing.service.ts';
@@ -61,6 +62,7 @@ export async function listUsers(em: EntityManager, input: z.output<typeof adminU
       order by ${order}
       limit ? offset ?`,
     [...params, input.pageSize, (input.page - 1) * input.pageSize],
+    ON_REPLICA,
   );
   const total = rows[0] ? Number(rows[0].total) : await countUsers(em, where, params);
   return {
@@ -87,6 +89,7 @@ async function countUsers(em: EntityManager, where: string[], params: unknown[])
   const [row] = await em.execute<{ total: string }[]>(
     `select count(*) as total from users u ${where.length ? `where ${where.join(' and ')}` : ''}`,
     params,
+    ON_REPLICA,
   );
   return Number(row?.total ?? 0);
 }

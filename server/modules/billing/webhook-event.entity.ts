@@ -21,6 +21,14 @@ export const WebhookEvent = defineEntity({
     attempts: p.integer().default(0),
   },
   uniques: [{ name: 'webhook_events_provider_event_id_unique', properties: ['provider', 'eventId'] }],
-  indexes: [{ name: 'webhook_events_type_received_at_idx', properties: ['type', 'receivedAt'] }],
+  indexes: [
+    { name: 'webhook_events_type_received_at_idx', properties: ['type', 'receivedAt'] },
+    // The backlog /metrics reports (pending and failing events, the oldest one's age).
+    {
+      name: 'webhook_events_unprocessed_idx',
+      expression:
+        'create index "webhook_events_unprocessed_idx" on "webhook_events" ("provider", "received_at") where "processed_at" is null',
+    },
+  ],
 });
 export type WebhookEvent = InferEntity<typeof WebhookEvent>;

@@ -15,6 +15,7 @@ import {
 } from '../../../shared/schemas/credits.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
+import { prepared, sql } from '../../db/sql.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import type { User } from '../identity/user.entity.ts';
 import { CreditBalance } from './credit-balance.entity.ts';
@@ -56,49 +57,60 @@ export type PostedTransaction = {
 
 const IDEMPOTENCY_CONSTRAINT = 'credit_transactions_user_id_idempotency_key_unique';
 
-const POST_SQL = `
-with moved as (
+/** How many parameters a posting takes (see postingParams), and where its user id is among them. */
+export const POSTING_PARAM_COUNT = 18;
+export const POSTING_USER_INDEX = 6;
+
+/**
+ * The ledger's posting as the CTEs of one statement, its parameters numbered from `$first` on
+ * (values: postingParams). post() runs it alone; generations.service.ts puts the generation's own
+ * insert in front of it and passes `when` to make the posting depend on that insert.
+ *
+ * - `moved`: the balance row moves only if it stays ≥ 0. Under READ COMMITTED the UPDATE re-checks
+ *   its WHERE against the latest committed row, so concurrent debits can never overdraw.
+ * - `posted`: the ledger row, with `balance_after` and the per-user `seq`.
+ * - `drained` (`drain: true`, read by the statement's final select): a debit takes its credits from
+ *   live grants first, soonest expiry first, recording what it took from each
+ *   (credit_grant_allocations, so a refund can give it back there) — credit_grants_drain() (see its
+ *   migration), called only once `moved` holds the balance row's lock, on a snapshot fresh from
+ *   that moment: the balance row lock serialises this user's debits, refunds and the expiry job.
+ *
+ * A repeated idempotency key violates a unique index: the whole statement fails, debit included.
+ */
+export function postingCtes(first: number, options: { drain: boolean; when?: string }): string {
+  const $ = (i: number) => `$${first + i}`;
+  const amount = `${$(0)}::int`;
+  return `moved as (
   update credit_balances
-     set balance = balance + ?,
-         total_purchased = total_purchased + ?,
-         total_granted = total_granted + ?,
-         total_used = total_used + ?,
-         total_refunded = total_refunded + ?,
-         total_clawed_back = total_clawed_back + ?,
+     set balance = balance + ${amount},
+         total_purchased = total_purchased + ${$(1)}::int,
+         total_granted = total_granted + ${$(2)}::int,
+         total_used = total_used + ${$(3)}::int,
+         total_refunded = total_refunded + ${$(4)}::int,
+         total_clawed_back = total_clawed_back + ${$(5)}::int,
          ledger_seq = ledger_seq + 1,
          last_transaction_at = now(),
          updated_at = now()
-   where user_id = ? and balance + ? >= 0
-   returning user_id, balance, ledger_seq)
-insert into credit_transactions
-  (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
-   external_product_id, performed_by_id, idempotency_key, generation_id, payment_id, metadata, created_at)
-select ?, user_id, ledger_seq, ?, ?, balance, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now() from moved
-returning id, seq, amount, balance_after, created_at`;
-
-// Drains the soonest-expiring grants and records, in the same statement, how much the debit took
-// from each (credit_grant_allocations), so that a refund can give it back where it came from.
-const CONSUME_GRANTS_SQL = `
-with live as (
-  select id, remaining,
-         sum(remaining) over (order by expires_at, id) - remaining as before
-    from credit_grants
-   where user_id = ? and remaining > 0
-   order by expires_at, id),
-take as (select id, least(remaining, greatest(0, ?::int - before)) as used from live),
+   where user_id = ${$(POSTING_USER_INDEX)} and balance + ${amount} >= 0${options.when ? ` and ${options.when}` : ''}
+   returning user_id, balance, ledger_seq),
+posted as (
+  insert into credit_transactions
+    (id, user_id, seq, type, amount, balance_after, description, operation_type, external_order_id,
+     external_product_id, performed_by_id, idempotency_key, generation_id, payment_id, metadata, created_at)
+  select ${$(7)}, user_id, ledger_seq, ${$(8)}, ${amount}, balance, ${$(9)}, ${$(10)}, ${$(11)}, ${$(12)},
+         ${$(13)}, ${$(14)}, ${$(15)}, ${$(16)}, ${$(17)}::jsonb, now()
+    from moved
+  returning id, user_id, seq, amount, balance_after, created_at)${
+    options.drain
+      ? `,
 drained as (
-  update credit_grants g
-     set remaining = g.remaining - take.used, updated_at = now()
-    from take
-   where g.id = take.id and take.used > 0
-  returning g.id, g.user_id, take.used)
-insert into credit_grant_allocations (id, user_id, transaction_id, grant_id, amount, returned, forfeited, created_at, updated_at)
-select gen_random_uuid(), user_id, ?, id, used, 0, 0, now(), now() from drained`;
+  select credit_grants_drain(user_id, -amount, id) as taken from posted where amount < 0)`
+      : ''
+  }`;
+}
 
-type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
-
-/** Appends one ledger row and moves the balance with it, atomically. */
-export async function post(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
+/** A posting's parameters, in postingCtes' order. */
+export function postingParams(posting: Posting): unknown[] {
   if (!Number.isSafeInteger(posting.amount) || posting.amount === 0) {
     throw new AppError('bad_request', 'A credit amount must be a non-zero integer');
   }
@@ -111,7 +123,7 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
   };
   const total = BALANCE_TOTAL_OF_TYPE[posting.type];
   totals[total] = NEGATED_TOTALS.includes(total) ? -posting.amount : posting.amount;
-  const params = [
+  return [
     posting.amount,
     totals.totalPurchased,
     totals.totalGranted,
@@ -119,10 +131,8 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     totals.totalRefunded,
     totals.totalClawedBack,
     posting.userId,
-    posting.amount,
     uuidv7(),
     posting.type,
-    posting.amount,
     posting.description ?? null,
     posting.operationType ?? null,
     posting.externalOrderId ?? null,
@@ -133,21 +143,30 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     posting.paymentId ?? null,
     posting.metadata ? JSON.stringify(posting.metadata) : null,
   ];
+}
 
+/** What a posting statement returns: the ledger row. */
+export const POSTED_COLUMNS = 'id, seq, amount, balance_after, created_at';
+
+// A debit that drains grants (credits that drains nothing pass through unchanged: see `drained`).
+const POST_SQL = prepared(`
+with ${postingCtes(1, { drain: true })}
+select ${POSTED_COLUMNS}, (select coalesce(sum(taken), 0) from drained) as drained from posted`);
+
+// A posting that drains no grant: credits, expirations, clawbacks that take from grants themselves.
+const POST_WITHOUT_DRAIN_SQL = prepared(`
+with ${postingCtes(1, { drain: false })}
+select ${POSTED_COLUMNS} from posted`);
+
+type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
+
+/** Appends one ledger row and moves the balance with it (and drains grants for a debit), in one statement. */
+export async function post(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
+  const params = postingParams(posting);
+  const text = posting.amount < 0 && posting.drainGrants !== false ? POST_SQL : POST_WITHOUT_DRAIN_SQL;
   const insert = async (tx: EntityManager) => {
-    const rows = await tx.execute<PostRow[]>(POST_SQL, params);
-    const row = rows[0];
-    if (!row) {
-      throw posting.amount < 0
-        ? new AppError('insufficient_credits', 'Not enough credits for this operation')
-        : new AppError('not_found', 'This account has no credit balance');
-    }
-    // Debits drain expiring credits first, soonest expiry first. The balance row is locked by
-    // the statement above until commit, so this user's debits (and the expiry job, which locks
-    // the balance first too) reach here one at a time: no grant row lock is needed.
-    if (posting.amount < 0 && posting.drainGrants !== false) {
-      await tx.execute(CONSUME_GRANTS_SQL, [posting.userId, -posting.amount, row.id]);
-    }
+    const row = (await sql<PostRow>(tx, text, params))[0];
+    if (!row) throw noPosting(posting.amount);
     return { ...fromRow(row), replayed: false };
   };
 
@@ -165,6 +184,12 @@ export async function post(em: EntityManager, posting: Posting): Promise<PostedT
     return replay(em, posting);
   }
 }
+
+/** Why a posting moved nothing: a debit the balance does not cover, or no balance row at all. */
+export const noPosting = (amount: number) =>
+  amount < 0
+    ? new AppError('insufficient_credits', 'Not enough credits for this operation')
+    : new AppError('not_found', 'This account has no credit balance');
 
 async function replay(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
   const earlier = await em.findOneOrFail(
@@ -320,28 +345,15 @@ export async function expireGrants(
 
 // An expiration must not drain other expiring grants (post() does that for ordinary debits).
 async function insertExpiration(em: EntityManager, userId: string, amount: number, grantId: string) {
-  const rows = await em.execute<PostRow[]>(POST_SQL, [
-    -amount,
-    0,
-    -amount,
-    0,
-    0,
-    0,
+  const params = postingParams({
     userId,
-    -amount,
-    uuidv7(),
-    'expiration',
-    -amount,
-    'Expired credits',
-    null,
-    null,
-    null,
-    null,
-    `expire:${grantId}`,
-    null,
-    null,
-    JSON.stringify({ grantId }),
-  ]);
+    type: 'expiration',
+    amount: -amount,
+    description: 'Expired credits',
+    idempotencyKey: `expire:${grantId}`,
+    metadata: { grantId },
+  });
+  const rows = await sql<PostRow>(em, POST_WITHOUT_DRAIN_SQL, params);
   if (!rows[0]) throw new AppError('conflict', 'The balance does not cover the expiring credits');
 }
 
@@ -593,14 +605,13 @@ export function openBalance(em: EntityManager, user: User): void {
   em.create(CreditBalance, { user });
 }
 
+const BALANCE_SQL = prepared(`
+select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
+  from credit_balances where user_id = $1`);
+
 export async function balanceOf(em: EntityManager, userId: string) {
-  // Read on every page view: a plain select of the DTO's columns (no entity hydration).
-  const rows = await em.execute<BalanceRow[]>(
-    `select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back,
-            last_transaction_at
-       from credit_balances where user_id = ?`,
-    [userId],
-  );
+  // Read on every page view: a prepared select of the DTO's columns (no entity hydration).
+  const rows = await sql<BalanceRow>(em, BALANCE_SQL, [userId]);
   const row = rows[0];
   if (!row) throw new AppError('not_found', 'This account has no credit balance');
   return {

@@ -1,6 +1,8 @@
 // Live generation updates across processes: status transitions NOTIFY inside their transaction
 // (so listeners hear only committed changes), and every API process LISTENs on one dedicated
-// connection, fanning events out to the SSE subscriptions of the user they concern.
+// connection, fanning events out to the SSE subscriptions of the user they concern. A lost
+// connection (database restarted) is re-established with backoff (at most 2 s apart), and what
+// changed meanwhile is re-sent to the users listening.
 //
 // A stream lives only as long as the access it was opened with. The same connection hears the
 // identity module's announcements of ended sessions, API keys and accounts (access-events.ts) and
@@ -69,7 +71,13 @@ export async function startGenerationEvents(options: {
   let client: pg.Client | null = null;
   let closed = false;
   let retryMs = 250;
+  let reconnecting = false;
+  /** When the LISTEN connection was lost (null while connected). */
+  let lostAt: Date | null = null;
   const sleepers = new Set<() => void>();
+  const deliver = (event: GenerationEvent) => {
+    for (const stream of listeners.get(event.userId) ?? []) stream.deliver(event);
+  };
 
   const allStreams = () => [...listeners.values()].flatMap((set) => [...set]);
 
@@ -139,8 +147,7 @@ export async function startGenerationEvents(options: {
       if (!message.payload) return;
       try {
         if (message.channel === CHANNEL) {
-          const event = JSON.parse(message.payload) as GenerationEvent;
-          for (const stream of listeners.get(event.userId) ?? []) stream.deliver(event);
+          deliver(JSON.parse(message.payload) as GenerationEvent);
         } else if (message.channel === ACCESS_ENDED_CHANNEL) {
           endAccess(parseAccessEnded(message.payload));
         }
@@ -148,26 +155,58 @@ export async function startGenerationEvents(options: {
         options.logger.warn({ err: error, channel: message.channel }, 'unreadable notification');
       }
     });
-    next.on('error', (error) => {
-      options.logger.warn({ err: error }, 'generation events connection lost; reconnecting');
+    const lost = (error?: Error) => {
+      if (client !== next) return; // already handled, or never established
+      client = null;
+      lostAt ??= new Date();
+      if (!closed) options.logger.warn({ err: error }, 'generation events connection lost; reconnecting');
       void next.end().catch(() => {});
-      if (client === next) client = null;
       scheduleReconnect();
-    });
-    await next.connect();
-    await next.query(`listen ${CHANNEL}`);
-    await next.query(`listen ${ACCESS_ENDED_CHANNEL}`);
+    };
+    next.on('error', lost);
+    next.on('end', () => lost());
+    try {
+      await next.connect();
+      await next.query(`listen ${CHANNEL}`);
+      await next.query(`listen ${ACCESS_ENDED_CHANNEL}`);
+    } catch (error) {
+      void next.end().catch(() => {});
+      throw error;
+    }
     client = next;
     retryMs = 250;
+    if (lostAt) await catchUp(next, lostAt);
+  };
+  /**
+   * Notifications sent while we were not listening are gone: after a reconnect, every listening
+   * user is sent the generations that changed around and since the gap (a transition's updated_at is
+   * its transaction's start, so a margin covers those in flight when the connection dropped).
+   */
+  const catchUp = async (connection: pg.Client, since: Date) => {
+    lostAt = null;
+    const userIds = [...listeners.keys()];
+    if (userIds.length === 0) return;
+    try {
+      const { rows } = await connection.query<{ id: string; user_id: string; status: GenerationStatus }>(
+        `select id, user_id, status from generations
+          where user_id = any($1::uuid[]) and updated_at > $2::timestamptz - interval '5 minutes'`,
+        [userIds, since.toISOString()],
+      );
+      for (const row of rows) deliver({ userId: row.user_id, id: row.id, status: row.status });
+    } catch (error) {
+      options.logger.warn({ err: error }, 'could not catch up on generation events');
+    }
   };
   const scheduleReconnect = () => {
-    if (closed) return;
+    if (closed || reconnecting) return;
+    reconnecting = true;
     setTimeout(() => {
+      reconnecting = false;
       connect()
         // Ends announced while we were away were not heard: check every open stream now.
         .then(() => recheck())
         .catch(() => {
-          retryMs = Math.min(retryMs * 2, 10_000);
+          retryMs = Math.min(retryMs * 2, 2_000);
           scheduleReconnect();
         });
     }, retryMs).unref();

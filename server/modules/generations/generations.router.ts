@@ -17,11 +17,7 @@ export const generationsRouter = router({
     .mutation(({ ctx, input }) =>
       generations.createGeneration(
         ctx.em,
-        {
-          jobs: ctx.runtime.jobs,
-          providerName: ctx.runtime.providerName,
-          priorityOf: ctx.runtime.queuePriority.of,
-        },
+        { jobs: ctx.runtime.jobs, providerName: ctx.runtime.providerName },
         ctx.user.id,
         input,
       ),

@@ -3,7 +3,6 @@
 // conditional UPDATE (… WHERE status IN (…)), so a duplicate job run, a late provider callback or
 // a cancel racing a completion changes nothing twice; a failed or canceled generation is refunded
 // exactly once (idempotency key per generation, and a unique index on refunds per generation).
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   type CreateGenerationCommand,
@@ -15,22 +14,22 @@ import {
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { prepared, sql } from '../../db/sql.ts';
+import { queuePrioritySql } from '../billing/queue-priority.ts';
 import * as credits from '../credits/credits.service.ts';
-import { type Jobs, QUEUES } from '../jobs/queue.ts';
-import { Organization } from '../orgs/organization.entity.ts';
-import { Project } from '../projects/project.entity.ts';
+import { type Jobs, jobData, jobInsertSql, QUEUES } from '../jobs/queue.ts';
 import { settleProjectGeneration } from '../projects/project-lifecycle.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { Generation } from './generation.entity.ts';
 import { notifyGenerationUpdate } from './generation-events.ts';
-import { toGenerationDto } from './generations.dto.ts';
+import {
+  type GenerationDto,
+  type GenerationRow,
+  generationDtoOf,
+  toGenerationDto,
+} from './generations.dto.ts';
 
-export type GenerationDeps = {
-  jobs: Jobs;
-  providerName: string;
-  /** The job priority of the user's generations (billing's queue priority: paying customers first). */
-  priorityOf?: (em: EntityManager, userId: string) => Promise<number>;
-};
+export type GenerationDeps = { jobs: Jobs; providerName: string };
 
 const promptOf = (command: CreateGenerationCommand): string =>
   command.kind === 'logo'
@@ -38,7 +37,132 @@ const promptOf = (command: CreateGenerationCommand): string =>
       `in ${command.input.color1} and ${command.input.color2}`
     : command.input.prompt;
 
-/** Charges the user, records the generation and enqueues its job — all in `em`'s transaction. */
+// generations.create in one statement (after the session read and `begin`; then `commit`): the
+// generation's insert, its idempotency key resolved by the same insert (ON CONFLICT … DO NOTHING,
+// and the earlier generation read beside it), the ledger's posting (credits.service.ts: debit,
+// ledger row, grants drained) made to depend on the insert — so a repeated key charges nothing and
+// the common path needs no savepoint — and the job (the row pg-boss's send writes: jobs/queue.ts),
+// written only when the generation is (and, when it costs credits, charged), with the priority the
+// user's plan gives (billing/queue-priority.ts: an index probe inside this statement).
+const GENERATION_COLUMNS = `id, kind, agent_type, status, input, prompt, model, output_count, credits_charged,
+  images, response, error, tokens_used, duration_ms, project_id, started_at, completed_at, created_at`;
+
+/** The generation's own CTEs, its parameters from `$first` on (values: createGenerationStatement); `user` is the caller's id. */
+function generationCtes(first: number, user: string): string {
+  const $ = (i: number) => `$${first + i}`;
+  return `gen as (
+  insert into generations (id, user_id, organization_id, project_id, kind, agent_type, input, prompt, provider,
+                           model, output_count, credits_charged, status, idempotency_key, attempts, created_at,
+                           updated_at)
+  values (${$(0)}, ${user}, ${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}::jsonb, ${$(6)}, ${$(7)}, ${$(8)}, ${$(9)},
+          ${$(10)}, 'queued', ${$(11)}, 0, ${$(12)}, ${$(12)})
+  on conflict on constraint generations_user_id_idempotency_key_unique do nothing
+  returning id),
+earlier as (
+  select ${GENERATION_COLUMNS} from generations where user_id = ${user} and idempotency_key = ${$(11)})`;
+}
+
+/** The generation's parameters (13), then the job's payload. */
+const GENERATION_PARAM_COUNT = 13;
+
+// Charged: the posting's parameters first ($1 … $18, the user id among them), then the generation's,
+// then the job's.
+const CHARGED_JOB_PARAM = credits.POSTING_PARAM_COUNT + GENERATION_PARAM_COUNT + 1;
+export const CREATE_CHARGED_SQL = prepared(`
+with ${generationCtes(credits.POSTING_PARAM_COUNT + 1, `$${credits.POSTING_USER_INDEX + 1}`)},
+${credits.postingCtes(1, { drain: true, when: 'exists (select 1 from gen)' })},
+job as (${jobInsertSql(QUEUES.generationRun, CHARGED_JOB_PARAM, 'exists (select 1 from posted)', queuePrioritySql(`$${credits.POSTING_USER_INDEX + 1}`))})
+select exists (select 1 from gen) as created,
+       exists (select 1 from posted) as charged,
+       exists (select 1 from job) as queued,
+       (select coalesce(sum(taken), 0) from drained) as drained,
+       (select row_to_json(e) from earlier e) as earlier`);
+
+// Free (a cost of 0): the generation and its job; the user id is $1.
+export const CREATE_FREE_SQL = prepared(`
+with ${generationCtes(2, '$1')},
+job as (${jobInsertSql(QUEUES.generationRun, GENERATION_PARAM_COUNT + 2, 'exists (select 1 from gen)', queuePrioritySql('$1'))})
+select exists (select 1 from gen) as created, false as charged, exists (select 1 from job) as queued,
+       0 as drained,
+       (select row_to_json(e) from earlier e) as earlier`);
+
+/** An idempotency key's first generation, read afresh (see createGeneration). */
+export const KEYED_GENERATION_SQL = prepared(
+  `select ${GENERATION_COLUMNS} from generations where user_id = $1 and idempotency_key = $2`,
+);
+
+export type CreateRow = {
+  created: boolean;
+  charged: boolean;
+  queued: boolean;
+  drained: number;
+  earlier: GenerationRow | null;
+};
+
+/**
+ * generations.create's statement for one request: its text (one of two fixed, prepared texts), its
+ * parameters and the generation it inserts. The bench's baseline server sends the same statement.
+ */
+export function createGenerationStatement(
+  userId: string,
+  command: CreateGenerationCommand,
+  cost: number,
+  providerName: string,
+  links: { projectId?: string; organizationId?: string | null } = {},
+) {
+  const now = new Date();
+  const generation = {
+    id: uuidv7(),
+    kind: command.kind,
+    agentType: command.kind === 'code' ? command.agentType : null,
+    status: 'queued' as const,
+    input: command.input as Record<string, unknown>,
+    prompt: promptOf(command),
+    model: command.model ?? null,
+    outputCount: command.outputCount,
+    creditsCharged: cost,
+    images: [],
+    response: null,
+    error: null,
+    tokensUsed: null,
+    durationMs: null,
+    projectId: links.projectId ?? null,
+    startedAt: null,
+    completedAt: null,
+    createdAt: now,
+  } satisfies GenerationDto;
+  const generationParams = [
+    generation.id,
+    links.organizationId ?? null,
+    generation.projectId,
+    generation.kind,
+    generation.agentType,
+    JSON.stringify(generation.input),
+    generation.prompt,
+    providerName,
+    generation.model,
+    generation.outputCount,
+    cost,
+    command.idempotencyKey ?? null,
+    now,
+  ];
+  const job = jobData({ generationId: generation.id });
+  if (cost <= 0) return { text: CREATE_FREE_SQL, values: [userId, ...generationParams, job], generation };
+  const posting = credits.postingParams({
+    userId,
+    type: 'usage',
+    amount: -cost,
+    operationType: OPERATION_OF_KIND[command.kind],
+    generationId: generation.id,
+    description: `${command.kind} generation (${command.outputCount} output${command.outputCount > 1 ? 's' : ''})`,
+  });
+  return { text: CREATE_CHARGED_SQL, values: [...posting, ...generationParams, job], generation };
+}
+
+/**
+ * Charges the user, records the generation and enqueues its job — all in `em`'s transaction. The
+ * same idempotency key again returns the first generation, charged once.
+ */
 export async function createGeneration(
   em: EntityManager,
   deps: GenerationDeps,
@@ -47,62 +171,26 @@ export async function createGeneration(
   /** Set by the projects module for a project's code generations (after its access checks). */
   links: { projectId?: string; organizationId?: string | null } = {},
 ) {
-  if (command.idempotencyKey) {
-    const earlier = await em.findOne(Generation, { user: userId, idempotencyKey: command.idempotencyKey });
-    if (earlier) return toGenerationDto(earlier);
-  }
   const { featureCosts } = await getSettings(em);
-  const operation = OPERATION_OF_KIND[command.kind];
-  const cost = featureCosts[operation] * command.outputCount;
-  const now = new Date();
-  const row = {
-    id: uuidv7(),
-    user: userId,
-    kind: command.kind,
-    agentType: command.kind === 'code' ? command.agentType : null,
-    input: command.input as Record<string, unknown>,
-    prompt: promptOf(command),
-    provider: deps.providerName,
-    model: command.model ?? null,
-    outputCount: command.outputCount,
-    creditsCharged: cost,
-    status: 'queued' as const,
-    idempotencyKey: command.idempotencyKey ?? null,
-    project: links.projectId ?? null,
-    organization: links.organizationId ?? null,
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
-  try {
-    // A savepoint when keyed: a concurrent twin's unique violation must not poison our transaction.
-    if (command.idempotencyKey) await em.transactional((tx) => tx.insert(Generation, row));
-    else await em.insert(Generation, row);
-  } catch (error) {
-    if (command.idempotencyKey && error instanceof UniqueConstraintViolationException) {
-      const twin = await em.findOneOrFail(Generation, {
-        user: userId,
-        idempotencyKey: command.idempotencyKey,
-      });
-      return toGenerationDto(twin);
-    }
-    throw error;
+  const cost = featureCosts[OPERATION_OF_KIND[command.kind]] * command.outputCount;
+  const statement = createGenerationStatement(userId, command, cost, deps.providerName, links);
+  const [result] = await sql<CreateRow>(em, statement.text, statement.values);
+  if (!result?.created) {
+    // The key was used before: the first generation, charged once.
+    if (result?.earlier) return generationDtoOf(result.earlier);
+    // …by a twin that committed after this statement's snapshot was taken.
+    const [twin] = await sql<GenerationRow>(em, KEYED_GENERATION_SQL, [userId, command.idempotencyKey]);
+    if (!twin) throw new AppError('conflict', 'This idempotency key is being used by another request');
+    return generationDtoOf(twin);
   }
-  if (cost > 0) {
-    await credits.spend(em, userId, cost, operation, {
-      generationId: row.id,
-      description: `${command.kind} generation (${command.outputCount} output${command.outputCount > 1 ? 's' : ''})`,
-    });
-  }
-  const priority = deps.priorityOf ? await deps.priorityOf(em, userId) : 0;
-  await deps.jobs.enqueue(em, QUEUES.generationRun, { generationId: row.id }, priority ? { priority } : {});
-  await notifyGenerationUpdate(em, { userId, id: row.id, status: 'queued' });
-  // The row as inserted (no read-back round trip); columns not set here are still empty.
-  return toGenerationDto({
-    ...row,
-    project: row.project ? em.getReference(Project, row.project) : null,
-    organization: row.organization ? em.getReference(Organization, row.organization) : null,
-  } as unknown as Generation);
+  // The generation is rolled back with everything else when the caller's transaction fails.
+  if (cost > 0 && !result.charged) throw credits.noPosting(-cost);
+  if (!result.queued) throw new Error(`the ${QUEUES.generationRun} queue is missing: no job was written`);
+  // The job is in: its workers are woken once this commits. No live-update NOTIFY for `queued`: the
+  // caller already knows, and a NOTIFY in this transaction would serialise every create's commit
+  // (see jobs/queue.ts).
+  deps.jobs.wakeAfterCommit(em, QUEUES.generationRun);
+  return statement.generation;
 }
 
 async function ownGeneration(em: EntityManager, userId: string, id: string) {

@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Adapter, type DatabaseSession, type DatabaseUser, Lucia, TimeSpan } from 'lucia';
 import { SESSION_COOKIE } from '../../../shared/errors.ts';
 import type { UserRole, UserStatus } from '../../../shared/schemas/identity.ts';
+import { prepared, sql } from '../../db/sql.ts';
 import { announceAccessEnded } from './access-events.ts';
 import { Session } from './session.entity.ts';
 
@@ -30,10 +31,10 @@ export const hashSessionId = (sessionId: string) => createHash('sha256').update(
 const absoluteExpiry = (createdAt: Date) => new Date(createdAt.getTime() + SESSION_ABSOLUTE_MS);
 const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
 
-const SESSION_AND_USER_SQL = `
+const SESSION_AND_USER_SQL = prepared(`
 select s.user_id, s.expires_at, s.created_at, s.ip, s.user_agent, u.email, u.name, u.role, u.status
   from sessions s join users u on u.id = s.user_id
- where s.id = ?`;
+ where s.id = $1`);
 
 type SessionUserRow = {
   user_id: string;
@@ -53,10 +54,10 @@ export class MikroOrmSessionAdapter implements Adapter {
     this.#em = em;
   }
 
-  // The hottest query of the app (every authenticated request): one hand-written select of the
-  // columns it needs, no entity hydration. `bench` measured the ORM path at ~1 ms more CPU.
+  // The hottest query of the app (every authenticated request): one hand-written, prepared select
+  // of the columns it needs, no entity hydration. `bench` measured the ORM path at ~1 ms more CPU.
   async getSessionAndUser(sessionId: string): Promise<[DatabaseSession | null, DatabaseUser | null]> {
-    const rows = await this.#em.execute<SessionUserRow[]>(SESSION_AND_USER_SQL, [hashSessionId(sessionId)]);
+    const rows = await sql<SessionUserRow>(this.#em, SESSION_AND_USER_SQL, [hashSessionId(sessionId)]);
     const row = rows[0];
     if (!row) return [null, null];
     const createdAt = new Date(row.created_at);

@@ -5,6 +5,7 @@
 // worker that dies mid-send leaves a lease that expires, so the message is retried (at least once).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../common/logger.ts';
+import { isDatabaseUnavailable } from '../../db/unavailable.ts';
 import { MailOutbox } from './mail-outbox.entity.ts';
 import type { MailTransport } from './mail-transport.ts';
 
@@ -89,7 +90,10 @@ export function startMailDelivery(options: {
         do report = await deliverPendingMail(options.fork(), options.transport, options.logger);
         while (!stopped && report.sent + report.failed > 0);
       } catch (error) {
-        options.logger.error({ err: error }, 'mail delivery loop failed');
+        // An unreachable database is waited out: the next turn tries again.
+        if (isDatabaseUnavailable(error))
+          options.logger.warn({ err: error }, 'mail delivery waits for the database');
+        else options.logger.error({ err: error }, 'mail delivery loop failed');
       }
       if (!stopped) timer = setTimeout(tick, intervalMs);
     })();

@@ -28,18 +28,16 @@ export const projectsRouter = router({
     .mutation(({ ctx, input }) => projects.removeProject(ctx.em, ctx.user.id, input.projectId)),
   // Needs the `write` scope: it moves the project too. `generations:write` opens exactly
   // generations.create (README, "API keys").
-  generate: userProcedure.input(generateProjectInput).mutation(({ ctx, input }) =>
-    projects.generateProject(
-      ctx.em,
-      {
-        jobs: ctx.runtime.jobs,
-        providerName: ctx.runtime.providerName,
-        priorityOf: ctx.runtime.queuePriority.of,
-      },
-      ctx.user.id,
-      input,
+  generate: userProcedure
+    .input(generateProjectInput)
+    .mutation(({ ctx, input }) =>
+      projects.generateProject(
+        ctx.em,
+        { jobs: ctx.runtime.jobs, providerName: ctx.runtime.providerName },
+        ctx.user.id,
+        input,
+      ),
     ),
-  ),
   deploy: userProcedure
     .input(projectIdInput)
     .mutation(({ ctx, input }) =>

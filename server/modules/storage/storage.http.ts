@@ -1,7 +1,10 @@
 // HTTP routes beside tRPC: POST /uploads (a raw body, or multipart/form-data with one file; size-
-// and type-checked) and GET /files/:id (the owner's session, or a signed expiring link);
-// `?format=png[&width=N]` serves an SVG file as PNG, rendered on the server (svg-png.ts).
+// and type-checked, streamed to the storage driver) and GET /files/:id (the owner's session, or a
+// signed expiring link); `?format=png[&width=N]` serves an SVG file as PNG, rendered on the server
+// (svg-png.ts).
 
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { parse as parseCookies } from 'cookie';
 import express, { type Request, type Router } from 'express';
@@ -10,8 +13,15 @@ import { UPLOAD_CONTENT_TYPES, UPLOAD_MAX_BYTES } from '../../../shared/schemas/
 import { mediaTypeOf } from '../../common/http-guards.ts';
 import { authenticateSession, type Deps } from '../../trpc/context.ts';
 import { toStorageObjectDto } from './storage.dto.ts';
-import { findServableFile, storeFile } from './storage.service.ts';
+import { discardFiles, FileTooLargeError, findServableFile, storeFile } from './storage.service.ts';
+import { contentDisposition } from './storage-driver.ts';
+import type { StorageObject } from './storage-object.entity.ts';
 import { PNG_WIDTH_DEFAULT, PNG_WIDTH_MAX, SvgRenderError, svgToPng } from './svg-png.ts';
+
+/** Served files may not run script, load anything, or be framed into our origin's context. */
+export const FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+/** How long a presigned S3 download link lives (the redirect is followed at once). */
+const DOWNLOAD_LINK_SECONDS = 300;
 
 /** The PNG rendering a request asks for: null (the file as stored), a width, or what is wrong. */
 function pngRequest(query: Request['query']): { width: number } | { error: string } | null {
@@ -49,15 +59,25 @@ class UploadRefused extends Error {
   }
 }
 
-type ReceivedFile = { body: Buffer; contentType: string; name: string | null };
+type FilePart = { stream: Readable; contentType: string };
+type MultipartStore = {
+  /** Stores the file part as it arrives (the storage driver reads the stream). */
+  store(part: FilePart): Promise<StorageObject>;
+  /** Removes the bytes of a file stored for an upload that was refused after all. */
+  discard(object: StorageObject): Promise<void>;
+};
 
 /**
- * Streams a multipart/form-data body through busboy and keeps its one file part (any field name;
- * its filename and Content-Type are the file's). It stops reading as soon as the file passes the
- * size limit, its type is refused, a second file starts, or the body as a whole grows past the
- * limit plus a little form overhead: at most UPLOAD_MAX_BYTES are ever held.
+ * Streams a multipart/form-data body through busboy and stores its one file part while it arrives
+ * (any field name; its filename and Content-Type are the file's). It stops reading as soon as the
+ * file passes the size limit, its type is refused, a second file starts, or the body as a whole grows
+ * past the limit plus a little form overhead; a refused upload leaves no bytes behind. Nothing is
+ * held in memory beyond what the storage driver buffers (one 5 MiB part on S3).
  */
-function receiveMultipartFile(req: Request): Promise<ReceivedFile> {
+function receiveMultipartFile(
+  req: Request,
+  { store, discard }: MultipartStore,
+): Promise<{ object: StorageObject; name: string | null }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -79,7 +99,9 @@ function receiveMultipartFile(req: Request): Promise<ReceivedFile> {
       return;
     }
     let settled = false;
-    let file: ReceivedFile | null = null;
+    let part: Readable | null = null;
+    let stored: Promise<StorageObject> | null = null;
+    let filename: string | null = null;
     let nameField: string | null = null;
     let received = 0;
     const countBytes = (chunk: Buffer) => {
@@ -96,7 +118,11 @@ function receiveMultipartFile(req: Request): Promise<ReceivedFile> {
       if (settled) return;
       settled = true;
       stopReading();
-      reject(new UploadRefused(status, message));
+      const refusal = new UploadRefused(status, message);
+      // A file still arriving stops there (the driver removes what it wrote); one already stored goes.
+      part?.destroy(refusal);
+      stored?.then(discard).catch(() => {});
+      reject(refusal);
     };
 
     parser.on('file', (_field, stream, info) => {
@@ -108,17 +134,11 @@ function receiveMultipartFile(req: Request): Promise<ReceivedFile> {
         refuse(415, unsupported(contentType));
         return;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        size += chunk.length;
-      });
+      part = stream;
+      filename = info.filename ?? null;
+      stored = store({ stream, contentType });
+      stored.catch(() => {});
       stream.on('limit', () => refuse(413, TOO_LARGE));
-      stream.on('end', () => {
-        if (!stream.truncated)
-          file = { body: Buffer.concat(chunks, size), contentType, name: info.filename ?? null };
-      });
     });
     parser.on('field', (field, value, info) => {
       if (field === 'name' && !info.valueTruncated) nameField = value;
@@ -129,10 +149,23 @@ function receiveMultipartFile(req: Request): Promise<ReceivedFile> {
     parser.on('error', () => refuse(400, 'Malformed multipart body'));
     parser.on('close', () => {
       if (settled) return;
-      settled = true;
-      req.off('data', countBytes);
-      if (!file) reject(new UploadRefused(400, 'The upload has no file'));
-      else resolve({ ...file, name: file.name ?? nameField });
+      if (!stored) return refuse(400, 'The upload has no file');
+      // The body is parsed; the driver may still be finishing the file.
+      stored.then(
+        (object) => {
+          if (settled) return;
+          settled = true;
+          req.off('data', countBytes);
+          resolve({ object, name: filename ?? nameField });
+        },
+        (error: unknown) => {
+          if (error instanceof FileTooLargeError) refuse(413, TOO_LARGE);
+          else if (!settled) {
+            settled = true;
+            reject(error);
+          }
+        },
+      );
     });
     req.on('data', countBytes);
     req.on('error', () => refuse(400, 'The upload was interrupted'));
@@ -164,45 +197,63 @@ export function storageRoutes(deps: Deps): Router {
         if (contentType !== MULTIPART && !isAllowedType(contentType)) {
           return void res.status(415).json({ error: unsupported(contentType) });
         }
-        res.locals.uploader = { userId: user.id, contentType };
-        next();
-      } catch (error) {
-        next(error);
-      }
-    },
-    express.raw({
-      type: (req) => mediaTypeOf(req.headers['content-type']) !== MULTIPART,
-      limit: UPLOAD_MAX_BYTES,
-    }),
-    async (req, res, next) => {
-      try {
-        const { userId, contentType } = res.locals.uploader as { userId: string; contentType: string };
-        let upload: ReceivedFile;
+        // A refused body is not read on: close the connection instead of draining it.
+        const refuse = (status: number, error: string) =>
+          void res.status(status).set('Connection', 'close').json({ error });
+        // The file streams to the storage driver, counted and hashed on the way. No transaction is
+        // open while the bytes arrive (a slow client holds no connection); the row is written once
+        // they are stored, and the bytes removed if it cannot be.
+        const em = deps.orm.em.fork();
+        const driver = deps.runtime.storage;
+        const store = (body: Readable, type: string) =>
+          storeFile(em, driver, {
+            userId: user.id,
+            name: 'upload',
+            contentType: type,
+            body,
+            maxBytes: UPLOAD_MAX_BYTES,
+          });
+        let object: StorageObject;
+        let name: unknown;
         if (contentType === MULTIPART) {
           try {
-            upload = await receiveMultipartFile(req);
+            const upload = await receiveMultipartFile(req, {
+              store: (part) => store(part.stream, part.contentType),
+              discard: (stored) => discardFiles(driver, [stored.key]),
+            });
+            object = upload.object;
+            name = upload.name ?? req.query.name;
           } catch (error) {
             if (!(error instanceof UploadRefused)) throw error;
-            // The rest of the body is not read: close the connection instead of draining it.
-            res.setHeader('Connection', 'close');
-            return void res.status(error.status).json({ error: error.message });
+            return void refuse(error.status, error.message);
           }
         } else {
-          const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-          upload = { body, contentType, name: null };
-        }
-        if (upload.body.length === 0) return void res.status(400).json({ error: 'The file is empty' });
-        const name = safeName(upload.name ?? req.query.name);
-        const object = await deps.orm.em.fork().transactional(async (tx) => {
-          const stored = await storeFile(tx, deps.runtime.storage, {
-            userId,
-            name,
-            contentType: upload.contentType,
-            body: upload.body,
+          // Refused up front when it says it is too large, cut off when it turns out to be.
+          const declared = Number(req.get('content-length') ?? Number.NaN);
+          if (declared > UPLOAD_MAX_BYTES) return void refuse(413, TOO_LARGE);
+          if (declared === 0) return void res.status(400).json({ error: 'The file is empty' });
+          const stored = await store(req, contentType).catch((error: unknown) => {
+            if (error instanceof FileTooLargeError) return 'too large' as const;
+            // The uploader went away: nothing was stored and nobody is left to answer.
+            if (!req.complete && req.destroyed) return 'aborted' as const;
+            throw error;
           });
-          await tx.flush();
-          return stored;
-        });
+          if (stored === 'aborted') return;
+          if (stored === 'too large') return void refuse(413, TOO_LARGE);
+          object = stored;
+          name = req.query.name;
+        }
+        if (object.size === 0) {
+          await discardFiles(driver, [object.key]);
+          return void res.status(400).json({ error: 'The file is empty' });
+        }
+        object.name = safeName(name);
+        try {
+          await em.flush();
+        } catch (error) {
+          await discardFiles(driver, [object.key]);
+          throw error;
+        }
         res.status(201).json(toStorageObjectDto(object));
       } catch (error) {
         next(error);
@@ -242,9 +293,24 @@ export function storageRoutes(deps: Deps): Router {
         res.setHeader('ETag', `"${object.sha256}-png-${png.width}"`);
         res.setHeader(
           'Content-Disposition',
-          `${req.query.download ? 'attachment' : 'inline'}; filename*=UTF-8''${encodeURIComponent(name)}`,
+          contentDisposition(req.query.download ? 'attachment' : 'inline', name),
         );
         return void res.end(body);
+      }
+      const download = Boolean(req.query.download);
+      // Downloads from S3 go straight to the bucket (a presigned URL, as an attachment, so nothing
+      // renders on the bucket's origin); everything shown inline streams through here, under our
+      // sandboxing CSP (see README, "Files").
+      if (download && deps.config.storage.downloadRedirect) {
+        const url = await deps.runtime.storage.downloadUrl(object.key, {
+          name: object.name,
+          contentType: object.contentType,
+          expiresInSeconds: DOWNLOAD_LINK_SECONDS,
+        });
+        if (url) {
+          res.setHeader('Cache-Control', 'private, no-store');
+          return void res.redirect(302, url);
+        }
       }
       const stream = await deps.runtime.storage.read(object.key);
       res.setHeader('Content-Type', object.contentType);
@@ -252,16 +318,17 @@ export function storageRoutes(deps: Deps): Router {
       res.setHeader('Cache-Control', 'private, max-age=3600');
       res.setHeader('ETag', `"${object.sha256}"`);
       // Uploaded SVG or HTML must never run script in our origin.
-      res.setHeader(
-        'Content-Security-Policy',
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
-      );
-      const disposition = req.query.download ? 'attachment' : 'inline';
+      res.setHeader('Content-Security-Policy', FILE_CSP);
       res.setHeader(
         'Content-Disposition',
-        `${disposition}; filename*=UTF-8''${encodeURIComponent(object.name)}`,
+        contentDisposition(download ? 'attachment' : 'inline', object.name),
       );
-      stream.pipe(res);
+      pipeline(stream, res).catch((error: unknown) => {
+        // A reader that went away (premature close) is not an error; a store that failed mid-file is.
+        if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+          deps.logger.warn({ err: error, id }, 'file stream failed');
+        }
+      });
     } catch (error) {
       next(error);
     }

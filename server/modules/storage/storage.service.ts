@@ -1,6 +1,7 @@
 // Files: storing bytes through the driver with their StorageObject row, listing, soft delete and
 // restore, signed expiring links, and the purge of soft-deleted files.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { listStorageInput } from '../../../shared/schemas/storage.ts';
@@ -12,7 +13,22 @@ import { toStorageObjectDto } from './storage.dto.ts';
 import type { StorageDriver } from './storage-driver.ts';
 import { StorageObject } from './storage-object.entity.ts';
 
-export type NewFile = { userId: string; name: string; contentType: string; body: Buffer };
+export type NewFile = {
+  userId: string;
+  name: string;
+  contentType: string;
+  /** A stream (an upload) is hashed and counted as it passes to the driver, never held whole. */
+  body: Buffer | Readable;
+  /** Refuses a stream longer than this (FileTooLargeError); nothing is stored then. */
+  maxBytes?: number;
+};
+
+/** A streamed file passed its size limit (HTTP 413 at POST /uploads). */
+export class FileTooLargeError extends AppError {
+  constructor(maxBytes: number) {
+    super('bad_request', `The file is larger than ${Math.floor(maxBytes / (1024 * 1024))} MiB`);
+  }
+}
 
 /** Writes the bytes, then registers the row in `em` (flushed with the caller's unit of work). */
 export async function storeFile(
@@ -22,7 +38,32 @@ export async function storeFile(
 ): Promise<StorageObject> {
   const id = uuidv7();
   const key = `${file.userId}/${id}`;
-  await driver.put(key, file.body);
+  const hash = createHash('sha256');
+  let size = 0;
+  if (Buffer.isBuffer(file.body)) {
+    if (file.maxBytes !== undefined && file.body.length > file.maxBytes)
+      throw new FileTooLargeError(file.maxBytes);
+    hash.update(file.body);
+    size = file.body.length;
+    await driver.put(key, file.body, { contentType: file.contentType });
+  } else {
+    const maxBytes = file.maxBytes ?? Number.POSITIVE_INFINITY;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(new FileTooLargeError(maxBytes));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    // The source's errors (a client that hangs up) reach the driver through the meter.
+    const metered = pipeline(file.body, meter, () => {});
+    try {
+      await driver.put(key, metered, { contentType: file.contentType });
+    } catch (error) {
+      throw meter.errored instanceof FileTooLargeError ? meter.errored : error;
+    }
+  }
   return em.create(StorageObject, {
     id,
     user: file.userId,
@@ -31,8 +72,8 @@ export async function storeFile(
     url: `/files/${id}`,
     name: file.name.slice(0, 255),
     contentType: file.contentType,
-    size: file.body.length,
-    sha256: createHash('sha256').update(file.body).digest('hex'),
+    size,
+    sha256: hash.digest('hex'),
   });
 }
 

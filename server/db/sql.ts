@@ -1,0 +1,155 @@
+// The database connection's machinery below the ORM, in one place:
+//
+// - `sql(em, text, params)`: a parameterised statement on the EntityManager's connection (its
+//   transaction when one is open), for the hot paths. MikroORM's `em.execute` inlines every
+//   parameter into the SQL text (so PostgreSQL parses and plans each statement afresh) and adds
+//   its own bookkeeping; this sends the parameters separately, and a text registered with
+//   `prepared()` is a named prepared statement, parsed once per connection.
+// - the pool's instrumentation: the slow-query log times the query alone, from the moment it is
+//   sent on its connection; the wait for a free connection is timed apart and logged when it passes
+//   its own threshold (at most one line a second, with how many waits it covers).
+// - a diagnostics channel carrying every statement sent, which tests subscribe to (to count a
+//   procedure's statements); publishing costs nothing while no one listens.
+import { channel } from 'node:diagnostics_channel';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CompiledQuery } from 'kysely';
+import pg from 'pg';
+
+/** Texts registered by `prepared()`, with the name each is prepared under on every connection. */
+const preparedNames = new Map<string, string>();
+
+/**
+ * Marks a statement as hot: every connection prepares it once (a named statement) and executes it
+ * by name afterwards, skipping PostgreSQL's parse and plan. Only for fixed texts (module constants):
+ * each one costs a little memory on every server connection.
+ */
+export function prepared(text: string): string {
+  if (!preparedNames.has(text)) preparedNames.set(text, `fl_${preparedNames.size + 1}`);
+  return text;
+}
+
+/** Every statement sent on a pooled connection: `{ text, values }`. Tests count them here. */
+export const statementChannel = channel('forgeline:statement');
+
+export type StatementTiming = { query: string; took: number };
+
+/** The pool's options, as pg-pool hands them to each client it opens. */
+export type InstrumentedClientConfig = pg.ClientConfig & {
+  onStatementTimed?: ((timing: StatementTiming) => void) | null;
+};
+
+/**
+ * The client class of the ORM's pool: times each statement from the moment it is handed to its
+ * connection to its result (the pool wait is not in it), and sends registered texts as named
+ * prepared statements.
+ */
+export class InstrumentedClient extends pg.Client {
+  readonly #onTimed: ((timing: StatementTiming) => void) | null;
+  constructor(config?: InstrumentedClientConfig) {
+    super(config);
+    this.#onTimed = config?.onStatementTimed ?? null;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query() is a set of overloads; we pass them through.
+  override query(...args: any[]): any {
+    const [text, values] = args;
+    // Cursors, callbacks and config objects pass through untouched.
+    if (typeof text !== 'string' || args.length > 2 || typeof values === 'function') {
+      // biome-ignore lint/suspicious/noExplicitAny: see above.
+      return (super.query as any)(...args);
+    }
+    if (statementChannel.hasSubscribers) statementChannel.publish({ text, values });
+    const name = values?.length ? preparedNames.get(text) : undefined;
+    const started = performance.now();
+    const result: Promise<pg.QueryResult> = name
+      ? super.query({ name, text, values })
+      : super.query(text, values);
+    const sink = this.#onTimed;
+    if (!sink) return result;
+    return result.then(
+      (value) => {
+        sink({ query: text, took: performance.now() - started });
+        return value;
+      },
+      (error: unknown) => {
+        sink({ query: text, took: performance.now() - started });
+        throw error;
+      },
+    );
+  }
+}
+
+export type PoolInstrumentation = {
+  /** Statements slower than this (ms, the statement alone) are reported; 0 reports every one. */
+  slowQueryMs: number;
+  onSlowQuery(entry: { query: string; took: number }): void;
+  /** Waits for a free connection longer than this (ms) are reported; 0 reports every wait that queued. */
+  poolWaitMs: number;
+  onPoolWait(entry: { waits: number; maxWaitMs: number; totalWaitMs: number; poolSize: number }): void;
+};
+
+/** The pool options that make its clients report slow statements (see InstrumentedClient). */
+export function slowStatementReporter(options: PoolInstrumentation): InstrumentedClientConfig {
+  return {
+    onStatementTimed: ({ query, took }) => {
+      if (took >= options.slowQueryMs) options.onSlowQuery({ query, took: Math.round(took) });
+    },
+  };
+}
+
+/** Wraps the ORM pool's connect() to time waits for a free connection. */
+export function instrumentPool(pool: pg.Pool, options: PoolInstrumentation): void {
+  // Waits above the threshold, summed up: the first is reported at once, the rest at most once a second.
+  let pending = { waits: 0, maxWaitMs: 0, totalWaitMs: 0 };
+  let lastReport = 0;
+  const report = (waited: number) => {
+    pending.waits++;
+    pending.totalWaitMs += waited;
+    pending.maxWaitMs = Math.max(pending.maxWaitMs, waited);
+    const now = performance.now();
+    if (now - lastReport < 1_000) return;
+    lastReport = now;
+    options.onPoolWait({
+      waits: pending.waits,
+      maxWaitMs: Math.round(pending.maxWaitMs),
+      totalWaitMs: Math.round(pending.totalWaitMs),
+      poolSize: pool.options.max,
+    });
+    pending = { waits: 0, maxWaitMs: 0, totalWaitMs: 0 };
+  };
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  // biome-ignore lint/suspicious/noExplicitAny: connect() is overloaded (callback or promise).
+  (pool as any).connect = (callback?: (...args: unknown[]) => void) => {
+    // biome-ignore lint/suspicious/noExplicitAny: the callback form, untimed (nothing of ours uses it).
+    if (callback) return (connect as any)(callback);
+    // Only a checkout that finds no idle connection and no room to open one queues.
+    if (pool.idleCount > 0 || pool.totalCount < pool.options.max) return connect();
+    const started = performance.now();
+    return connect().then((client) => {
+      const waited = performance.now() - started;
+      if (waited >= options.poolWaitMs) report(waited);
+      return client;
+    });
+  };
+}
+
+/**
+ * Runs a parameterised statement (`$1`, `$2` …) on `em`'s connection — inside its transaction when
+ * one is open, as `em.execute` would — and returns the rows. Database errors come back as
+ * MikroORM's exceptions (UniqueConstraintViolationException …), as from `em.execute`.
+ */
+export async function sql<T>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
+  const executor = (em.getTransactionContext() ?? em.getConnection().getClient()) as unknown as QueryExecutor;
+  try {
+    const result = await executor.executeQuery(CompiledQuery.raw(text, params as unknown[]));
+    return result.rows as T[];
+  } catch (error) {
+    throw em
+      .getPlatform()
+      .getExceptionConverter()
+      .convertException(error as Error);
+  }
+}
+
+/** What a Kysely instance and a Kysely transaction both are (MikroORM's transaction context is one). */
+type QueryExecutor = { executeQuery(query: CompiledQuery): Promise<{ rows: unknown[] }> };
