@@ -77,6 +77,8 @@ const envSchema = z
     AI_PROVIDER: z.enum(['local', 'replicate']).default('local'),
     AI_PROVIDER_URL: z.url().optional(),
     AI_PROVIDER_TOKEN: z.string().optional(),
+    /** How long a prediction normally takes; past it, a generation whose callback never came is reconciled. */
+    AI_PROVIDER_EXPECTED_SECONDS: int(300, 1),
     STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
     S3_BUCKET: z.string().optional(),
     S3_REGION: z.string().default('us-east-1'),
@@ -199,7 +201,12 @@ function toConfig(env: z.output<typeof envSchema>) {
     poolWaitMs: env.POOL_WAIT_MS,
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
-    aiProvider: { name: env.AI_PROVIDER, url: env.AI_PROVIDER_URL, token: env.AI_PROVIDER_TOKEN },
+    aiProvider: {
+      name: env.AI_PROVIDER,
+      url: env.AI_PROVIDER_URL,
+      token: env.AI_PROVIDER_TOKEN,
+      expectedSeconds: env.AI_PROVIDER_EXPECTED_SECONDS,
+    },
     storage: {
       driver: env.STORAGE_DRIVER,
       s3: env.S3_BUCKET

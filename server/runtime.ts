@@ -9,11 +9,17 @@ import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { type BackupPlan, backupNow } from './db/backup.ts';
 import { verifyInvariants } from './db/verify.ts';
+import {
+  type AutoTopUpJob,
+  chargeAutoTopUp,
+  startAutoTopUpSweep,
+} from './modules/billing/auto-top-up.service.ts';
 import { runBillingCycle } from './modules/billing/billing-cycle.ts';
 import { createPolarClient, type PolarClient } from './modules/billing/polar-client.ts';
 import { createStripeClient, type StripeClient } from './modules/billing/stripe-client.ts';
 import { expireGrants } from './modules/credits/credits.service.ts';
 import { type GenerationEvents, startGenerationEvents } from './modules/generations/generation-events.ts';
+import { reconcileGenerations } from './modules/generations/generation-reconcile.ts';
 import { runGeneration } from './modules/generations/generation-runner.ts';
 import { failRun } from './modules/generations/generations.service.ts';
 import { createLocalProvider } from './modules/generations/providers/local-provider.ts';
@@ -71,6 +77,8 @@ export type RuntimeOptions = {
   mailIntervalMs?: number;
   /** How often open live streams re-check their session or API key (default 5 s). */
   accessRecheckMs?: number;
+  /** How often the worker looks for balances that crossed an auto top-up threshold (default 5 s). */
+  autoTopUpSweepMs?: number;
   /** Where the daily backup job writes (none: no backup job in this process). */
   backupPlan?: BackupPlan | null;
 };
@@ -101,6 +109,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           replicate: createReplicateProvider({
             baseUrl: config.aiProvider.url,
             token: config.aiProvider.token,
+            expectedSeconds: config.aiProvider.expectedSeconds,
           }),
         }
       : {}),
@@ -115,6 +124,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         : null;
 
   let mailDelivery: { stop(): Promise<void> } | null = null;
+  let autoTopUpSweep: { stop(): Promise<void> } | null = null;
   const mailTransport = createMailTransport(config, logger);
 
   const runtime: Runtime = {
@@ -166,6 +176,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             ),
           );
       });
+      await jobs.boss.work(QUEUES.generationReconcile, async ([job]) => {
+        const report = await reconcileGenerations(
+          { orm, logger, storage, providers },
+          { signal: job?.signal },
+        );
+        if (report.checked > 0) logger.info(report, 'generation reconciliation');
+        return report;
+      });
+      await jobs.boss.schedule(QUEUES.generationReconcile, '* * * * *');
       await jobs.boss.work(QUEUES.retention, async () => {
         const report = await runRetention(
           { orm, storage },
@@ -236,6 +255,30 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             failDeployment(em, job.data.deploymentId, 'The deployment timed out or its worker stopped'),
           );
       });
+      const billingDeps = {
+        orm,
+        config,
+        logger,
+        jobs,
+        get stripe() {
+          return runtime.stripe;
+        },
+        get polar() {
+          return runtime.polar;
+        },
+      };
+      await jobs.boss.work<AutoTopUpJob>(
+        QUEUES.autoTopUp,
+        { includeMetadata: true, ...polling },
+        async ([job]) => {
+          if (!job) return;
+          await chargeAutoTopUp(billingDeps, job.data.attemptId, {
+            retryCount: job.retryCount,
+            retryLimit: (job as JobWithMetadata<AutoTopUpJob>).retryLimit,
+          });
+        },
+      );
+      autoTopUpSweep ??= startAutoTopUpSweep(billingDeps, { intervalMs: options.autoTopUpSweepMs });
       mailDelivery ??= startMailDelivery({
         fork: () => orm.em.fork(),
         transport: mailTransport,
@@ -244,6 +287,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
     },
     async stop() {
+      await autoTopUpSweep?.stop();
       await mailDelivery?.stop();
       await mailTransport.close();
       await jobs.stop({ graceful: true });

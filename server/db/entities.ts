@@ -1,5 +1,6 @@
 // Every entity the ORM knows, module by module. New module entities are added here.
 import { AuditLog } from '../modules/audit/audit-log.entity.ts';
+import { AutoTopUp, AutoTopUpAttempt } from '../modules/billing/auto-top-up.entity.ts';
 import { Checkout } from '../modules/billing/checkout.entity.ts';
 import { CreditPackage } from '../modules/billing/credit-package.entity.ts';
 import { Customer } from '../modules/billing/customer.entity.ts';
@@ -66,6 +67,8 @@ export const entities = [
   CreditGrantAllocation,
   VerifyRun,
   OAuthAccount,
+  AutoTopUp,
+  AutoTopUpAttempt,
   CreditHold,
   ApiKeyDailySpend,
   FeatureCostVersion,

@@ -81,6 +81,21 @@ const CHECKS: Record<string, string> = {
         or (r.clawback_transaction_id is not null and -t.amount is distinct from r.credits_clawed_back)
         or (r.reinstated_at is null and r.credits_reinstated <> 0)
         or (r.clawed_at is null and (r.credits_clawed_back <> 0 or r.credits_uncollected <> 0))`,
+  'a checkout is credited at most once': `
+    select user_id, metadata->>'checkoutId' as checkout_id, count(*)::int as purchases
+      from credit_transactions
+     where type = 'purchase' and metadata ? 'checkoutId'
+     group by user_id, metadata->>'checkoutId' having count(*) > 1`,
+  'an auto top-up is credited once, as its checkout sold, and only when paid': `
+    select a.user_id, a.id as attempt_id, a.status, c.credits, count(t.id)::int as purchases,
+           coalesce(sum(t.amount), 0)::int as credited
+      from auto_top_up_attempts a
+      left join checkouts c on c.id = a.checkout_id
+      left join credit_transactions t
+             on t.type = 'purchase' and t.user_id = a.user_id and t.metadata->>'checkoutId' = a.checkout_id::text
+     group by a.id, c.credits
+    having (a.status = 'succeeded' and (count(t.id) <> 1 or coalesce(sum(t.amount), 0) <> c.credits))
+        or (a.status <> 'succeeded' and count(t.id) > 0)`,
   'a user has at most one live subscription': `
     select user_id, count(*)::int as live from subscriptions
      where status in ('trialing', 'active', 'past_due')
@@ -123,6 +138,11 @@ const CHECKS: Record<string, string> = {
             and (coalesce(sum(t.amount), 0) + forfeit.total <> g.credits_charged
                  or count(t.id) <> case when forfeit.total = g.credits_charged then 0 else 1 end))
         or (g.status = 'succeeded' and (count(t.id) > 0 or forfeit.total > 0))`,
+  // Provider outputs are copied into our storage before a generation succeeds (providers delete theirs).
+  'a succeeded generation’s outputs are stored objects': `
+    select g.user_id, g.id as generation_id, e.value as image
+      from generations g, jsonb_array_elements(case when jsonb_typeof(g.images) = 'array' then g.images else '[]' end) e
+     where g.status = 'succeeded' and coalesce(e.value->>'objectId', '') = ''`,
   'grants belong to their source transaction’s user': `
     select g.user_id, g.id as grant_id from credit_grants g
       join credit_transactions t on t.id = g.source_transaction_id

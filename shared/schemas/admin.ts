@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { DEFAULT_FEATURE_COSTS } from '../defaults.ts';
 import { BILLING_SOURCES, CTA_TYPES, currencyCode, planKey } from './billing.ts';
-import { CREDIT_TRANSACTION_TYPES, OPERATION_TYPES } from './credits.ts';
+import { CREDIT_TRANSACTION_TYPES, OPERATION_TYPES, statementMonth } from './credits.ts';
 import { GENERATION_KINDS, GENERATION_STATUSES } from './generations.ts';
 import { USER_ROLES, USER_STATUSES } from './identity.ts';
 
@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'credits.reinstated',
   'credits.upgrade_granted',
   'billing.duplicate_subscription',
+  'billing.auto_top_up_triggered',
+  'billing.auto_top_up_failed',
   'plan.upserted',
   'plan.archived',
   'package.upserted',
@@ -68,6 +70,9 @@ export const adminTransactionsInput = z.object({
   cursor: z.string().max(100).nullish(),
   limit: z.number().int().min(1).max(100).default(50),
 });
+
+/** admin.credits.statement: any user's monthly statement. */
+export const adminStatementInput = z.object({ userId: id, month: statementMonth });
 
 /** A provider's id (price_…, a Polar product UUID); blank means none. */
 const externalId = z

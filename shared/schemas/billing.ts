@@ -88,3 +88,27 @@ export const paymentsInput = z.object({
   cursor: z.string().max(100).nullish(),
   limit: z.number().int().min(1).max(100).default(20),
 });
+
+// ——— Auto top-up (billing.autoTopUp.get / set) ———
+
+/**
+ * An auto top-up attempt: `pending` (triggered, waiting for its job), `processing` (the payment
+ * is being made), `succeeded` (the credits landed), `failed` (declined, no card, …: shown to the
+ * user; no retry until the balance is back above the threshold or the setting is saved again).
+ */
+export const AUTO_TOP_UP_STATUSES = ['pending', 'processing', 'succeeded', 'failed'] as const;
+export type AutoTopUpStatus = (typeof AUTO_TOP_UP_STATUSES)[number];
+
+export const AUTO_TOP_UP_THRESHOLD_MAX = 1_000_000;
+
+/** "When my balance falls below `threshold` credits, buy `packageId`." */
+export const autoTopUpInput = z.object({
+  enabled: z.boolean(),
+  threshold: z
+    .number({ error: 'Enter a number of credits' })
+    .int({ error: 'Whole credits only' })
+    .min(1, { error: 'At least 1 credit' })
+    .max(AUTO_TOP_UP_THRESHOLD_MAX, { error: 'At most 1,000,000 credits' }),
+  packageId: z.uuid({ error: 'Pick a credit package' }),
+});
+export type AutoTopUpInput = z.input<typeof autoTopUpInput>;

@@ -84,3 +84,89 @@ export type TransactionsQuery = z.output<typeof transactionsInput>;
 export const usageInput = z
   .object({ days: z.number().int().min(1).max(366).default(30) })
   .default({ days: 30 });
+
+// ——— Monthly statements (credits.statement, admin.credits.statement) ———
+
+/** A calendar month in UTC, `YYYY-MM`. */
+export const statementMonth = z
+  .string()
+  .trim()
+  .regex(/^(19|20|21)\d{2}-(0[1-9]|1[0-2])$/, { error: 'Use a month as YYYY-MM' });
+
+export const statementInput = z.object({ month: statementMonth });
+export type StatementInput = z.input<typeof statementInput>;
+
+/**
+ * The sections of a statement, in the order it lists them. Every ledger type belongs to one
+ * (STATEMENT_SECTION_OF_TYPE), so a statement's lines always add up to its closing balance.
+ * `releases` is where held credits given back will go once generations hold credits instead of
+ * charging and refunding (issue 16, item 1): a release that writes a ledger row maps its type
+ * here; one that moves no balance is listed here as information only. Until then it is empty.
+ */
+export const STATEMENT_SECTIONS = [
+  'grants',
+  'purchases',
+  'usage',
+  'refunds',
+  'releases',
+  'clawbacks',
+  'reinstatements',
+  'expirations',
+  'adjustments',
+] as const;
+export type StatementSection = (typeof STATEMENT_SECTIONS)[number];
+
+/**
+ * The section of each ledger type. Grants are listed by source (the type); usage and refunds by
+ * operation. An administrator's adjustment is a grant when it adds credits and an `adjustments`
+ * line when it takes them away (the sign decides; this map gives the positive case).
+ */
+export const STATEMENT_SECTION_OF_TYPE = {
+  signup_bonus: 'grants',
+  subscription_grant: 'grants',
+  promo: 'grants',
+  admin_adjustment: 'grants',
+  purchase: 'purchases',
+  usage: 'usage',
+  refund: 'refunds',
+  clawback: 'clawbacks',
+  reinstatement: 'reinstatements',
+  expiration: 'expirations',
+} as const satisfies Record<CreditTransactionType, StatementSection>;
+
+export const STATEMENT_SECTION_LABELS: Record<StatementSection, string> = {
+  grants: 'Grants',
+  purchases: 'Purchases',
+  usage: 'Usage',
+  refunds: 'Refunds',
+  releases: 'Released holds',
+  clawbacks: 'Clawbacks (refunded or disputed payments)',
+  reinstatements: 'Reinstatements (disputes won)',
+  expirations: 'Expired credits',
+  adjustments: 'Adjustments',
+};
+
+const GRANT_SOURCE_LABELS: Partial<Record<CreditTransactionType, string>> = {
+  signup_bonus: 'Sign-up bonus',
+  subscription_grant: 'Subscription credits',
+  promo: 'Promotions',
+  admin_adjustment: 'Added by an administrator',
+};
+
+const OPERATION_LABELS: Record<OperationType, string> = {
+  logo_generation: 'Logo generation',
+  image_generation: 'Image generation',
+  text_generation: 'Text generation',
+  code_generation: 'Code generation',
+};
+
+/** What a statement line is called: its section, and its source or operation when it has one. */
+export function statementLineLabel(section: StatementSection, key: string | null): string {
+  if (section === 'grants') return GRANT_SOURCE_LABELS[key as CreditTransactionType] ?? 'Other grants';
+  if (section === 'usage' || section === 'refunds') {
+    const operation = OPERATION_LABELS[key as OperationType];
+    return operation ?? (section === 'refunds' ? 'Other refunds' : 'Other usage');
+  }
+  if (section === 'adjustments') return 'Removed by an administrator';
+  return STATEMENT_SECTION_LABELS[section];
+}

@@ -31,6 +31,10 @@ const PROCEDURES: Record<string, { read: boolean; call: (c: Caller) => Promise<u
     call: (c) => c.admin.credits.adjust({ userId: NIL, amount: 1, reason: 'goodwill' }),
   },
   'admin.credits.transactions': { read: true, call: (c) => c.admin.credits.transactions({}) },
+  'admin.credits.statement': {
+    read: true,
+    call: (c) => c.admin.credits.statement({ userId: NIL, month: new Date().toISOString().slice(0, 7) }),
+  },
   'admin.plans.list': { read: true, call: (c) => c.admin.plans.list() },
   'admin.plans.upsert': {
     read: false,

@@ -56,6 +56,33 @@ describe('db:verify', () => {
     );
   });
 
+  it('finds a succeeded generation whose output is not in our storage (a provider URL)', async () => {
+    const user = await createUser(db, { credits: 40 });
+    await em().execute(
+      `insert into generations (id, user_id, kind, status, input, output_count, credits_charged, provider, attempts, images, created_at, updated_at)
+       values (gen_random_uuid(), ?, 'image', 'succeeded', '{}'::jsonb, 1, 0, 'replicate', 1,
+               '[{"url": "https://replicate.delivery/x.png", "contentType": "image/png"}]'::jsonb, now(), now())`,
+      [user.id],
+    );
+    expect(await checksFor(user.id)).toContain('a succeeded generation’s outputs are stored objects');
+  });
+
+  it('finds an auto top-up marked paid whose credits never landed', async () => {
+    const user = await createUser(db, { credits: 40 });
+    await em().execute(
+      `with checkout as (
+         insert into checkouts (id, user_id, provider, kind, item_name, credits, amount_cents, currency, status, expires_at, created_at, updated_at)
+         values (gen_random_uuid(), ?, 'stripe', 'credit_package', 'Refill (auto top-up)', 500, 2000, 'usd', 'completed', now(), now(), now())
+         returning id)
+       insert into auto_top_up_attempts (id, user_id, checkout_id, status, threshold, balance, created_at, updated_at)
+       select gen_random_uuid(), ?, id, 'succeeded', 100, 40, now(), now() from checkout`,
+      [user.id, user.id],
+    );
+    expect(await checksFor(user.id)).toContain(
+      'an auto top-up is credited once, as its checkout sold, and only when paid',
+    );
+  });
+
   it('finds expiring credits beyond the balance, and a user without a balance', async () => {
     const user = await createUser(db, { credits: 10 });
     await em().execute(

@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyInvariants } from '../../server/db/verify.ts';
+import { ensureCustomer } from '../../server/modules/billing/billing.service.ts';
 import { CreditPackage } from '../../server/modules/billing/credit-package.entity.ts';
+import { Customer } from '../../server/modules/billing/customer.entity.ts';
 import { Plan } from '../../server/modules/billing/plan.entity.ts';
 import { syncStripeCatalog } from '../../server/modules/billing/stripe-catalog.ts';
 import { CreditTransaction } from '../../server/modules/credits/credit-transaction.entity.ts';
@@ -129,6 +131,33 @@ describe('the dev checkout (no payment provider configured)', () => {
     expect(
       await em().count(CreditTransaction, { user: { $in: [user.id, other.id] }, type: 'purchase' }),
     ).toBe(0);
+  });
+});
+
+describe('a provider customer', () => {
+  it('is recorded once when two events of one checkout insert it at the same time', async () => {
+    // Both inserts may pass the conflict pre-check before either writes: then only an ON CONFLICT
+    // covering every unique key keeps the second from failing on the key it did not name.
+    const users = await Promise.all(Array.from({ length: 40 }, () => createUser(db)));
+    const results = await Promise.allSettled(
+      users.flatMap((user) =>
+        [1, 2, 3].map(() =>
+          em().transactional((tx) =>
+            ensureCustomer(tx, user.id, 'stripe', `cus_${user.id.replaceAll('-', '')}`),
+          ),
+        ),
+      ),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    const rows = await em().find(Customer, { user: { $in: users.map((user) => user.id) } });
+    expect(rows).toHaveLength(users.length);
+    // A new customer id for the same user replaces the old one.
+    const [first] = users;
+    if (!first) throw new Error('no user');
+    await em().transactional((tx) => ensureCustomer(tx, first.id, 'stripe', 'cus_replaced'));
+    expect((await em().find(Customer, { user: first.id })).map((row) => row.externalCustomerId)).toEqual([
+      'cus_replaced',
+    ]);
   });
 });
 

@@ -40,6 +40,22 @@ describe('a job written inside our statement', () => {
     expect(data?.data).toEqual({ generationId: 'via-statement' });
   });
 
+  it('with a priority, is the row send() writes with that priority', async () => {
+    const sent = await db.runtime.jobs.boss.send(
+      QUEUES.generationRun,
+      { generationId: 'via-send-priority' },
+      { priority: 10 },
+    );
+    const [inserted] = await sql<{ id: string }>(
+      db.orm.em.fork(),
+      `with job as (${jobInsertSql(QUEUES.generationRun, 1, 'true', '(select 10)')}) select id from job`,
+      [jobData({ generationId: 'via-statement-priority' })],
+    );
+    const row = await jobRow(inserted?.id as string);
+    expect(row).toEqual(await jobRow(sent as string));
+    expect(row.priority).toBe(10);
+  });
+
   it('writes nothing when its condition is false', async () => {
     const rows = await sql<{ id: string }>(
       db.orm.em.fork(),

@@ -167,6 +167,7 @@ const MATRIX: Record<string, Row> = {
   'credits.transactions': { access: 'user', input: () => ({}) },
   'credits.usage': { access: 'user', input: () => ({ days: 7 }) },
   'credits.costs': { access: 'public' },
+  'credits.statement': { access: 'user', input: () => ({ month: new Date().toISOString().slice(0, 7) }) },
 
   'billing.plans': { access: 'public' },
   'billing.packages': { access: 'public' },
@@ -180,6 +181,13 @@ const MATRIX: Record<string, Row> = {
   // No provider account yet (the matrix runs on the dev checkout): NOT_FOUND is the answer.
   'billing.portal': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
   'billing.resumeSubscription': { access: 'user', allowedMayFailWith: ['NOT_FOUND'] },
+  'billing.autoTopUp.get': { access: 'user' },
+  // Saving it off needs no card; turning on charges is for a session only, never an API key.
+  'billing.autoTopUp.set': {
+    access: 'user',
+    apiKey: 'never',
+    input: async () => ({ enabled: false, threshold: 50, packageId: (await createPackage(db)).id }),
+  },
   'billing.devCheckout.get': { access: 'own', input: async (f) => ({ token: await f.devCheckoutToken() }) },
   'billing.devCheckout.complete': {
     access: 'own',
@@ -286,6 +294,10 @@ const MATRIX: Record<string, Row> = {
     input: async (f) => ({ userId: await f.victimId(), amount: 5, reason: 'matrix test' }),
   },
   'admin.credits.transactions': { access: 'moderator', input: () => ({}) },
+  'admin.credits.statement': {
+    access: 'moderator',
+    input: async (f) => ({ userId: await f.victimId(), month: new Date().toISOString().slice(0, 7) }),
+  },
   'admin.plans.list': { access: 'moderator' },
   'admin.plans.upsert': {
     access: 'admin',

@@ -37,7 +37,10 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export type TestDatabaseOptions = Pick<RuntimeOptions, 'providers' | 'providerName' | 'stripe' | 'polar'> & {
+export type TestDatabaseOptions = Pick<
+  RuntimeOptions,
+  'providers' | 'providerName' | 'stripe' | 'polar' | 'autoTopUpSweepMs'
+> & {
   /** Extra environment for this file's config (e.g. STRIPE_WEBHOOK_SECRET). */
   env?: Record<string, string>;
   /** This file plants corruption on purpose: skip the db:verify run when it ends. */

@@ -18,6 +18,8 @@ export type PredictionPlan = {
   staleAfter?: boolean;
   /** Output files (images) to return; 0 = text output. */
   outputs?: number;
+  /** The completed webhook is lost on the way (never delivered); sendWebhook() still delivers one late. */
+  loseWebhooks?: boolean;
 };
 
 type Prediction = {
@@ -39,6 +41,12 @@ export type FakeReplicate = {
   release(id: string): Promise<void>;
   /** Sends a webhook for the prediction as it is now (optionally tampered). */
   sendWebhook(id: string, options?: { tamper?: boolean; status?: Prediction['status'] }): Promise<number>;
+  /** Deletes a prediction's output files, as Replicate does an hour after it finished (404 from then on). */
+  expireOutputs(id: string): void;
+  /** While down, every API call answers 503 (outputs still download). */
+  setDown(down: boolean): void;
+  /** How many times each prediction was read (GET /v1/predictions/:id). */
+  reads: Map<string, number>;
   close(): Promise<void>;
 };
 
@@ -56,6 +64,9 @@ export async function startFakeReplicate(token = 'r8_loopback_test_token'): Prom
   const signer = new Webhook(secret);
   const predictions = new Map<string, Prediction>();
   const plans: PredictionPlan[] = [];
+  const expired = new Set<string>();
+  const reads = new Map<string, number>();
+  let down = false;
   let createFailures = 0;
   let server: Server;
   let url = '';
@@ -101,6 +112,7 @@ export async function startFakeReplicate(token = 'r8_loopback_test_token'): Prom
           ? Array.from({ length: outputs }, (_, n) => `${url}/outputs/${p.id}/${n}.svg`)
           : ['Generated ', 'text about ', String(p.input.prompt ?? '')];
     }
+    if (p.plan.loseWebhooks) return;
     const copies = p.plan.webhookCopies ?? 1;
     await Promise.all(Array.from({ length: copies }, () => deliver(p, view(p))));
     if (p.plan.staleAfter) await deliver(p, { ...view(p), status: 'processing', output: null });
@@ -114,9 +126,11 @@ export async function startFakeReplicate(token = 'r8_loopback_test_token'): Prom
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path.startsWith('/outputs/')) {
       const [, , id = '', file = ''] = path.split('/');
+      if (expired.has(id)) return send(404, 'Not found', 'text/plain');
       return send(200, pngLike(id, Number.parseInt(file, 10)), 'image/svg+xml');
     }
     if (req.headers.authorization !== `Bearer ${token}`) return send(401, { detail: 'Unauthenticated' });
+    if (down) return send(503, { detail: 'Service unavailable' });
     if (req.method === 'GET' && path === '/v1/webhooks/default/secret') return send(200, { key: secret });
     if (req.method === 'POST' && path === '/v1/predictions') {
       const body = JSON.parse(await readBody(req)) as { input: Record<string, unknown>; webhook?: string };
@@ -149,7 +163,10 @@ export async function startFakeReplicate(token = 'r8_loopback_test_token'): Prom
       if (p.status === 'starting' || p.status === 'processing') p.status = 'canceled';
       return send(200, view(p));
     }
-    if (req.method === 'GET') return send(200, view(p));
+    if (req.method === 'GET') {
+      reads.set(p.id, (reads.get(p.id) ?? 0) + 1);
+      return send(200, view(p));
+    }
     send(405, { detail: 'Method not allowed' });
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
@@ -174,6 +191,11 @@ export async function startFakeReplicate(token = 'r8_loopback_test_token'): Prom
         options.tamper,
       );
     },
+    expireOutputs: (id) => void expired.add(id),
+    setDown: (value) => {
+      down = value;
+    },
+    reads,
     close: () =>
       new Promise<void>((done) => {
         server.close(() => done());

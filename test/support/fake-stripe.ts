@@ -1,5 +1,6 @@
 // A loopback HTTP server speaking the parts of Stripe's API we call (products, prices, checkout
-// sessions, subscriptions and their schedules, payment intents, billing-portal sessions), so the
+// sessions, subscriptions and their schedules, customers and their saved cards, payment intents —
+// off-session charges with Stripe's test cards and idempotency keys — billing-portal sessions), so the
 // real `stripe` SDK can be pointed at it with STRIPE_API_BASE. Webhooks to us are signed separately
 // with the SDK's own test-header helper. Every request is kept in `requests` for assertions.
 import { randomBytes } from 'node:crypto';
@@ -8,6 +9,27 @@ import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 
 type Obj = Record<string, unknown> & { id: string };
+
+export type TestCard = 'pm_card_visa' | 'pm_card_chargeDeclined' | 'pm_card_authenticationRequired';
+const CARD_DETAILS: Record<
+  TestCard,
+  { brand: string; last4: string; decline?: { code: string; message: string } }
+> = {
+  pm_card_visa: { brand: 'visa', last4: '4242' },
+  pm_card_chargeDeclined: {
+    brand: 'visa',
+    last4: '0002',
+    decline: { code: 'card_declined', message: 'Your card was declined.' },
+  },
+  pm_card_authenticationRequired: {
+    brand: 'visa',
+    last4: '3155',
+    decline: {
+      code: 'authentication_required',
+      message: 'Your card was declined. This transaction requires authentication.',
+    },
+  },
+};
 
 export type FakeStripeRequest = { method: string; path: string; body: Record<string, unknown> };
 
@@ -20,7 +42,17 @@ export type FakeStripe = {
   subscriptions: Map<string, Obj>;
   schedules: Map<string, Obj>;
   paymentIntents: Map<string, Obj>;
+  customers: Map<string, Obj>;
+  paymentMethods: Map<string, Obj>;
   requests: FakeStripeRequest[];
+  /**
+   * Saves one of Stripe's test cards on a customer (created if new), as the default card unless
+   * `makeDefault` is false: `pm_card_visa` pays, `pm_card_chargeDeclined` is declined,
+   * `pm_card_authenticationRequired` needs the cardholder (declined off-session).
+   */
+  saveCard(customerId: string, card: TestCard, options?: { makeDefault?: boolean }): string;
+  /** The next `count` payment intents are created (the card charged) but the answer is lost on the way. */
+  loseNextPaymentIntentResponses(count: number): void;
   /** A Stripe SDK pointed at this server. */
   client(): Stripe;
   close(): Promise<void>;
@@ -55,6 +87,11 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const subscriptions = new Map<string, Obj>();
   const schedules = new Map<string, Obj>();
   const paymentIntents = new Map<string, Obj>();
+  const customers = new Map<string, Obj>();
+  const paymentMethods = new Map<string, Obj>();
+  /** Stripe keeps the first answer to an idempotency key and replays it. */
+  const idempotent = new Map<string, { status: number; body: unknown }>();
+  let responsesToLose = 0;
   const requests: FakeStripeRequest[] = [];
   let url = '';
 
@@ -205,6 +242,94 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         return send(200, schedule);
       }
     }
+    if (resource === 'customers' && objectId && method === 'GET') {
+      const customer = customers.get(objectId);
+      if (!customer) return notFound('customer');
+      if (action === 'payment_methods') {
+        const type = searchParams.get('type');
+        const saved = [...paymentMethods.values()]
+          .filter((pm) => pm.customer === objectId && (!type || pm.type === type))
+          .reverse();
+        return send(200, list(pathname, saved));
+      }
+      const expand = [...searchParams.entries()]
+        .filter(([key]) => key.startsWith('expand'))
+        .map(([, v]) => v);
+      const settings = customer.invoice_settings as { default_payment_method: string | null };
+      return send(200, {
+        ...customer,
+        invoice_settings: {
+          ...settings,
+          default_payment_method:
+            expand.includes('invoice_settings.default_payment_method') && settings.default_payment_method
+              ? paymentMethods.get(settings.default_payment_method)
+              : settings.default_payment_method,
+        },
+      });
+    }
+    if (resource === 'payment_methods' && objectId && method === 'GET') {
+      const pm = paymentMethods.get(objectId);
+      return pm ? send(200, pm) : notFound('payment_method');
+    }
+    if (method === 'POST' && pathname === '/v1/payment_intents') {
+      const key = String(req.headers['idempotency-key'] ?? '');
+      const replay = key ? idempotent.get(key) : undefined;
+      if (replay) return send(replay.status, replay.body);
+      const pm = paymentMethods.get(String(body.payment_method));
+      const card = pm ? CARD_DETAILS[pm.id.split('__')[0] as TestCard] : undefined;
+      const intent: Obj = {
+        id: id('pi'),
+        object: 'payment_intent',
+        amount: Number(body.amount),
+        amount_received: 0,
+        currency: body.currency,
+        customer: body.customer,
+        payment_method: body.payment_method,
+        description: body.description ?? null,
+        metadata: body.metadata ?? {},
+        off_session: body.off_session === 'true',
+        confirmation_method: 'automatic',
+        latest_charge: null,
+        last_payment_error: null,
+        created: now(),
+        status: 'requires_payment_method',
+      };
+      let answer: { status: number; body: unknown };
+      if (!pm || pm.customer !== body.customer) {
+        answer = {
+          status: 400,
+          body: {
+            error: {
+              type: 'invalid_request_error',
+              message: `No such PaymentMethod: '${String(body.payment_method)}'`,
+            },
+          },
+        };
+      } else if (card?.decline) {
+        const error = { type: 'card_error', code: card.decline.code, message: card.decline.message };
+        intent.last_payment_error = error;
+        paymentIntents.set(intent.id, intent);
+        answer = {
+          status: 402,
+          body: { error: { ...error, decline_code: 'generic_decline', payment_intent: intent } },
+        };
+      } else {
+        Object.assign(intent, {
+          status: 'succeeded',
+          amount_received: intent.amount,
+          latest_charge: `ch_${intent.id.slice(3)}`,
+        });
+        paymentIntents.set(intent.id, intent);
+        answer = { status: 200, body: intent };
+      }
+      if (key) idempotent.set(key, answer);
+      if (responsesToLose > 0 && answer.status === 200) {
+        responsesToLose--;
+        req.socket.destroy();
+        return;
+      }
+      return send(answer.status, answer.body);
+    }
     if (method === 'GET' && resource === 'payment_intents') {
       const intent = paymentIntents.get(objectId ?? '');
       return intent ? send(200, intent) : notFound('payment_intent');
@@ -238,7 +363,34 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     subscriptions,
     schedules,
     paymentIntents,
+    customers,
+    paymentMethods,
     requests,
+    saveCard(customerId, card, options = {}) {
+      const customer = customers.get(customerId) ?? {
+        id: customerId,
+        object: 'customer',
+        invoice_settings: { default_payment_method: null },
+      };
+      customers.set(customerId, customer);
+      const details = CARD_DETAILS[card];
+      // Stripe's test cards are shared names; ours are per customer, keyed `card__customer`.
+      const pmId = `${card}__${customerId}`;
+      paymentMethods.set(pmId, {
+        id: pmId,
+        object: 'payment_method',
+        type: 'card',
+        customer: customerId,
+        card: { brand: details.brand, last4: details.last4, exp_month: 12, exp_year: 2034 },
+      });
+      if (options.makeDefault !== false) {
+        customer.invoice_settings = { default_payment_method: pmId };
+      }
+      return pmId;
+    },
+    loseNextPaymentIntentResponses(count) {
+      responsesToLose = count;
+    },
     client: () => {
       const base = new URL(url);
       return new Stripe(secretKey, {

@@ -30,6 +30,16 @@ describe('router outputs', () => {
     >().toEqualTypeOf<never>();
   });
 
+  it('statements and auto top-up hold no secret or provider fields', () => {
+    expectTypeOf<Extract<keyof Outputs['credits']['statement'], SecretKey>>().toEqualTypeOf<never>();
+    type Attempt = keyof Outputs['billing']['autoTopUp']['get']['attempts'][number];
+    expectTypeOf<
+      Extract<Attempt, SecretKey | 'paymentIntentId' | 'paymentMethodId'>
+    >().toEqualTypeOf<never>();
+    type Setting = keyof NonNullable<Outputs['billing']['autoTopUp']['get']['setting']>;
+    expectTypeOf<Extract<Setting, 'paymentMethodId' | 'customerId' | 'checkedSeq'>>().toEqualTypeOf<never>();
+  });
+
   it('dates cross the wire as Dates (superjson)', () => {
     expectTypeOf<Outputs['credits']['transactions']['items'][number]['createdAt']>().toEqualTypeOf<Date>();
   });

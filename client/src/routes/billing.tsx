@@ -1,4 +1,5 @@
 import { useSearchParams } from 'react-router';
+import { AutoTopUpCard } from '../features/billing/auto-top-up-card.tsx';
 import { PaymentHistory } from '../features/billing/payment-history.tsx';
 import { PortalLink } from '../features/billing/portal-link.tsx';
 import { SubscriptionCard } from '../features/billing/subscription-card.tsx';
@@ -19,7 +20,7 @@ export function BillingPage() {
     <>
       <PageHeader
         title="Billing"
-        description="Your subscription, expiring credits and payments."
+        description="Your subscription, expiring credits, auto top-up and payments."
         actions={<PortalLink />}
       />
       {notice && (
@@ -32,6 +33,7 @@ export function BillingPage() {
       )}
       <div className="space-y-6">
         <SubscriptionCard />
+        <AutoTopUpCard />
         <PaymentHistory />
       </div>
     </>

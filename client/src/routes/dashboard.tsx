@@ -1,5 +1,6 @@
 import { Link } from 'react-router';
 import { BalanceCard } from '../features/credits/balance-card.tsx';
+import { StatementCard } from '../features/credits/statement-card.tsx';
 import { TransactionHistory } from '../features/credits/transaction-history.tsx';
 import { UsageCard } from '../features/credits/usage-card.tsx';
 import { titleOf } from '../features/generations/generation-card.tsx';
@@ -80,8 +81,9 @@ export function DashboardPage() {
           <RecentGenerations />
         </div>
       </div>
-      <div className="mt-6">
+      <div className="mt-6 space-y-6">
         <TransactionHistory />
+        <StatementCard />
       </div>
     </>
   );

@@ -2,13 +2,20 @@
 // read replica when one is configured).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
-import type { adminGenerationsInput, adminTransactionsInput } from '../../../shared/schemas/admin.ts';
+import type {
+  adminGenerationsInput,
+  adminStatementInput,
+  adminTransactionsInput,
+} from '../../../shared/schemas/admin.ts';
+import { AppError } from '../../common/app-error.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import { ON_REPLICA } from '../../db/read-replica.ts';
 import { CreditTransaction } from '../credits/credit-transaction.entity.ts';
 import { toTransactionDto } from '../credits/credits.dto.ts';
+import { statementOf } from '../credits/statement.service.ts';
 import { Generation } from '../generations/generation.entity.ts';
 import { toGenerationDto } from '../generations/generations.dto.ts';
+import { User } from '../identity/user.entity.ts';
 
 export async function listTransactions(em: EntityManager, input: z.output<typeof adminTransactionsInput>) {
   const rows = await em.find(
@@ -48,4 +55,14 @@ export async function listGenerations(em: EntityManager, input: z.output<typeof 
     user: row.user ? { id: row.user.id, email: row.user.email } : null,
     deletedAt: row.deletedAt ?? null,
   }));
+}
+
+/**
+ * Any user's monthly statement, as the user sees it (with their email). A read like the others
+ * here: open to moderators, not audited.
+ */
+export async function userStatement(em: EntityManager, input: z.output<typeof adminStatementInput>) {
+  const user = await em.findOne(User, { id: input.userId }, { fields: ['id', 'email'] });
+  if (!user) throw new AppError('not_found', 'No such user');
+  return { ...(await statementOf(em, user.id, input.month)), email: user.email };
 }

@@ -4,6 +4,7 @@ import {
   adjustCreditsInput,
   adminGenerationsInput,
   adminPaymentsInput,
+  adminStatementInput,
   adminTransactionsInput,
   adminUserIdInput,
   adminUsersListInput,
@@ -68,6 +69,9 @@ export const adminRouter = router({
     transactions: moderatorProcedure
       .input(adminTransactionsInput)
       .query(({ ctx, input }) => records.listTransactions(ctx.em, input)),
+    statement: moderatorProcedure
+      .input(adminStatementInput)
+      .query(({ ctx, input }) => records.userStatement(ctx.em, input)),
   }),
   plans: router({
     list: moderatorProcedure.query(({ ctx }) => catalog.listPlans(ctx.em)),

@@ -1,9 +1,10 @@
 // billing.*: plans and packages (public), the caller's subscription and payments, checkout (or a
 // plan change), cancel/resume, the customer portal; and the dev checkout (never in production).
 import { z } from 'zod';
-import { checkoutInput, paymentsInput } from '../../../shared/schemas/billing.ts';
+import { autoTopUpInput, checkoutInput, paymentsInput } from '../../../shared/schemas/billing.ts';
 import type { Deps } from '../../trpc/context.ts';
-import { publicProcedure, router, userProcedure } from '../../trpc/trpc.ts';
+import { publicProcedure, router, sessionProcedure, userProcedure } from '../../trpc/trpc.ts';
+import * as autoTopUp from './auto-top-up.service.ts';
 import * as billing from './billing.service.ts';
 import * as checkout from './checkout.ts';
 
@@ -28,6 +29,13 @@ export const billingRouter = router({
     checkout.setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, false),
   ),
   portal: userProcedure.mutation(({ ctx }) => checkout.openPortal(ctx.em, paymentDeps(ctx), ctx.user.id)),
+  autoTopUp: router({
+    get: userProcedure.query(({ ctx }) => autoTopUp.getAutoTopUp(ctx.em, paymentDeps(ctx), ctx.user.id)),
+    // It lets us charge the saved card unattended: a session only, never an API key.
+    set: sessionProcedure
+      .input(autoTopUpInput)
+      .mutation(({ ctx, input }) => autoTopUp.setAutoTopUp(ctx.em, paymentDeps(ctx), ctx.user.id, input)),
+  }),
   devCheckout: router({
     get: userProcedure
       .input(devTokenInput)

@@ -182,12 +182,19 @@ export async function ensureCustomer(
   provider: PaymentProvider,
   externalId: string,
 ) {
+  // Two events of one checkout at once insert the same row: the second, waiting on the first, must
+  // find it there — `on conflict do nothing` covers both unique keys (a single arbiter would leave
+  // the other one to raise). A user's new customer id then replaces the old one.
   await em.execute(
     `insert into customers (id, user_id, provider, external_customer_id, created_at, updated_at)
      values (?, ?, ?, ?, now(), now())
-     on conflict (user_id, provider) do update set external_customer_id = excluded.external_customer_id, updated_at = now()
-       where customers.external_customer_id is distinct from excluded.external_customer_id`,
+     on conflict do nothing`,
     [uuidv7(), userId, provider, externalId],
+  );
+  await em.execute(
+    `update customers set external_customer_id = ?, updated_at = now()
+      where user_id = ? and provider = ? and external_customer_id is distinct from ?`,
+    [externalId, userId, provider, externalId],
   );
 }
 

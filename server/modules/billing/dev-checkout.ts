@@ -199,6 +199,36 @@ const periodFrom = (start: Date, interval: BillingInterval) => ({
 });
 
 /**
+ * The dev "Stripe" charging a saved card off-session (auto top-up): the payment succeeds, and
+ * `payment_intent.succeeded` comes back signed through the real webhook path, as Stripe's would.
+ */
+export async function devChargeSavedCard(
+  deps: PaymentWebhookDeps,
+  charge: {
+    checkoutId: string;
+    userId: string;
+    amountCents: number;
+    currency: string;
+    metadata: Record<string, string>;
+  },
+) {
+  requireDevCheckout(deps);
+  const intent = {
+    id: `pi_dev_${compact(charge.checkoutId)}`,
+    object: 'payment_intent',
+    status: 'succeeded',
+    amount: charge.amountCents,
+    amount_received: charge.amountCents,
+    currency: charge.currency,
+    customer: devCustomerId(charge.userId),
+    off_session: true,
+    metadata: charge.metadata,
+  };
+  await deliver(deps, stripeEvent('payment_intent.succeeded', intent, Math.floor(Date.now() / 1000)));
+  return intent.id;
+}
+
+/**
  * The dev checkout's "Pay": sends the events Stripe would send for this checkout, signed, through
  * the real webhook path. Completing the same checkout twice credits once (same ids).
  */

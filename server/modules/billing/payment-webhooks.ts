@@ -82,7 +82,7 @@ export async function receiveStripeWebhook(
     deps.orm,
     'stripe',
     { id: stripeEvent.id, type: stripeEvent.type, payload: event },
-    (em) => applyStripeEvent(em, { stripe: deps.stripe }, stripeEvent),
+    (em) => applyStripeEvent(em, { stripe: deps.stripe, config: deps.config }, stripeEvent),
   );
 }
 

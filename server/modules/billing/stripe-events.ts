@@ -11,11 +11,15 @@
 //   charge.refunded                       refund (full or partial, cumulative) → clawback
 //   charge.dispute.created|updated|funds_withdrawn|funds_reinstated|closed   dispute → clawback,
 //                                         reinstatement when won
+//   payment_intent.succeeded|payment_failed   an auto top-up's payment (metadata autoTopUpAttemptId):
+//                                         the purchase through the package path, or the failure
 //   product.*, price.*                    plan and package sync
 // Anything else is stored and marked applied without effect.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
 import type { BillingInterval, SubscriptionStatus } from '../../../shared/schemas/billing.ts';
+import type { Config } from '../../config.ts';
+import { settleTopUpIntent } from './auto-top-up.service.ts';
 import * as billing from './billing.service.ts';
 import * as reversals from './reversals.service.ts';
 import { syncProduct } from './stripe-catalog.ts';
@@ -25,7 +29,7 @@ const fromUnix = (seconds: number | null | undefined) => (seconds ? new Date(sec
 const idOf = (value: string | { id: string } | null | undefined) =>
   typeof value === 'string' ? value : (value?.id ?? null);
 
-export type StripeDeps = { stripe: Stripe | null };
+export type StripeDeps = { stripe: Stripe | null; config: Config };
 
 export async function applyStripeEvent(
   em: EntityManager,
@@ -87,6 +91,9 @@ export async function applyStripeEvent(
       });
       return;
     }
+    case 'payment_intent.succeeded':
+    case 'payment_intent.payment_failed':
+      return settleTopUpIntent(em, deps, event.data.object);
     case 'product.created':
     case 'product.updated':
     case 'product.deleted': {

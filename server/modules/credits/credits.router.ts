@@ -1,8 +1,9 @@
 // credits.*: the caller's balance and ledger, and what each operation costs.
-import { transactionsInput, usageInput } from '../../../shared/schemas/credits.ts';
+import { statementInput, transactionsInput, usageInput } from '../../../shared/schemas/credits.ts';
 import { publicProcedure, router, userProcedure } from '../../trpc/trpc.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import * as credits from './credits.service.ts';
+import { statementOf } from './statement.service.ts';
 
 export const creditsRouter = router({
   balance: userProcedure.query(({ ctx }) => credits.balanceOf(ctx.em, ctx.user.id)),
@@ -10,5 +11,9 @@ export const creditsRouter = router({
     .input(transactionsInput)
     .query(({ ctx, input }) => credits.history(ctx.em, ctx.user.id, input)),
   usage: userProcedure.input(usageInput).query(({ ctx, input }) => credits.usage(ctx.em, ctx.user.id, input)),
+  /** A month's statement (UTC): opening, lines by section, closing — the client downloads it as CSV. */
+  statement: userProcedure
+    .input(statementInput)
+    .query(({ ctx, input }) => statementOf(ctx.em, ctx.user.id, input.month)),
   costs: publicProcedure.query(async ({ ctx }) => (await getSettings(ctx.em)).featureCosts),
 });

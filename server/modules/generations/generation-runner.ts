@@ -39,9 +39,10 @@ export async function runGeneration(deps: RunnerDeps, generationId: string, atte
   }
   const lastAttempt = attempt.retryCount >= attempt.retryLimit;
   try {
+    const job = toProviderJob(deps, generation);
     let result: ProviderResult | { state: 'settled' } = generation.providerPredictionId
       ? await provider.get(generation.providerPredictionId, attempt.signal)
-      : await provider.create(toProviderJob(deps, generation), attempt.signal);
+      : await provider.create(job, attempt.signal);
     if (result.state === 'pending') {
       const { predictionId, providerResponse } = result;
       await deps.orm.em
@@ -49,7 +50,15 @@ export async function runGeneration(deps: RunnerDeps, generationId: string, atte
         .transactional((em) =>
           generations.recordPrediction(em, generationId, predictionId, providerResponse),
         );
-      result = await pollUntilDone(deps, provider, generationId, predictionId, attempt.signal);
+      if (job.webhookUrl) {
+        // The provider calls back: the job ends here and frees its worker. A callback that came
+        // before the prediction id was recorded was ignored, so ask once now; one that never comes
+        // is settled by the reconciliation job (generation-reconcile.ts).
+        result = await provider.get(predictionId, attempt.signal);
+        if (result.state === 'pending') return;
+      } else {
+        result = await pollUntilDone(deps, provider, generationId, predictionId, attempt.signal);
+      }
     }
     await finish(deps, generationId, result);
   } catch (error) {

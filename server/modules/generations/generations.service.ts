@@ -17,6 +17,7 @@ import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import { prepared, sql } from '../../db/sql.ts';
+import { queuePrioritySql } from '../billing/queue-priority.ts';
 import * as credits from '../credits/credits.service.ts';
 import { type Jobs, jobData, jobInsertSql, QUEUES } from '../jobs/queue.ts';
 import { settleProjectGeneration } from '../projects/project-lifecycle.ts';
@@ -44,7 +45,8 @@ const promptOf = (command: CreateGenerationCommand): string =>
 // raised only if the available balance covers it, the API key's daily spend within its budget, the
 // hold row, grants reserved) made to depend on the insert — so a repeated key holds nothing and the
 // common path needs no savepoint — and the job (the row pg-boss's send writes: jobs/queue.ts),
-// written only when the generation is (and, when it costs credits, held).
+// written only when the generation is (and, when it costs credits, held), with the priority the
+// user's plan gives (billing/queue-priority.ts: an index probe inside this statement).
 const GENERATION_COLUMNS = `id, kind, agent_type, status, input, prompt, model, output_count, credits_charged,
   unit_cost, price_version_id, images, response, error, tokens_used, duration_ms, project_id, started_at,
   completed_at, created_at`;
@@ -74,7 +76,7 @@ function heldStatement(keyed: boolean): string {
   return prepared(`
 with ${generationCtes(holdCount + 1, `$${credits.HOLD_USER_INDEX + 1}`)},
 ${credits.holdCtes(1, { keyed, when: 'exists (select 1 from gen)' })},
-job as (${jobInsertSql(QUEUES.generationRun, jobParam, 'exists (select 1 from hold)')})
+job as (${jobInsertSql(QUEUES.generationRun, jobParam, 'exists (select 1 from hold)', queuePrioritySql(`$${credits.HOLD_USER_INDEX + 1}`))})
 select exists (select 1 from gen) as created,
        exists (select 1 from held) as funded,
        ${keyed ? 'exists (select 1 from spent)' : 'true'} as within_budget,
@@ -90,7 +92,7 @@ export const CREATE_HELD_KEYED_SQL = heldStatement(true);
 // Free (a cost of 0): the generation and its job; the user id is $1.
 export const CREATE_FREE_SQL = prepared(`
 with ${generationCtes(2, '$1')},
-job as (${jobInsertSql(QUEUES.generationRun, GENERATION_PARAM_COUNT + 2, 'exists (select 1 from gen)')})
+job as (${jobInsertSql(QUEUES.generationRun, GENERATION_PARAM_COUNT + 2, 'exists (select 1 from gen)', queuePrioritySql('$1'))})
 select exists (select 1 from gen) as created, true as funded, true as within_budget,
        exists (select 1 from job) as queued, 0 as reserved,
        (select row_to_json(e) from earlier e) as earlier`);

@@ -1,11 +1,18 @@
 // POST /webhooks/provider/:name — AI provider callbacks. Verified by the provider (signature and
 // timestamp), then applied through the same conditional transitions as the worker, so duplicate,
 // concurrent and out-of-order callbacks change nothing twice. A callback that arrives before we
-// recorded its prediction id is acknowledged and ignored: the worker's polling picks the result up.
+// recorded its prediction id is acknowledged and ignored: the worker asks the provider once right
+// after recording it, and the reconciliation job settles whatever callback never came.
 import express, { type Router } from 'express';
 import type { Deps } from '../../trpc/context.ts';
 import { Generation } from './generation.entity.ts';
 import { finish } from './generation-runner.ts';
+import { failRun } from './generations.service.ts';
+import {
+  ProviderOutputsGoneError,
+  type ProviderResult,
+  ProviderUnavailableError,
+} from './providers/provider.ts';
 
 export function providerWebhookRoutes(deps: Deps): Router {
   const routes = express.Router();
@@ -27,11 +34,34 @@ export function providerWebhookRoutes(deps: Deps): Router {
             { fields: ['id', 'status'] },
           );
         if (generation?.status === 'running') {
-          await finish(
-            { orm: deps.orm, storage: deps.runtime.storage, logger: deps.logger },
-            generation.id,
-            event.result,
-          );
+          const runner = { orm: deps.orm, storage: deps.runtime.storage, logger: deps.logger };
+          let result: ProviderResult;
+          try {
+            result = await event.result();
+          } catch (error) {
+            if (error instanceof ProviderOutputsGoneError) {
+              await deps.orm.em
+                .fork()
+                .transactional((em) =>
+                  failRun(
+                    em,
+                    generation.id,
+                    'The provider deleted the outputs before they could be collected',
+                  ),
+                );
+              return void res.json({ received: true });
+            }
+            if (error instanceof ProviderUnavailableError) {
+              // The provider redelivers; failing that, the reconciliation job asks again.
+              deps.logger.warn(
+                { err: error, generationId: generation.id },
+                'provider webhook: outputs unavailable',
+              );
+              return void res.status(503).json({ error: 'The outputs could not be fetched yet' });
+            }
+            throw error;
+          }
+          await finish(runner, generation.id, result);
         }
         res.json({ received: true });
       } catch (error) {

@@ -22,12 +22,16 @@ export const QUEUES = {
   generationRun: 'generation-run',
   /** Generation jobs that failed every attempt (or whose workers died): failed and refunded here. */
   generationDead: 'generation-dead',
+  /** Every minute: generations whose provider callback never came are asked about and settled. */
+  generationReconcile: 'generation-reconcile',
   /** The daily retention sweep. */
   retention: 'retention',
   /** Every 10 minutes: takes back what is left of expired credit grants. */
   creditExpiry: 'credit-expiry',
   /** Every 10 minutes: yearly plans' monthly credits; the dev checkout's renewals. */
   billingCycle: 'billing-cycle',
+  /** Pays for one triggered auto top-up (Stripe off-session, or the dev checkout). */
+  autoTopUp: 'auto-top-up',
   /** Builds and publishes one project deployment. */
   projectDeploy: 'project-deploy',
   /** Deployment jobs that failed every attempt (or whose workers died): the deployment fails here. */
@@ -59,9 +63,19 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
     // Woken after commit instead (see the top of this file).
     notify: false,
   },
+  [QUEUES.generationReconcile]: { retryLimit: 0, expireInSeconds: 600 },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
   [QUEUES.billingCycle]: { retryLimit: 2, expireInSeconds: 600 },
+  // Transient failures (Stripe unreachable) retry under the same idempotency key; a decline does not.
+  [QUEUES.autoTopUp]: {
+    retryLimit: 3,
+    retryDelay: 5,
+    retryBackoff: true,
+    retryDelayMax: 120,
+    expireInSeconds: 120,
+    notify: true,
+  },
   [QUEUES.ledgerVerify]: { retryLimit: 1, expireInSeconds: 1800 },
   [QUEUES.databaseBackup]: { retryLimit: 2, retryDelay: 600, expireInSeconds: 4 * 3600 },
   [QUEUES.projectDeployDead]: { retryLimit: 5, retryBackoff: true, notify: true },
@@ -106,17 +120,18 @@ export type Jobs = {
  * One job of `queue`, inserted into pg-boss's job table by a CTE of a bigger statement, so the job
  * is written by the statement that asks for it (generations.create). The row is the one pg-boss's
  * `send(queue, data)` writes — the queue's retry, expiry, retention, dead-letter and heartbeat
- * settings copied from pgboss.queue, priority 0, start now — without send's general-purpose insert
+ * settings copied from pgboss.queue, start now — without send's general-purpose insert
  * (a JSON recordset, option fallbacks, singleton slots), which costs PostgreSQL twice the time.
- * Its data is parameter number `param`; nothing is inserted unless `when` (SQL) holds. Pinned to
+ * Its data is parameter number `param`; nothing is inserted unless `when` (SQL) holds; `priority`
+ * (SQL, default 0) is the job's pg-boss priority (higher runs first). Pinned to
  * pg-boss 12.38's schema: test/jobs/job-insert.test.ts checks the row against send()'s.
  */
-export function jobInsertSql(queue: QueueName, param: number, when: string): string {
+export function jobInsertSql(queue: QueueName, param: number, when: string, priority = '0'): string {
   return `insert into ${SCHEMA}.${JOB_TABLE}
     (id, name, data, priority, start_after, created_on, singleton_key, singleton_on, group_id, group_tier,
      expire_seconds, deletion_seconds, keep_until, retry_limit, retry_delay, retry_backoff, retry_delay_max,
      policy, dead_letter, heartbeat_seconds, blocked, blocking, pending_dependencies, trace_context)
-  select gen_random_uuid(), q.name, $${param}::jsonb, 0, now(), now(), null, null, null, null,
+  select gen_random_uuid(), q.name, $${param}::jsonb, ${priority}, now(), now(), null, null, null, null,
          q.expire_seconds, q.deletion_seconds, now() + q.retention_seconds * interval '1 second', q.retry_limit,
          q.retry_delay, q.retry_backoff, q.retry_delay_max, q.policy, q.dead_letter, q.heartbeat_seconds,
          false, false, 0, null

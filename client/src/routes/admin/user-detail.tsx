@@ -5,6 +5,7 @@ import { USER_ROLES, type UserRole } from '../../../../shared/schemas/identity.t
 import { AdjustCreditsForm } from '../../features/admin/adjust-credits-form.tsx';
 import { useStaffRole } from '../../features/admin/use-role.ts';
 import { AdminPayments } from '../../features/billing/admin-payments.tsx';
+import { AdminStatementCard } from '../../features/credits/statement-card.tsx';
 import { formatDateTime, formatSigned, humanize } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
@@ -113,6 +114,7 @@ export function AdminUserPage() {
           <Card title="Payments">
             <AdminPayments userId={u.id} />
           </Card>
+          <AdminStatementCard userId={u.id} email={u.email} />
         </div>
         {staff.canWrite && (
           <div className="space-y-6">

@@ -35,16 +35,30 @@ export type WebhookRequest = { headers: Record<string, string | string[] | undef
 
 export interface GenerationProvider {
   readonly name: string;
+  /**
+   * How long a prediction normally takes (seconds). A generation still running this long after its
+   * prediction was recorded, with no callback, is asked about by the reconciliation job
+   * (generation-reconcile.ts). Unset: the provider answers at once and is never reconciled.
+   */
+  readonly expectedSeconds?: number;
   create(job: ProviderJob, signal: AbortSignal): Promise<ProviderResult>;
   get(predictionId: string, signal: AbortSignal): Promise<ProviderResult>;
   cancel(predictionId: string): Promise<void>;
-  /** Verifies and parses a callback; null when the request is not authentic. */
+  /**
+   * Verifies and parses a callback; null when the request is not authentic. `result()` fetches what
+   * the result needs (output files): called only for a generation still waiting for it.
+   */
   parseWebhook?(
     request: WebhookRequest,
-  ): Promise<{ predictionId: string; eventId: string; result: ProviderResult } | null>;
+  ): Promise<{ predictionId: string; eventId: string; result(): Promise<ProviderResult> } | null>;
 }
 
 /** A provider failure worth retrying (network, 5xx, rate limit), as opposed to a final verdict. */
 export class ProviderUnavailableError extends Error {
   override name = 'ProviderUnavailableError';
+}
+
+/** The provider no longer has a finished prediction's outputs (Replicate deletes them after an hour). */
+export class ProviderOutputsGoneError extends Error {
+  override name = 'ProviderOutputsGoneError';
 }

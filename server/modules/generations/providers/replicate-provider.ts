@@ -10,7 +10,7 @@ import type {
   ProviderResult,
   WebhookRequest,
 } from './provider.ts';
-import { ProviderUnavailableError } from './provider.ts';
+import { ProviderOutputsGoneError, ProviderUnavailableError } from './provider.ts';
 
 export type ReplicateOptions = {
   name?: string;
@@ -19,6 +19,8 @@ export type ReplicateOptions = {
   defaultModel?: string;
   /** Largest output file we download (bytes). */
   maxOutputBytes?: number;
+  /** How long a prediction normally takes before reconciliation asks about it (seconds; default 300). */
+  expectedSeconds?: number;
 };
 
 type Prediction = {
@@ -78,6 +80,10 @@ export function createReplicateProvider(options: ReplicateOptions): GenerationPr
     const response = await fetch(url, { signal }).catch((cause: unknown) => {
       throw new ProviderUnavailableError(`Cannot download an output: ${(cause as Error).message}`, { cause });
     });
+    // Replicate deletes outputs an hour after the prediction: gone for good, not worth a retry.
+    if (response.status === 404 || response.status === 410) {
+      throw new ProviderOutputsGoneError(`The provider no longer has an output (${response.status})`);
+    }
     if (!response.ok) throw new ProviderUnavailableError(`Downloading an output answered ${response.status}`);
     const body = Buffer.from(await response.arrayBuffer());
     if (body.length > maxOutputBytes) throw new Error(`An output is larger than ${maxOutputBytes} bytes`);
@@ -131,6 +137,7 @@ export function createReplicateProvider(options: ReplicateOptions): GenerationPr
 
   return {
     name,
+    expectedSeconds: options.expectedSeconds ?? 300,
     async create(job: ProviderJob, signal: AbortSignal) {
       const response = await call('/v1/predictions', {
         method: 'POST',
@@ -186,7 +193,7 @@ export function createReplicateProvider(options: ReplicateOptions): GenerationPr
       return {
         predictionId: prediction.id,
         eventId: headers['webhook-id'],
-        result: await toResult(prediction),
+        result: () => toResult(prediction),
       };
     },
   };

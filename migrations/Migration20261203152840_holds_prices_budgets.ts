@@ -12,9 +12,9 @@ import { Migration } from '@mikro-orm/migrations';
 //   snapshot (VOLATILE).
 // - A generation is charged at most once (partial unique index on its `usage` rows). Generations of
 //   before keep their usage/refund history; those still in flight settle the old way (refund).
-export class Migration20261203150654_holds_prices_budgets extends Migration {
+export class Migration20261203152840_holds_prices_budgets extends Migration {
 
-  override name = 'Migration20261203150654_holds_prices_budgets';
+  override name = 'Migration20261203152840_holds_prices_budgets';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "feature_cost_versions" ("id" uuid not null, "costs" jsonb not null, "effective_from" timestamptz not null, "created_by_id" uuid null, "created_at" timestamptz not null, primary key ("id"));`);
@@ -45,7 +45,7 @@ export class Migration20261203150654_holds_prices_budgets extends Migration {
     this.addSql(`alter table "credit_balances" add constraint "credit_balances_held_check" check (held >= 0 and held <= balance);`);
 
     this.addSql(`alter table "audit_logs" drop constraint "audit_logs_action_check";`);
-    this.addSql(`alter table "audit_logs" add constraint "audit_logs_action_check" check ("action" in ('user.role_set', 'user.banned', 'user.unbanned', 'user.deactivated', 'user.deleted', 'credits.adjusted', 'credits.purchased', 'credits.subscription_granted', 'credits.signup_bonus', 'credits.expired', 'credits.clawed_back', 'credits.reinstated', 'credits.upgrade_granted', 'billing.duplicate_subscription', 'plan.upserted', 'plan.archived', 'package.upserted', 'package.archived', 'settings.updated', 'feature_costs.versioned', 'retention.run'));`);
+    this.addSql(`alter table "audit_logs" add constraint "audit_logs_action_check" check ("action" in ('user.role_set', 'user.banned', 'user.unbanned', 'user.deactivated', 'user.deleted', 'credits.adjusted', 'credits.purchased', 'credits.subscription_granted', 'credits.signup_bonus', 'credits.expired', 'credits.clawed_back', 'credits.reinstated', 'credits.upgrade_granted', 'billing.duplicate_subscription', 'billing.auto_top_up_triggered', 'billing.auto_top_up_failed', 'plan.upserted', 'plan.archived', 'package.upserted', 'package.archived', 'settings.updated', 'feature_costs.versioned', 'retention.run'));`);
 
     this.addSql(`alter table "api_keys" add "max_credits_per_day" int null;`);
     this.addSql(`alter table "api_keys" add constraint "api_keys_max_credits_per_day_check" check (max_credits_per_day > 0);`);
@@ -114,7 +114,7 @@ end $$;`);
     this.addSql(`alter table "api_keys" drop column "max_credits_per_day";`);
 
     this.addSql(`alter table "audit_logs" drop constraint "audit_logs_action_check";`);
-    this.addSql(`alter table "audit_logs" add constraint "audit_logs_action_check" check ("action" in ('user.role_set', 'user.banned', 'user.unbanned', 'user.deactivated', 'user.deleted', 'credits.adjusted', 'credits.purchased', 'credits.subscription_granted', 'credits.signup_bonus', 'credits.expired', 'credits.clawed_back', 'credits.reinstated', 'credits.upgrade_granted', 'billing.duplicate_subscription', 'plan.upserted', 'plan.archived', 'package.upserted', 'package.archived', 'settings.updated', 'retention.run'));`);
+    this.addSql(`alter table "audit_logs" add constraint "audit_logs_action_check" check ("action" in ('user.role_set', 'user.banned', 'user.unbanned', 'user.deactivated', 'user.deleted', 'credits.adjusted', 'credits.purchased', 'credits.subscription_granted', 'credits.signup_bonus', 'credits.expired', 'credits.clawed_back', 'credits.reinstated', 'credits.upgrade_granted', 'billing.duplicate_subscription', 'billing.auto_top_up_triggered', 'billing.auto_top_up_failed', 'plan.upserted', 'plan.archived', 'package.upserted', 'package.archived', 'settings.updated', 'retention.run'));`);
 
     this.addSql(`alter table "credit_balances" drop constraint "credit_balances_held_check";`);
     this.addSql(`alter table "credit_balances" drop column "held";`);
