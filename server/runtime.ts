@@ -22,6 +22,7 @@ import { type GenerationEvents, startGenerationEvents } from './modules/generati
 import { reconcileGenerations } from './modules/generations/generation-reconcile.ts';
 import { runGeneration } from './modules/generations/generation-runner.ts';
 import { failRun } from './modules/generations/generations.service.ts';
+import { sweepHolds } from './modules/generations/hold-sweep.ts';
 import { createLocalProvider } from './modules/generations/providers/local-provider.ts';
 import type { GenerationProvider } from './modules/generations/providers/provider.ts';
 import { createReplicateProvider } from './modules/generations/providers/replicate-provider.ts';
@@ -185,6 +186,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return report;
       });
       await jobs.boss.schedule(QUEUES.generationReconcile, '* * * * *');
+      await jobs.boss.work(QUEUES.holdSweep, async () => {
+        const report = await sweepHolds(orm);
+        if (report.failed + report.orphansReleased + report.settled > 0) logger.info(report, 'hold sweep');
+        return report;
+      });
+      await jobs.boss.schedule(QUEUES.holdSweep, '*/5 * * * *');
       await jobs.boss.work(QUEUES.retention, async () => {
         const report = await runRetention(
           { orm, storage },

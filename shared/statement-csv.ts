@@ -10,7 +10,7 @@ export type StatementForCsv = {
   to: Date;
   openingBalance: number;
   closingBalance: number;
-  lines: { section: StatementSection; label: string; count: number; amount: number }[];
+  lines: { section: StatementSection; label: string; count: number; amount: number; released?: number }[];
 };
 
 export const STATEMENT_CSV_HEADER = ['Row', 'Section', 'Item', 'Transactions', 'Credits'] as const;
@@ -32,10 +32,13 @@ export function statementToCsv(statement: StatementForCsv): string {
       '',
       statement.openingBalance,
     ],
+    // A released hold moved no balance: its credits are in the item's text, its Credits cell is 0.
     ...statement.lines.map((line) => [
       'line',
       STATEMENT_SECTION_LABELS[line.section],
-      line.label,
+      line.section === 'releases'
+        ? `${line.label} (${line.released ?? 0} credits held, given back)`
+        : line.label,
       line.count,
       line.amount,
     ]),

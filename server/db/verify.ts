@@ -1,6 +1,7 @@
 // Invariant checks over the whole database (spec §5), run by db:verify and by the tests.
 // Each check is one SQL query returning offending rows; an empty result means the invariant holds.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { OPERATION_OF_KIND } from '../../shared/schemas/generations.ts';
 
 export type Violation = { check: string; detail: Record<string, unknown> };
 
@@ -37,11 +38,76 @@ const CHECKS: Record<string, string> = {
     select user_id, id as transaction_id, type, amount from credit_transactions
      where (type in ('usage', 'expiration', 'clawback') and amount >= 0)
         or (type in ('signup_bonus', 'purchase', 'subscription_grant', 'refund', 'promo', 'reinstatement') and amount <= 0)`,
+  // Holds reserve from expiring grants first, so what is left of them fits in the available part.
   'expiring credits never exceed the balance': `
-    select b.user_id, b.balance, sum(g.remaining)::int as expiring
+    select b.user_id, b.balance, b.held, sum(g.remaining)::int as expiring
       from credit_balances b join credit_grants g on g.user_id = b.user_id
      group by b.id
-    having sum(g.remaining) > b.balance`,
+    having sum(g.remaining) > b.balance - b.held`,
+  // ——— holds (issue 16): a generation's price is held while it runs, then captured or released ———
+  'held equals the sum of open holds': `
+    select b.user_id, b.held, coalesce(sum(h.amount) filter (where h.status = 'open'), 0)::int as open_holds
+      from credit_balances b left join credit_holds h on h.user_id = b.user_id
+     group by b.id
+    having b.held <> coalesce(sum(h.amount) filter (where h.status = 'open'), 0) or b.held < 0 or b.held > b.balance`,
+  'a hold is open while its generation runs, then settled as it ended': `
+    select h.user_id, h.id as hold_id, h.status, h.amount, g.id as generation_id, g.status as generation_status,
+           g.credits_charged
+      from credit_holds h left join generations g on g.id = h.generation_id
+     where (h.status = 'open' and (g.id is null or g.status not in ('queued', 'running')))
+        or (h.status = 'captured' and g.id is not null and g.status <> 'succeeded')
+        or (h.status = 'released' and g.status = 'succeeded')
+        or (g.id is not null and (h.amount <> g.credits_charged or h.user_id is distinct from g.user_id))`,
+  'a captured hold is one usage row of exactly what it held': `
+    select h.user_id, h.id as hold_id, h.amount, t.id as transaction_id, t.type, t.amount as ledger_amount
+      from credit_holds h left join credit_transactions t on t.id = h.transaction_id
+     where h.status = 'captured'
+       and (t.id is null or t.type <> 'usage' or t.amount <> -h.amount or t.user_id <> h.user_id
+            or t.generation_id is distinct from h.generation_id)`,
+  'a hold reserves from grants at most what it holds, and gives it all back or spends it': `
+    select h.user_id, h.id as hold_id, h.status, h.amount, sum(a.amount)::int as reserved,
+           sum(a.returned + a.forfeited)::int as given_back
+      from credit_holds h join credit_grant_allocations a on a.hold_id = h.id
+     group by h.id
+    having sum(a.amount) > h.amount
+        or bool_or(a.user_id <> h.user_id)
+        or (h.status = 'open' and (sum(a.returned + a.forfeited) > 0 or bool_or(a.transaction_id is not null)))
+        or (h.status = 'captured' and (sum(a.returned + a.forfeited) > 0
+                                       or bool_or(a.transaction_id is distinct from h.transaction_id)))
+        or (h.status = 'released' and (sum(a.amount - a.returned - a.forfeited) <> 0
+                                       or bool_or(a.transaction_id is not null)))`,
+  // A held generation: succeeded → exactly one usage row of its price; failed or canceled → none,
+  // and never a refund (the release gives the credits back without a ledger row).
+  'a held generation is charged once if it succeeded, never otherwise': `
+    select g.user_id, g.id as generation_id, g.status, h.status as hold_status,
+           count(t.id) filter (where t.type = 'usage')::int as usage_rows,
+           count(t.id) filter (where t.type = 'refund')::int as refunds,
+           coalesce(sum(t.amount) filter (where t.type = 'usage'), 0)::int as used
+      from generations g join credit_holds h on h.generation_id = g.id
+      left join credit_transactions t on t.generation_id = g.id and t.type in ('usage', 'refund')
+     group by g.id, h.id
+    having count(t.id) filter (where t.type = 'refund') > 0
+        or (g.status = 'succeeded' and (count(t.id) filter (where t.type = 'usage') <> 1
+                                        or coalesce(sum(t.amount) filter (where t.type = 'usage'), 0) <> -g.credits_charged))
+        or (g.status <> 'succeeded' and count(t.id) filter (where t.type = 'usage') > 0)`,
+  // A release gives its credits back to the day's spend of the key it was placed through.
+  'an API key’s daily spend is what its holds of that UTC day hold or spent': `
+    select k.user_id, s.api_key_id, s.day, s.credits,
+           coalesce(sum(h.amount) filter (where h.status <> 'released'), 0)::int as holds
+      from api_key_daily_spend s join api_keys k on k.id = s.api_key_id
+      left join credit_holds h on h.api_key_id = s.api_key_id and (h.created_at at time zone 'UTC')::date = s.day
+     group by s.api_key_id, s.day, s.credits, k.user_id
+    having s.credits <> coalesce(sum(h.amount) filter (where h.status <> 'released'), 0)`,
+  // ——— price snapshots: a generation records the version and unit cost it was priced at ———
+  'a generation’s unit cost is its price version’s, in force when it was created': `
+    select g.user_id, g.id as generation_id, g.kind, g.unit_cost, g.created_at, v.id as version_id,
+           v.costs, v.effective_from
+      from generations g join feature_cost_versions v on v.id = g.price_version_id
+     where g.unit_cost is distinct from (v.costs ->> (case g.kind ${Object.entries(OPERATION_OF_KIND)
+       .map(([kind, operation]) => `when '${kind}' then '${operation}'`)
+       .join(' ')} end))::int
+        or g.credits_charged <> g.unit_cost * g.output_count
+        or g.created_at < v.effective_from`,
   'purchases are credited once per payment': `
     select user_id, payment_id, count(*)::int as credits
       from credit_transactions where type in ('purchase', 'subscription_grant') and payment_id is not null
@@ -124,6 +190,7 @@ const CHECKS: Record<string, string> = {
      group by g.id having count(t.id) > 1`,
   // A refund gives back the charge, minus what the charge drew from grants that had expired or been
   // clawed back by then (forfeited, recorded on the allocations); all forfeited = no refund row.
+  // Generations charged at create (before holds): a hold-less generation with a `usage` row.
   'failed and canceled generations are refunded, succeeded ones never': `
     select g.user_id, g.id as generation_id, g.status, count(t.id)::int as refunds,
            coalesce(sum(t.amount), 0)::int as refunded, forfeit.total as forfeited
@@ -133,6 +200,7 @@ const CHECKS: Record<string, string> = {
                            from credit_transactions u join credit_grant_allocations a on a.transaction_id = u.id
                           where u.generation_id = g.id and u.type = 'usage') forfeit on true
      where g.credits_charged > 0 and g.user_id is not null and g.status in ('failed', 'canceled', 'succeeded')
+       and not exists (select 1 from credit_holds h where h.generation_id = g.id)
      group by g.id, forfeit.total
     having (g.status in ('failed', 'canceled')
             and (coalesce(sum(t.amount), 0) + forfeit.total <> g.credits_charged

@@ -99,9 +99,9 @@ export type StatementInput = z.input<typeof statementInput>;
 /**
  * The sections of a statement, in the order it lists them. Every ledger type belongs to one
  * (STATEMENT_SECTION_OF_TYPE), so a statement's lines always add up to its closing balance.
- * `releases` is where held credits given back will go once generations hold credits instead of
- * charging and refunding (issue 16, item 1): a release that writes a ledger row maps its type
- * here; one that moves no balance is listed here as information only. Until then it is empty.
+ * `releases` lists the holds released in the month (generations that failed or were canceled gave
+ * back the credits they held): they moved no balance and wrote no ledger row, so their lines carry
+ * the credits in `released` and 0 in `amount` — information beside the sums, never part of them.
  */
 export const STATEMENT_SECTIONS = [
   'grants',
@@ -163,9 +163,12 @@ const OPERATION_LABELS: Record<OperationType, string> = {
 /** What a statement line is called: its section, and its source or operation when it has one. */
 export function statementLineLabel(section: StatementSection, key: string | null): string {
   if (section === 'grants') return GRANT_SOURCE_LABELS[key as CreditTransactionType] ?? 'Other grants';
-  if (section === 'usage' || section === 'refunds') {
+  if (section === 'usage' || section === 'refunds' || section === 'releases') {
     const operation = OPERATION_LABELS[key as OperationType];
-    return operation ?? (section === 'refunds' ? 'Other refunds' : 'Other usage');
+    return (
+      operation ??
+      (section === 'refunds' ? 'Other refunds' : section === 'releases' ? 'Other holds' : 'Other usage')
+    );
   }
   if (section === 'adjustments') return 'Removed by an administrator';
   return STATEMENT_SECTION_LABELS[section];

@@ -3,7 +3,7 @@
 // status checks, then the procedure's own statements, in the same order and transaction) and the
 // same tRPC + superjson response shape, with nothing else in between: no framework, no ORM, no
 // middleware, no schema library. generations.create sends Forgeline's own statement (imported from
-// generations.service.ts, so it cannot drift; importing it loads the ORM's modules, but nothing of
+// generations.service.ts — the hold, the generation and its job —, so it cannot drift; importing it loads the ORM's modules, but nothing of
 // the ORM runs on a request), prepared as Forgeline prepares it — the job's insert is part of it —
 // and wakes the job workers after commit as Forgeline does.
 // It LISTENs on the same channels as a Forgeline API process, so each server hears the other's
@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { createLogger } from '../../server/common/logger.ts';
+import { BALANCE_SQL } from '../../server/modules/credits/credits.service.ts';
 import { startGenerationEvents } from '../../server/modules/generations/generation-events.ts';
 import {
   type GenerationDto,
@@ -27,6 +28,7 @@ import {
   type CreateRow,
   createGenerationStatement,
   KEYED_GENERATION_SQL,
+  type Price,
 } from '../../server/modules/generations/generations.service.ts';
 import { coalescedWakes, QUEUES } from '../../server/modules/jobs/queue.ts';
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
@@ -68,11 +70,15 @@ const wakes = coalescedWakes(boss, logger);
 
 // The admin settings, kept in memory and read again when a change is announced (as Forgeline's
 // settings.service.ts does).
-const readFeatureCosts = async () => {
-  const { rows } = await pool.query<{ feature_costs: Record<string, number> | null }>(
-    'select feature_costs from admin_settings limit 1',
+// The price in force: the latest feature-cost version effective now (settings.service.ts keeps the
+// scheduled ones too and picks per request; the bench never schedules one).
+const readFeatureCosts = async (): Promise<Price & { costs: Record<string, number> }> => {
+  const { rows } = await pool.query<{ id: string; costs: Record<string, number> | null }>(
+    `select id, costs from feature_cost_versions where effective_from <= now()
+      order by effective_from desc, created_at desc limit 1`,
   );
-  return { ...DEFAULT_FEATURE_COSTS, ...rows[0]?.feature_costs } as Record<string, number>;
+  const costs = { ...DEFAULT_FEATURE_COSTS, ...rows[0]?.costs } as Record<string, number>;
+  return { versionId: rows[0]?.id ?? null, unitCost: costs.logo_generation ?? 0, costs };
 };
 let featureCostsCache = readFeatureCosts();
 const settingsListener = new pg.Client({ connectionString: databaseUrl, application_name: 'bench-settings' });
@@ -91,10 +97,6 @@ const SESSION_SQL = `
 select u.id, u.email, u.name, u.role, u.status, s.expires_at, s.created_at
   from sessions s join users u on u.id = s.user_id
  where s.id = $1`;
-
-const BALANCE_SQL = `
-select balance, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
-  from credit_balances where user_id = $1`;
 
 const COOKIE_PREFIX = `${SESSION_COOKIE}=`;
 
@@ -233,9 +235,8 @@ const named = (text: string, values: unknown[]) => {
 /** Charge + record + enqueue in one transaction; the earlier generation when the key was used. */
 async function createGeneration(userId: string, command: LogoCommand): Promise<GenerationDto> {
   // Settings: kept in memory (Forgeline caches them per process, dropped on NOTIFY).
-  const featureCosts = await featureCostsCache;
-  const cost = (featureCosts.logo_generation ?? 0) * command.outputCount;
-  const statement = createGenerationStatement(userId, command, cost, providerName);
+  const { versionId, unitCost } = await featureCostsCache;
+  const statement = createGenerationStatement(userId, command, { versionId, unitCost }, providerName);
   const client = await pool.connect();
   let open = false;
   try {
@@ -256,7 +257,7 @@ async function createGeneration(userId: string, command: LogoCommand): Promise<G
       if (!earlier) throw new Error('idempotency key in use by another request');
       return generationDtoOf(earlier);
     }
-    if (!result.charged) throw new InsufficientCredits();
+    if (!result.funded) throw new InsufficientCredits();
     await client.query('commit');
     open = false;
     wakes.wake(QUEUES.generationRun);
@@ -285,6 +286,8 @@ const routes: Record<string, Handler> = {
     }
     const json = {
       balance: row.balance,
+      held: row.held,
+      available: row.balance - row.held,
       totalPurchased: row.total_purchased,
       totalGranted: row.total_granted,
       totalUsed: row.total_used,

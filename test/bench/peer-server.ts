@@ -3,15 +3,15 @@
 // a context that looks the session up (hashed token joined to its user, as Auth.js's Drizzle
 // adapter does), a `protectedProcedure`, and for generations.create one `db.transaction` doing the
 // read-modify-write with `SELECT … FOR UPDATE` on the balance: the idempotency look-up, the feature
-// costs, the balance locked and checked, the balance update, the generation, the ledger row, the
-// expiring grants drained soonest first (locked, then one update each), and pg-boss's `send` in the
-// same transaction (`fromDrizzle`). Same schema, same rows written, same answers as Forgeline.
+// costs in force (the latest version), the balance locked and its available part checked, the hold
+// (`held` raised, the hold row), the generation, the expiring grants reserved soonest first (locked,
+// then one update each), and pg-boss's `send` in the same transaction (`fromDrizzle`). Same schema, same rows written, same answers as Forgeline.
 //
 // Environment: DATABASE_URL, PORT, HOST (default 127.0.0.1), PGPOOL_MAX (default 10), AI_PROVIDER.
 import { createHash } from 'node:crypto';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
 import { integer, jsonb, pgTable, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import express from 'express';
@@ -38,14 +38,17 @@ const sessions = pgTable('sessions', {
   expiresAt: ts('expires_at').notNull(),
   createdAt: ts('created_at').notNull(),
 });
-const adminSettings = pgTable('admin_settings', {
+const featureCostVersions = pgTable('feature_cost_versions', {
   id: uuid('id').primaryKey(),
-  featureCosts: jsonb('feature_costs').$type<Record<string, number>>().notNull(),
+  costs: jsonb('costs').$type<Record<string, number>>().notNull(),
+  effectiveFrom: ts('effective_from').notNull(),
+  createdAt: ts('created_at').notNull(),
 });
 const creditBalances = pgTable('credit_balances', {
   id: uuid('id').primaryKey(),
   userId: uuid('user_id').notNull(),
   balance: integer('balance').notNull(),
+  held: integer('held').notNull(),
   totalPurchased: integer('total_purchased').notNull(),
   totalGranted: integer('total_granted').notNull(),
   totalUsed: integer('total_used').notNull(),
@@ -67,6 +70,15 @@ const creditTransactions = pgTable('credit_transactions', {
   generationId: uuid('generation_id'),
   createdAt: ts('created_at').notNull(),
 });
+const creditHolds = pgTable('credit_holds', {
+  id: uuid('id').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  generationId: uuid('generation_id'),
+  amount: integer('amount').notNull(),
+  status: text('status').notNull(),
+  apiKeyId: uuid('api_key_id'),
+  createdAt: ts('created_at').notNull(),
+});
 const creditGrants = pgTable('credit_grants', {
   id: uuid('id').primaryKey(),
   userId: uuid('user_id').notNull(),
@@ -77,7 +89,8 @@ const creditGrants = pgTable('credit_grants', {
 const creditGrantAllocations = pgTable('credit_grant_allocations', {
   id: uuid('id').primaryKey(),
   userId: uuid('user_id').notNull(),
-  transactionId: uuid('transaction_id').notNull(),
+  transactionId: uuid('transaction_id'),
+  holdId: uuid('hold_id'),
   grantId: uuid('grant_id').notNull(),
   amount: integer('amount').notNull(),
   returned: integer('returned').notNull(),
@@ -98,6 +111,8 @@ const generations = pgTable('generations', {
   model: varchar('model', { length: 64 }),
   outputCount: integer('output_count').notNull(),
   creditsCharged: integer('credits_charged').notNull(),
+  unitCost: integer('unit_cost'),
+  priceVersionId: uuid('price_version_id'),
   status: text('status').notNull(),
   images: jsonb('images'),
   response: text('response'),
@@ -114,8 +129,9 @@ const generations = pgTable('generations', {
 const schema = {
   users,
   sessions,
-  adminSettings,
+  featureCostVersions,
   creditBalances,
+  creditHolds,
   creditTransactions,
   creditGrants,
   generations,
@@ -210,6 +226,8 @@ const creditsRouter = t.router({
     if (!balance) throw new TRPCError({ code: 'NOT_FOUND', message: 'This account has no credit balance' });
     return {
       balance: balance.balance,
+      held: balance.held,
+      available: balance.balance - balance.held,
       totalPurchased: balance.totalPurchased,
       totalGranted: balance.totalGranted,
       totalUsed: balance.totalUsed,
@@ -234,29 +252,25 @@ const generationsRouter = t.router({
           });
           if (earlier) return dto(earlier);
         }
-        const settings = await tx.query.adminSettings.findFirst();
-        const costs = { ...DEFAULT_FEATURE_COSTS, ...settings?.featureCosts } as Record<string, number>;
-        const operation = OPERATION_OF_KIND[input.kind];
-        const cost = (costs[operation] ?? 0) * input.outputCount;
+        const version = await tx.query.featureCostVersions.findFirst({
+          where: lte(featureCostVersions.effectiveFrom, sql`now()`),
+          orderBy: [desc(featureCostVersions.effectiveFrom), desc(featureCostVersions.createdAt)],
+        });
+        const costs = { ...DEFAULT_FEATURE_COSTS, ...version?.costs } as Record<string, number>;
+        const unitCost = costs[OPERATION_OF_KIND[input.kind]] ?? 0;
+        const cost = unitCost * input.outputCount;
         const [balance] = await tx
           .select()
           .from(creditBalances)
           .where(eq(creditBalances.userId, userId))
           .for('update');
-        if (!balance || balance.balance < cost) {
+        if (!balance || balance.balance - balance.held < cost) {
           throw new TRPCError({ code: 'PAYMENT_REQUIRED', message: 'Not enough credits for this operation' });
         }
         const now = new Date();
-        const seq = balance.ledgerSeq + 1;
         await tx
           .update(creditBalances)
-          .set({
-            balance: balance.balance - cost,
-            totalUsed: balance.totalUsed + cost,
-            ledgerSeq: seq,
-            lastTransactionAt: now,
-            updatedAt: now,
-          })
+          .set({ held: balance.held + cost, updatedAt: now })
           .where(eq(creditBalances.id, balance.id));
         const [generation] = await tx
           .insert(generations)
@@ -270,6 +284,8 @@ const generationsRouter = t.router({
             model: input.model ?? null,
             outputCount: input.outputCount,
             creditsCharged: cost,
+            unitCost,
+            priceVersionId: version?.id ?? null,
             status: 'queued',
             idempotencyKey: key,
             attempts: 0,
@@ -278,20 +294,19 @@ const generationsRouter = t.router({
           })
           .returning();
         if (!generation) throw new Error('no generation');
-        const transactionId = uuidv7();
-        await tx.insert(creditTransactions).values({
-          id: transactionId,
-          userId,
-          seq,
-          type: 'usage',
-          amount: -cost,
-          balanceAfter: balance.balance - cost,
-          description: `logo generation (${input.outputCount} output${input.outputCount > 1 ? 's' : ''})`,
-          operationType: operation,
-          generationId: generation.id,
-          createdAt: now,
-        });
-        // Expiring credits first, soonest first; what each gave is recorded for refunds.
+        const holdId = uuidv7();
+        // A free generation holds nothing (the bench's costs are never 0).
+        if (cost > 0)
+          await tx.insert(creditHolds).values({
+            id: holdId,
+            userId,
+            generationId: generation.id,
+            amount: cost,
+            status: 'open',
+            apiKeyId: null,
+            createdAt: now,
+          });
+        // Expiring credits first, soonest first; what each gave is recorded for the capture or release.
         const grants = await tx
           .select()
           .from(creditGrants)
@@ -310,7 +325,8 @@ const generationsRouter = t.router({
           await tx.insert(creditGrantAllocations).values({
             id: uuidv7(),
             userId,
-            transactionId,
+            transactionId: null,
+            holdId,
             grantId: grant.id,
             amount: used,
             returned: 0,

@@ -1,6 +1,7 @@
 // generations.create's database work, statement by statement (SPEC §14: at most 6 a request with
-// the session read): begin, one statement (generation, charge, ledger row, grants, job), commit —
-// no settings read once cached, no savepoint, no NOTIFY inside the transaction.
+// the session read): begin, one statement (generation, hold, grants reserved, the API key's daily
+// spend when asked through a key, job), commit — no settings read once cached, no savepoint, no
+// NOTIFY inside the transaction.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from '../../server/db/sql.ts';
@@ -59,7 +60,35 @@ describe('generations.create, statement by statement', () => {
     });
     expect(statements).toEqual(['begin', 'with gen as (', 'commit']);
     expect(await jobsFor(created?.id as string)).toBe(1);
-    expect((await caller.credits.balance()).balance).toBe(18);
+    // Held, not spent: the total stays, the available part drops by both generations' price.
+    expect(await caller.credits.balance()).toMatchObject({ balance: 20, held: 2, available: 18 });
+  });
+
+  it('through an API key with a daily budget: still begin, one statement and commit', async () => {
+    const user = await createUser(db, { credits: 20 });
+    const key = await callerFor(db, user, { csrfHeader: true }).apiKeys.create({
+      name: 'ci',
+      scopes: ['generations:write'],
+      maxCreditsPerDay: 5,
+    });
+    const viaKey = callerFor(db, user, {
+      authMethod: 'bearer',
+      apiKeyId: key.id,
+      scopes: ['generations:write'],
+    });
+    await viaKey.generations.create({ kind: 'logo', input: logo });
+    let created: { id: string } | undefined;
+    const statements = await statementsOf(async () => {
+      created = await viaKey.generations.create({
+        kind: 'logo',
+        input: logo,
+        idempotencyKey: 'statements-k',
+      });
+    });
+    expect(statements).toEqual(['begin', 'with gen as (', 'commit']);
+    expect(await jobsFor(created?.id as string)).toBe(1);
+    const [listed] = await callerFor(db, user, { csrfHeader: true }).apiKeys.list();
+    expect(listed).toMatchObject({ maxCreditsPerDay: 5, spentToday: 2 });
   });
 
   it('answers a repeated key from the same statement: the first generation, charged once, one job', async () => {
@@ -77,7 +106,7 @@ describe('generations.create, statement by statement', () => {
     expect(statements).toEqual(['begin', 'with gen as (', 'commit']);
     expect(again?.id).toBe(first.id);
     expect(await jobsFor(first.id)).toBe(1);
-    expect((await caller.credits.balance()).balance).toBe(19);
+    expect(await caller.credits.balance()).toMatchObject({ balance: 20, held: 1, available: 19 });
   });
 
   it('writes neither generation nor job when the credits fall short', async () => {
@@ -95,5 +124,6 @@ describe('generations.create, statement by statement', () => {
       [user.id],
     );
     expect(rows).toEqual({ generations: 0, jobs: 0 });
+    expect(await callerFor(db, user).credits.balance()).toMatchObject({ balance: 0, held: 0, available: 0 });
   });
 });

@@ -18,6 +18,15 @@
 // (exactly once per payment intent, as the checkout sold). A decline is recorded on the attempt,
 // shown on the Billing page, mailed, and not retried: the next try needs the balance back above N
 // or the setting saved again. Only network trouble is retried.
+//
+// "Balance" here is the available balance (balance − held: what new generations can use), since
+// generations hold their price instead of spending it at once (issue 16). A hold writes no ledger
+// row, so besides the ledger walk the sweep also compares the available balance now: an armed
+// setting whose available balance is below N crosses (a hold took it there), a disarmed one whose
+// available balance is back at N or above re-arms (a release or a top-up brought it back). In the
+// walk, a row whose balance_after (a total, held credits included) is below N is a crossing — the
+// available balance was lower still — and one re-arms only when it is at N or above even with the
+// credits held now.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
 import type { AutoTopUpStatus } from '../../../shared/schemas/billing.ts';
@@ -235,7 +244,9 @@ export async function sweepAutoTopUps(
     `select a.id from auto_top_ups a
        join credit_balances b on b.user_id = a.user_id
        join users u on u.id = a.user_id and u.status = 'active'
-      where a.enabled and (b.ledger_seq > a.checked_seq or (a.armed and b.balance < a.threshold))
+      where a.enabled and (b.ledger_seq > a.checked_seq
+                           or (a.armed and b.balance - b.held < a.threshold)
+                           or (not a.armed and b.balance - b.held >= a.threshold))
       limit ?`,
     [options.batchSize ?? 500],
   );
@@ -261,8 +272,8 @@ async function evaluate(
     [settingId],
   );
   if (!setting?.enabled) return 'busy';
-  const [balance] = await em.execute<{ balance: number; ledger_seq: number }[]>(
-    'select balance, ledger_seq from credit_balances where user_id = ?',
+  const [balance] = await em.execute<{ balance: number; held: number; ledger_seq: number }[]>(
+    'select balance - held as balance, held, ledger_seq from credit_balances where user_id = ?',
     [setting.user_id],
   );
   if (!balance) return 'idle';
@@ -275,16 +286,17 @@ async function evaluate(
   let armed = setting.armed;
   let crossed = false;
   for (const row of rows) {
-    if (Number(row.balance_after) >= threshold) armed = true;
-    else if (armed) {
+    if (Number(row.balance_after) - Number(balance.held) >= threshold) armed = true;
+    else if (armed && Number(row.balance_after) < threshold) {
       crossed = true;
       armed = false;
     }
   }
+  // `balance` is the available balance now.
   if (armed && Number(balance.balance) < threshold) {
     crossed = true;
     armed = false;
-  }
+  } else if (!armed && !crossed && Number(balance.balance) >= threshold) armed = true;
   if (crossed) {
     const open = await em.execute(
       `select 1 from auto_top_up_attempts where user_id = ? and status in ('pending', 'processing')`,

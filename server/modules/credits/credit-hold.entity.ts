@@ -33,7 +33,8 @@ export const CreditHold = defineEntity({
   indexes: [
     {
       name: 'credit_holds_user_id_created_at_idx',
-      expression: 'create index "credit_holds_user_id_created_at_idx" on "credit_holds" ("user_id", "created_at")',
+      expression:
+        'create index "credit_holds_user_id_created_at_idx" on "credit_holds" ("user_id", "created_at")',
     },
     {
       // Only holds placed through a key (a session's create writes no entry here).

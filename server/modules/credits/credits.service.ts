@@ -333,11 +333,9 @@ export async function releaseHold(
   target: { generationId: string } | { holdId: string },
 ): Promise<ReleaseOutcome> {
   const byGeneration = 'generationId' in target;
-  const [row] = await sql<ReleasedRow>(
-    em,
-    byGeneration ? RELEASE_BY_GENERATION_SQL : RELEASE_BY_ID_SQL,
-    [byGeneration ? target.generationId : target.holdId],
-  );
+  const [row] = await sql<ReleasedRow>(em, byGeneration ? RELEASE_BY_GENERATION_SQL : RELEASE_BY_ID_SQL, [
+    byGeneration ? target.generationId : target.holdId,
+  ]);
   if (!row) {
     if (!byGeneration) return { status: 'settled' };
     const [existing] = await sql<{ status: string }>(
@@ -892,7 +890,8 @@ export function openBalance(em: EntityManager, user: User): void {
   em.create(CreditBalance, { user });
 }
 
-const BALANCE_SQL = prepared(`
+/** credits.balance's read (the bench's baseline sends it too). */
+export const BALANCE_SQL = prepared(`
 select balance, held, total_purchased, total_granted, total_used, total_refunded, total_clawed_back, last_transaction_at
   from credit_balances where user_id = $1`);
 

@@ -3,6 +3,10 @@
 // adjustments — between the opening and the closing balance. One statement (one snapshot) reads
 // the opening sum, the closing sum and the lines, so opening + Σ lines = closing holds exactly,
 // whatever commits meanwhile. A row belongs to the month its `created_at` falls in.
+// Released holds (a generation that failed or was canceled gave back what it held) moved no balance
+// and wrote no ledger row: they are listed under `releases`, per operation, as information — their
+// credits in `released`, their `amount` 0 — in the month the hold was released (settled_at). A
+// part of a hold that a lapsed grant forfeited is an `expiration` row, listed with expirations.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   type CreditTransactionType,
@@ -12,6 +16,7 @@ import {
   type StatementSection,
   statementLineLabel,
 } from '../../../shared/schemas/credits.ts';
+import { OPERATION_OF_KIND } from '../../../shared/schemas/generations.ts';
 import { AppError } from '../../common/app-error.ts';
 
 export type StatementLine = {
@@ -21,8 +26,10 @@ export type StatementLine = {
   label: string;
   /** Ledger rows in this line. */
   count: number;
-  /** Signed credits: positive adds to the balance, negative takes away. */
+  /** Signed credits: positive adds to the balance, negative takes away (0 for released holds). */
   amount: number;
+  /** `releases` only: the credits those holds had reserved and gave back (no balance moved). */
+  released: number;
 };
 
 export type StatementDto = {
@@ -55,7 +62,7 @@ export function monthBounds(month: string, now = new Date()) {
 }
 
 type Row = {
-  kind: 'opening' | 'closing' | 'line';
+  kind: 'opening' | 'closing' | 'line' | 'release';
   type: CreditTransactionType | null;
   operation: string | null;
   credit: boolean | null;
@@ -80,7 +87,14 @@ select 'line', t.type::text, coalesce(t.operation_type::text, charge.operation_t
      where t.type = 'refund' and u.user_id = t.user_id and u.generation_id = t.generation_id and u.type = 'usage'
      limit 1) charge on true
  where t.user_id = ? and t.created_at >= ? and t.created_at < ?
- group by 1, 2, 3, 4`;
+ group by 1, 2, 3, 4
+union all
+select 'release', null, case g.kind ${Object.entries(OPERATION_OF_KIND)
+  .map(([kind, operation]) => `when '${kind}' then '${operation}'`)
+  .join(' ')} end, null, count(*)::int, sum(h.amount)::bigint
+  from credit_holds h left join generations g on g.id = h.generation_id
+ where h.user_id = ? and h.status = 'released' and h.settled_at >= ? and h.settled_at < ?
+ group by 3`;
 
 const sectionOf = (type: CreditTransactionType, credit: boolean): StatementSection =>
   type === 'admin_adjustment' && !credit ? 'adjustments' : STATEMENT_SECTION_OF_TYPE[type];
@@ -111,7 +125,7 @@ export async function statementOf(
   const { from, to } = monthBounds(month, now);
   const rows = await em
     .getConnection()
-    .execute<Row[]>(STATEMENT_SQL, [userId, from, userId, to, userId, from, to]);
+    .execute<Row[]>(STATEMENT_SQL, [userId, from, userId, to, userId, from, to, userId, from, to]);
   let openingBalance = 0;
   let closingBalance = 0;
   const lines = new Map<string, StatementLine>();
@@ -119,7 +133,17 @@ export async function statementOf(
     const amount = Number(row.amount);
     if (row.kind === 'opening') openingBalance = amount;
     else if (row.kind === 'closing') closingBalance = amount;
-    else if (row.type) {
+    else if (row.kind === 'release') {
+      const key = row.operation;
+      lines.set(`releases:${key}`, {
+        section: 'releases',
+        key,
+        label: statementLineLabel('releases', key),
+        count: Number(row.count),
+        amount: 0,
+        released: amount,
+      });
+    } else if (row.type) {
       const section = sectionOf(row.type, Boolean(row.credit));
       const key = keyOf(section, row.type, row.operation);
       const id = `${section}:${key}`;
@@ -129,6 +153,7 @@ export async function statementOf(
         label: statementLineLabel(section, key),
         count: 0,
         amount: 0,
+        released: 0,
       };
       line.count += Number(row.count);
       line.amount += amount;
@@ -156,7 +181,7 @@ export async function statementOf(
     closingBalance,
     credited,
     debited,
-    transactionCount: ordered.reduce((sum, line) => sum + line.count, 0),
+    transactionCount: ordered.reduce((sum, line) => sum + (line.section === 'releases' ? 0 : line.count), 0),
     lines: ordered,
   };
 }

@@ -181,7 +181,8 @@ export function createGenerationStatement(
     now,
   ];
   const job = jobData({ generationId: generation.id });
-  if (cost <= 0) return { text: CREATE_FREE_SQL, values: [userId, ...generationParams, job], generation, cost };
+  if (cost <= 0)
+    return { text: CREATE_FREE_SQL, values: [userId, ...generationParams, job], generation, cost };
   const hold = credits.holdParams({
     userId,
     amount: cost,
@@ -316,12 +317,17 @@ async function transition(
  * or released (failed, canceled). A generation charged at create, before holds existed, has no hold:
  * failed or canceled, it is refunded as it was then (key `refund:<id>`, once).
  */
-async function settleCharge(em: EntityManager, row: TransitionRow, outcome: 'succeeded' | 'failed' | 'canceled', reason: string) {
+async function settleCharge(
+  em: EntityManager,
+  row: TransitionRow,
+  outcome: 'succeeded' | 'failed' | 'canceled',
+  reason: string,
+) {
   if (row.credits_charged <= 0) return;
   if (outcome === 'succeeded') {
     await credits.captureHold(em, row.id, {
       operationType: OPERATION_OF_KIND[row.kind],
-      description: `${row.kind} generation (${row.output_count} output${row.output_count > 1 ? 's' : ''})`,
+      description: usageDescription(row),
     });
     return;
   }
@@ -333,6 +339,31 @@ async function settleCharge(em: EntityManager, row: TransitionRow, outcome: 'suc
     description: `Refund: ${reason}`,
   });
 }
+
+/**
+ * Settles the open hold of a generation that ended without settling it (the hold sweeper's last
+ * case: never in the normal course). True when this call settled it.
+ */
+export async function settleEndedHold(em: EntityManager, id: string): Promise<boolean> {
+  // The generation row first, as every transition locks it: no transition settles it meanwhile.
+  const [row] = await em.execute<(TransitionRow & { status: GenerationStatus })[]>(
+    `select id, user_id, kind, output_count, credits_charged, provider, provider_prediction_id, project_id, status
+       from generations where id = ? and status in ('succeeded', 'failed', 'canceled') for update`,
+    [id],
+  );
+  if (!row) return false;
+  if (row.status === 'succeeded') {
+    const captured = await credits.captureHold(em, id, {
+      operationType: OPERATION_OF_KIND[row.kind],
+      description: usageDescription(row),
+    });
+    return captured !== null;
+  }
+  return (await credits.releaseHold(em, { generationId: id })).status === 'released';
+}
+
+const usageDescription = (row: Pick<TransitionRow, 'kind' | 'output_count'>) =>
+  `${row.kind} generation (${row.output_count} output${row.output_count > 1 ? 's' : ''})`;
 
 /** The user cancels: from queued or running only; releases the hold once. Returns the provider prediction to cancel. */
 export async function cancelGeneration(em: EntityManager, userId: string, id: string) {

@@ -5,6 +5,7 @@ import {
   createApiKeyInput,
   deactivateInput,
   oauthUnlinkInput,
+  updateApiKeyInput,
 } from '../../../shared/schemas/identity.ts';
 import { router, sessionProcedure } from '../../trpc/trpc.ts';
 import * as account from './account.service.ts';
@@ -40,4 +41,8 @@ export const apiKeysRouter = router({
   revoke: sessionProcedure
     .input(apiKeyIdInput)
     .mutation(({ ctx, input }) => apiKeys.revokeApiKey(ctx.em, ctx.user.id, input.id)),
+  /** Rename a key or change its daily credit budget (maxCreditsPerDay; null removes it). */
+  update: sessionProcedure
+    .input(updateApiKeyInput)
+    .mutation(({ ctx, input }) => apiKeys.updateApiKey(ctx.em, ctx.user.id, input)),
 });

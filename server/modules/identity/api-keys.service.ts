@@ -1,9 +1,16 @@
-// API keys: create (the secret once), list, revoke, and authenticate a bearer. A key is
-// `fl_<prefix><secret>`; we keep the prefix to show and the SHA-256 of the whole key to look it up.
+// API keys: create (the secret once), list, update (name, daily credit budget), revoke, and
+// authenticate a bearer. A key is `fl_<prefix><secret>`; we keep the prefix to show and the SHA-256
+// of the whole key to look it up.
+//
+// A key's daily budget (maxCreditsPerDay; null: none) caps what generations asked through it may hold
+// or spend per UTC day ("today" is the UTC day: it resets at 00:00 UTC for everyone, whatever their
+// time zone). It is enforced by generations.create's one statement (credits.service.ts holdCtes),
+// not here; the list shows each key's spend of today (credits.todaysSpendByKey).
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ADMIN_ROLES, type ApiKeyScope } from '../../../shared/schemas/identity.ts';
+import { ADMIN_ROLES, type ApiKeyScope, type UpdateApiKeyInput } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
+import { todaysSpendByKey } from '../credits/credits.service.ts';
 import { announceAccessEnded } from './access-events.ts';
 import { ApiKey } from './api-key.entity.ts';
 import type { AuthUser } from './identity.dto.ts';
@@ -12,11 +19,15 @@ import type { User } from './user.entity.ts';
 export const API_KEY_PREFIX = 'fl_';
 const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
-const toApiKeyDto = (key: ApiKey) => ({
+const toApiKeyDto = (key: ApiKey, spentToday = 0) => ({
   id: key.id,
   name: key.name,
   prefix: key.prefix,
   scopes: key.scopes as ApiKeyScope[],
+  /** Credits generations through the key may hold or spend per UTC day; null: no budget. */
+  maxCreditsPerDay: key.maxCreditsPerDay ?? null,
+  /** Held or spent through the key today (UTC day; released holds given back). */
+  spentToday,
   lastUsedAt: key.lastUsedAt ?? null,
   expiresAt: key.expiresAt ?? null,
   revokedAt: key.revokedAt ?? null,
@@ -25,13 +36,22 @@ const toApiKeyDto = (key: ApiKey) => ({
 
 export async function listApiKeys(em: EntityManager, userId: string) {
   const keys = await em.find(ApiKey, { user: userId }, { orderBy: { createdAt: 'desc' } });
-  return keys.map(toApiKeyDto);
+  const spent = await todaysSpendByKey(
+    em,
+    keys.map((key) => key.id),
+  );
+  return keys.map((key) => toApiKeyDto(key, spent.get(key.id) ?? 0));
 }
 
 export async function createApiKey(
   em: EntityManager,
   user: AuthUser,
-  input: { name: string; scopes: ApiKeyScope[]; expiresAt?: Date | null | undefined },
+  input: {
+    name: string;
+    scopes: ApiKeyScope[];
+    expiresAt?: Date | null | undefined;
+    maxCreditsPerDay?: number | null | undefined;
+  },
 ) {
   if (input.scopes.includes('admin') && !(ADMIN_ROLES as readonly string[]).includes(user.role)) {
     throw new AppError('forbidden', 'Only administrators can create admin keys', {
@@ -51,9 +71,26 @@ export async function createApiKey(
     hash: hashKey(secret),
     scopes: [...new Set(input.scopes)],
     expiresAt: input.expiresAt ?? null,
+    maxCreditsPerDay: input.maxCreditsPerDay ?? null,
   });
   await em.flush();
   return { ...toApiKeyDto(key), secret };
+}
+
+/**
+ * Renames a key or changes its daily budget (null removes it). A lower budget than today's spend
+ * refuses the key's next generations until 00:00 UTC; what is already held runs on. A revoked key
+ * cannot be changed.
+ */
+export async function updateApiKey(em: EntityManager, userId: string, input: UpdateApiKeyInput) {
+  const key = await em.findOne(ApiKey, { id: input.id, user: userId });
+  if (!key) throw new AppError('not_found', 'No such API key');
+  if (key.revokedAt) throw new AppError('conflict', 'This key is revoked: create a new one');
+  if (input.name !== undefined) key.name = input.name.trim();
+  if (input.maxCreditsPerDay !== undefined) key.maxCreditsPerDay = input.maxCreditsPerDay;
+  await em.flush();
+  const spent = await todaysSpendByKey(em, [key.id]);
+  return toApiKeyDto(key, spent.get(key.id) ?? 0);
 }
 
 export async function revokeApiKey(em: EntityManager, userId: string, id: string) {
@@ -61,7 +98,8 @@ export async function revokeApiKey(em: EntityManager, userId: string, id: string
   if (!key) throw new AppError('not_found', 'No such API key');
   key.revokedAt ??= new Date();
   await announceAccessEnded(em, { apiKeys: [key.id] });
-  return toApiKeyDto(key);
+  const spent = await todaysSpendByKey(em, [key.id]);
+  return toApiKeyDto(key, spent.get(key.id) ?? 0);
 }
 
 export type BearerIdentity = { user: AuthUser; apiKeyId: string; scopes: ApiKeyScope[] };

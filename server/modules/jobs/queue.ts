@@ -24,6 +24,8 @@ export const QUEUES = {
   generationDead: 'generation-dead',
   /** Every minute: generations whose provider callback never came are asked about and settled. */
   generationReconcile: 'generation-reconcile',
+  /** Every 5 minutes: releases the credits held for generations that can no longer finish. */
+  holdSweep: 'hold-sweep',
   /** The daily retention sweep. */
   retention: 'retention',
   /** Every 10 minutes: takes back what is left of expired credit grants. */
@@ -64,6 +66,7 @@ const QUEUE_OPTIONS: Record<QueueName, Omit<Queue, 'name'>> = {
     notify: false,
   },
   [QUEUES.generationReconcile]: { retryLimit: 0, expireInSeconds: 600 },
+  [QUEUES.holdSweep]: { retryLimit: 1, expireInSeconds: 600 },
   [QUEUES.retention]: { retryLimit: 1, expireInSeconds: 3600 },
   [QUEUES.creditExpiry]: { retryLimit: 2, expireInSeconds: 600 },
   [QUEUES.billingCycle]: { retryLimit: 2, expireInSeconds: 600 },
