@@ -4,7 +4,7 @@ import { sql } from '../../server/db/sql.ts';
 import { verifyInvariants } from '../../server/db/verify.ts';
 import { CreditTransaction } from '../../server/modules/credits/credit-transaction.entity.ts';
 import * as credits from '../../server/modules/credits/credits.service.ts';
-import { failRun } from '../../server/modules/generations/generations.service.ts';
+import { completeRun, failRun, startRun } from '../../server/modules/generations/generations.service.ts';
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
@@ -248,7 +248,7 @@ describe('credits.costs', () => {
 });
 
 describe('credits.usage', () => {
-  it('totals spending per operation (refunds counted against their charge) and per day, zeros included', async () => {
+  it('totals spending per operation (captured holds; a released one is no spending) and per day, zeros included', async () => {
     const user = await createUser(db, { credits: 200 });
     const caller = callerFor(db, user);
     const logo = await caller.generations.create({
@@ -256,8 +256,14 @@ describe('credits.usage', () => {
       input: { appName: 'Acme', appFocus: 'rockets', color1: '#112233', color2: '#445566' },
       outputCount: 3,
     });
-    await caller.generations.create({ kind: 'text', input: { prompt: 'a tagline for Acme' } });
+    const text = await caller.generations.create({ kind: 'text', input: { prompt: 'a tagline for Acme' } });
     await db.orm.em.fork().transactional((em) => failRun(em, logo.id, 'provider exploded'));
+    await db.orm.em.fork().transactional((em) => startRun(em, text.id));
+    await db.orm.em
+      .fork()
+      .transactional((em) =>
+        completeRun(em, text.id, { images: [], text: 'Acme: up', tokensUsed: 3, providerResponse: null }),
+      );
     // A charge from three days ago, and one older than the window.
     await db.orm.em.fork().transactional(async (em) => {
       const old = await credits.spend(em, user.id, 5, 'image_generation');
@@ -274,21 +280,19 @@ describe('credits.usage', () => {
       );
     });
 
-    const logoCost = 3 * DEFAULT_FEATURE_COSTS.logo_generation;
     const textCost = DEFAULT_FEATURE_COSTS.text_generation;
     const usage = await caller.credits.usage({ days: 7 });
     expect(usage.byOperation).toEqual(
       expect.arrayContaining([
-        { operation: 'logo_generation', used: logoCost, refunded: logoCost, net: 0, charges: 1 },
         { operation: 'text_generation', used: textCost, refunded: 0, net: textCost, charges: 1 },
         { operation: 'image_generation', used: 5, refunded: 0, net: 5, charges: 1 },
       ]),
     );
-    expect(usage.byOperation).toHaveLength(3);
+    expect(usage.byOperation).toHaveLength(2);
     expect(usage.byDay).toHaveLength(7);
     const today = new Date().toISOString().slice(0, 10);
-    expect(usage.byDay.at(-1)).toEqual({ day: today, used: logoCost + textCost, refunded: logoCost });
-    expect(usage.byDay.reduce((sum, day) => sum + day.used, 0)).toBe(logoCost + textCost + 5);
+    expect(usage.byDay.at(-1)).toEqual({ day: today, used: textCost, refunded: 0 });
+    expect(usage.byDay.reduce((sum, day) => sum + day.used, 0)).toBe(textCost + 5);
 
     // Another user's spending is not in it; bad input is refused.
     const other = await callerFor(db, await createUser(db)).credits.usage({});

@@ -1,6 +1,6 @@
 // Monthly statements (credits.statement, admin.credits.statement): a ledger built by real operations
-// — sign-up bonus, purchases and subscription credits through signed Stripe events, generations and
-// their refunds, expirations, a refund clawback, a won dispute, admin adjustments — summed per UTC
+// — sign-up bonus, purchases and subscription credits through signed Stripe events, generations
+// (held, then captured or released), expirations, a refund clawback, a won dispute, admin adjustments — summed per UTC
 // month; opening + Σ lines = closing, each month opening where the last one closed, and the current
 // month closing at the balance. Rows written at a month's edge land in the month of their UTC time.
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { verifyInvariants } from '../../server/db/verify.ts';
 import * as credits from '../../server/modules/credits/credits.service.ts';
-import { failRun } from '../../server/modules/generations/generations.service.ts';
+import { completeRun, failRun, startRun } from '../../server/modules/generations/generations.service.ts';
 import type { AppRouter } from '../../server/router.ts';
 import { statementFileName, statementToCsv } from '../../shared/statement-csv.ts';
 import {
@@ -53,6 +53,14 @@ const dateRows = (user: TestUser, afterSeq: number, at: string) =>
     afterSeq,
   ]);
 
+/** A generation that succeeded: its hold captured into one usage row (no worker runs here). */
+const capture = async (id: string) => {
+  await em().transactional((tx) => startRun(tx, id));
+  await em().transactional((tx) =>
+    completeRun(tx, id, { images: [], text: 'done', tokensUsed: 1, providerResponse: null }),
+  );
+};
+
 type Statement = Awaited<ReturnType<ReturnType<typeof callerFor>['credits']['statement']>>;
 const sumOfLines = (statement: Statement) => statement.lines.reduce((sum, line) => sum + line.amount, 0);
 const line = (statement: Statement, section: string, key: string | null = null) =>
@@ -70,7 +78,8 @@ describe('credits.statement', () => {
     const pkg = await createPackage(db, { credits: 500, priceCents: 1000 });
     const plan = await createPlan(db, { creditsPerPeriod: 300 });
 
-    // January: the sign-up bonus, a purchase, logo generations (one fails and is refunded).
+    // January: the sign-up bonus, a purchase, logo generations (one succeeds: its hold captured; one
+    // fails: its hold released, no ledger row).
     const intent = randomId('pi');
     await deliver(
       'checkout.session.completed',
@@ -79,11 +88,17 @@ describe('credits.statement', () => {
     const logo = { appName: 'Ledger', appFocus: 'bookkeeping', color1: '#111111', color2: '#eeeeee' };
     const kept = await caller.generations.create({ kind: 'logo', input: logo, outputCount: 2 });
     const failed = await caller.generations.create({ kind: 'logo', input: logo, outputCount: 3 });
+    await capture(kept.id);
     await em().transactional((tx) => failRun(tx, failed.id, 'the provider failed'));
+    await em().execute('update credit_holds set settled_at = ? where generation_id = ?', [
+      new Date('2025-01-20T08:00:00.000Z'),
+      failed.id,
+    ]);
     // The last row of January, one millisecond before February (UTC).
     const janEnd = await seqOf(user);
     await dateRows(user, 0, '2025-01-15T12:00:00.000Z');
-    await caller.generations.create({ kind: 'text', input: { prompt: 'a tagline' } });
+    const text = await caller.generations.create({ kind: 'text', input: { prompt: 'a tagline' } });
+    await capture(text.id);
     await dateRows(user, janEnd, '2025-01-31T23:59:59.999Z');
 
     // February: subscription credits that expire, a text generation at the first instant, a
@@ -139,11 +154,22 @@ describe('credits.statement', () => {
       label: 'Sign-up bonus',
     });
     expect(line(january, 'purchases')).toMatchObject({ amount: 500, count: 1 });
-    // Two logo generations (2 and 3 outputs) and, at 23:59:59.999, the text one.
-    expect(line(january, 'usage', 'logo_generation')).toMatchObject({ amount: -5, count: 2 });
+    // The logo generation that succeeded (2 outputs) and, at 23:59:59.999, the text one; the failed
+    // one (3 outputs) is a released hold: listed with its credits, moving no balance.
+    expect(line(january, 'usage', 'logo_generation')).toMatchObject({ amount: -2, count: 1 });
     expect(line(january, 'usage', 'text_generation')).toMatchObject({ amount: -1, count: 1 });
-    expect(line(january, 'refunds', 'logo_generation')).toMatchObject({ amount: 3, count: 1 });
-    expect(january.closingBalance).toBe(100 + 500 - 5 - 1 + 3);
+    expect(line(january, 'refunds', 'logo_generation')).toBeUndefined();
+    expect(line(january, 'releases', 'logo_generation')).toMatchObject({
+      amount: 0,
+      released: 3,
+      count: 1,
+      label: 'Logo generation',
+    });
+    expect(january.closingBalance).toBe(100 + 500 - 2 - 1);
+    expect(january.transactionCount).toBe(4);
+    expect(statementToCsv(january)).toContain(
+      'Released holds,Logo generation (3 credits held, given back),1,0',
+    );
     expect(kept.creditsCharged).toBe(2);
 
     expect(february.openingBalance).toBe(january.closingBalance);

@@ -1,5 +1,5 @@
 // Racing cancels: no worker runs in this file, so a generation stays queued until the cancels race
-// for it. One cancel makes the transition and refunds; every other one answers with what the
+// for it. One cancel makes the transition and releases the hold; every other one answers with what the
 // generation really became — never a made-up "already failed".
 import { describe, expect, it } from 'vitest';
 import { verifyInvariants } from '../../server/db/verify.ts';
@@ -15,6 +15,14 @@ const db = setupTestDatabase();
 
 const refundsOf = (generationId: string) =>
   db.orm.em.fork().count(CreditTransaction, { generation: generationId, type: 'refund' });
+const holdStatusOf = async (generationId: string) =>
+  (
+    await db.orm.em
+      .fork()
+      .execute<{ status: string }[]>('select status from credit_holds where generation_id = ?', [
+        generationId,
+      ])
+  )[0]?.status;
 
 describe('racing cancels', () => {
   it('of 10 parallel cancels, every one answers canceled, and the credits come back once', async () => {
@@ -50,8 +58,9 @@ describe('racing cancels', () => {
         error: 'Canceled by the user',
       });
     }
-    expect(await refundsOf(created.id)).toBe(1);
-    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 10 });
+    expect(await refundsOf(created.id)).toBe(0);
+    expect(await holdStatusOf(created.id)).toBe('released');
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 10, held: 0, available: 10 });
     expect(await verifyInvariants(db.orm.em.fork(), { userIds: [user.id] })).toEqual([]);
   });
 
@@ -72,6 +81,10 @@ describe('racing cancels', () => {
     const lostToSuccess = await failureOf(caller.generations.cancel({ id: succeeded.id }));
     expect(lostToSuccess.message).toBe('This generation has already succeeded');
     expect(await refundsOf(succeeded.id)).toBe(0);
-    expect(await refundsOf(failed.id)).toBe(1);
+    expect(await refundsOf(failed.id)).toBe(0);
+    expect(await holdStatusOf(failed.id)).toBe('released');
+    expect(await holdStatusOf(succeeded.id)).toBe('captured');
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 9, held: 0, available: 9 });
+    expect(await verifyInvariants(db.orm.em.fork(), { userIds: [user.id] })).toEqual([]);
   });
 });

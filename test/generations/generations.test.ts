@@ -35,21 +35,37 @@ async function settled(userId: string, id: string) {
 
 const refundsOf = (generationId: string) =>
   db.orm.em.fork().count(CreditTransaction, { generation: generationId, type: 'refund' });
+const usageRowsOf = (generationId: string) =>
+  db.orm.em.fork().count(CreditTransaction, { generation: generationId, type: 'usage' });
+const holdOf = async (generationId: string) =>
+  (
+    await db.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ status: string; amount: number }[]>(
+        'select status, amount from credit_holds where generation_id = ?',
+        [generationId],
+      )
+  )[0] ?? null;
 
 async function expectLedgerConsistent(userId: string) {
   expect(await verifyInvariants(db.orm.em.fork(), { userIds: [userId] })).toEqual([]);
 }
 
 describe('a logo generation with the local provider', () => {
-  it('charges, runs on the worker, and stores distinct SVG logos in the user’s colours', async () => {
+  it('holds, runs on the worker, captures, and stores distinct SVG logos in the user’s colours', async () => {
     const user = await createUser(db, { credits: 20 });
     const caller = callerFor(db, user);
     const created = await caller.generations.create({ kind: 'logo', input: logo, outputCount: 3 });
-    expect(created).toMatchObject({ status: 'queued', creditsCharged: 3, outputCount: 3 });
-    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 17 });
+    expect(created).toMatchObject({ status: 'queued', creditsCharged: 3, outputCount: 3, unitCost: 1 });
+    expect(created.priceVersionId).toEqual(expect.any(String));
 
     const done = await settled(user.id, created.id);
     expect(done.status).toBe('succeeded');
+    // Captured: the held credits are spent, one usage row.
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 17, held: 0, available: 17 });
+    expect(await holdOf(created.id)).toEqual({ status: 'captured', amount: 3 });
+    expect(await usageRowsOf(created.id)).toBe(1);
     expect(done.images).toHaveLength(3);
     expect(done.startedAt).toBeInstanceOf(Date);
     expect(done.completedAt).toBeInstanceOf(Date);
@@ -73,15 +89,40 @@ describe('a logo generation with the local provider', () => {
     await expectLedgerConsistent(user.id);
   });
 
-  it('writes the usage row linked to the generation', async () => {
+  it('holds at create (no ledger row yet), then captures into one usage row linked to the generation', async () => {
     const user = await createUser(db, { credits: 20 });
-    const created = await callerFor(db, user).generations.create({
-      kind: 'logo',
-      input: logo,
-      outputCount: 2,
+    const created = await db.orm.em
+      .fork()
+      .transactional((em) =>
+        generations.createGeneration(
+          em,
+          { jobs: db.runtime.jobs, providerName: 'none-registered-for-this-test' },
+          user.id,
+          { kind: 'logo', input: logo, outputCount: 2 },
+        ),
+      );
+    expect(await db.orm.em.fork().find(CreditTransaction, { generation: created.id })).toEqual([]);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({
+      balance: 20,
+      held: 2,
+      available: 18,
     });
+    // The worker would fail it (no such provider): settle it by hand first, as a provider would.
+    await db.orm.em.fork().transactional((em) => generations.startRun(em, created.id));
+    await db.orm.em
+      .fork()
+      .transactional((em) =>
+        generations.completeRun(em, created.id, {
+          images: [],
+          text: 'ok',
+          tokensUsed: 1,
+          providerResponse: null,
+        }),
+      );
     const usage = await db.orm.em.fork().find(CreditTransaction, { generation: created.id });
     expect(usage).toMatchObject([{ type: 'usage', amount: -2, operationType: 'logo_generation' }]);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 18, held: 0 });
+    await expectLedgerConsistent(user.id);
   });
 
   it('generates code by agent type with tokens used', async () => {
@@ -237,7 +278,7 @@ describe('reading and owning generations', () => {
   });
 });
 
-describe('refunds', () => {
+describe('releases', () => {
   async function queuedGeneration(credits = 10) {
     const user = await createUser(db, { credits });
     // Created straight through the service, without a worker-visible job race: we drive it by hand.
@@ -256,7 +297,7 @@ describe('refunds', () => {
     return { user, generation };
   }
 
-  it('refunds a failed generation exactly once, whatever duplicate failures race', async () => {
+  it('releases a failed generation’s hold exactly once (no refund row), whatever duplicate failures race', async () => {
     const { user, generation } = await queuedGeneration();
     await settled(user.id, generation.id); // the worker fails it: no such provider
     const failures = await Promise.all(
@@ -268,14 +309,20 @@ describe('refunds', () => {
       ),
     );
     expect(failures).toHaveLength(10);
-    expect(await refundsOf(generation.id)).toBe(1);
-    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 10 });
+    expect(await refundsOf(generation.id)).toBe(0);
+    expect(await usageRowsOf(generation.id)).toBe(0);
+    expect(await holdOf(generation.id)).toEqual({ status: 'released', amount: 2 });
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({
+      balance: 10,
+      held: 0,
+      available: 10,
+    });
     const done = await callerFor(db, user).generations.get({ id: generation.id });
     expect(done.status).toBe('failed');
     await expectLedgerConsistent(user.id);
   });
 
-  it('never refunds a succeeded generation, even when a late failure arrives', async () => {
+  it('never releases a succeeded generation’s capture, even when a late failure arrives', async () => {
     const user = await createUser(db, { credits: 10 });
     const caller = callerFor(db, user);
     const created = await caller.generations.create({ kind: 'logo', input: logo, outputCount: 2 });
@@ -285,11 +332,12 @@ describe('refunds', () => {
       error: 'late failure callback',
     });
     expect(await refundsOf(created.id)).toBe(0);
+    expect(await holdOf(created.id)).toEqual({ status: 'captured', amount: 2 });
     await expect(caller.generations.get({ id: created.id })).resolves.toMatchObject({ status: 'succeeded' });
-    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 8 });
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 8, held: 0 });
   });
 
-  it('cancel refunds once; concurrent cancels and a racing failure change nothing more', async () => {
+  it('cancel releases once; concurrent cancels and a racing failure change nothing more', async () => {
     const { user, generation } = await queuedGeneration();
     const caller = callerFor(db, user);
     const attempts = await Promise.allSettled([
@@ -302,8 +350,9 @@ describe('refunds', () => {
     expect(attempts.filter((a) => a.status === 'fulfilled').length).toBeGreaterThan(0);
     const after = await settled(user.id, generation.id);
     expect(['canceled', 'failed']).toContain(after.status);
-    expect(await refundsOf(generation.id)).toBe(1);
-    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 10 });
+    expect(await refundsOf(generation.id)).toBe(0);
+    expect(await holdOf(generation.id)).toEqual({ status: 'released', amount: 2 });
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 10, held: 0, available: 10 });
     await expectLedgerConsistent(user.id);
   });
 

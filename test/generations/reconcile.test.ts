@@ -1,7 +1,7 @@
 // Reconciliation of lost provider callbacks against a loopback Replicate: a generation handed to
 // the provider (the worker's job ends once the prediction is recorded) whose webhook is lost is
 // asked about after the provider's expected time and settled through the same transitions as a
-// webhook — outputs copied into our storage, a failure or cancel refunded once — and a late webhook
+// webhook — outputs copied into our storage, a failure or cancel releases its hold once — and a late webhook
 // racing the reconciler changes nothing twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyInvariants } from '../../server/db/verify.ts';
@@ -50,7 +50,17 @@ const logo = { appName: 'Beacon', appFocus: 'lost signals', color1: '#0ea5e9', c
 const rowOf = (id: string) => em().findOneOrFail(Generation, { id });
 const refundsOf = (id: string) => em().count(CreditTransaction, { generation: id, type: 'refund' });
 const filesOf = (user: TestUser) => em().count(StorageObject, { user: user.id });
-const balanceOf = async (user: TestUser) => (await callerFor(db, user).credits.balance()).balance;
+/** The available balance: an open hold would keep it below the total. */
+const balanceOf = async (user: TestUser) => (await callerFor(db, user).credits.balance()).available;
+const releasesOf = async (id: string) =>
+  Number(
+    (
+      await em().execute<{ n: string }[]>(
+        `select count(*) as n from credit_holds where generation_id = ? and status = 'released'`,
+        [id],
+      )
+    )[0]?.n,
+  );
 /** `seconds` after now: the reconciler's clock. */
 const later = (seconds: number) => new Date(Date.now() + seconds * 1000);
 const reconcile = (seconds = EXPECTED_SECONDS + 1) =>
@@ -170,7 +180,7 @@ describe('reconciling lost provider callbacks', () => {
     expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
   });
 
-  it('fails and refunds exactly once a prediction that failed, whoever settles it', async () => {
+  it('fails and releases its hold exactly once a prediction that failed, whoever settles it', async () => {
     const user = await createUser(db, { credits: 10 });
     const { id, predictionId } = await handedOff(user, 2, 'failed');
     await fake.release(predictionId);
@@ -183,12 +193,13 @@ describe('reconciling lost provider callbacks', () => {
     const row = await rowOf(id);
     expect(row.status).toBe('failed');
     expect(row.error).toContain('CUDA out of memory');
-    expect(await refundsOf(id)).toBe(1);
+    expect(await refundsOf(id)).toBe(0);
+    expect(await releasesOf(id)).toBe(1);
     expect(await balanceOf(user)).toBe(10);
     expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
   });
 
-  it('cancels and refunds once a prediction canceled at the provider', async () => {
+  it('cancels and releases its hold once: a prediction canceled at the provider', async () => {
     const user = await createUser(db, { credits: 10 });
     const { id, predictionId } = await handedOff(user, 1);
     // Canceled from the provider's side (its dashboard, its own limits).
@@ -198,11 +209,12 @@ describe('reconciling lost provider callbacks', () => {
     });
     await Promise.all([reconcile(), reconcile()]);
     expect((await rowOf(id)).status).toBe('canceled');
-    expect(await refundsOf(id)).toBe(1);
+    expect(await refundsOf(id)).toBe(0);
+    expect(await releasesOf(id)).toBe(1);
     expect(await balanceOf(user)).toBe(10);
   });
 
-  it('leaves a prediction still running, then gives up past its limit: canceled at the provider, refunded', async () => {
+  it('leaves a prediction still running, then gives up past its limit: canceled at the provider, its hold released', async () => {
     const user = await createUser(db, { credits: 10 });
     const { id, predictionId } = await handedOff(user, 1);
     expect(await reconcile()).toMatchObject({ checked: 1, stillRunning: 1 });
@@ -212,11 +224,12 @@ describe('reconciling lost provider callbacks', () => {
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/did not finish within 24 minutes/);
     expect(fake.predictions.get(predictionId)?.status).toBe('canceled');
-    expect(await refundsOf(id)).toBe(1);
+    expect(await refundsOf(id)).toBe(0);
+    expect(await releasesOf(id)).toBe(1);
     expect(await balanceOf(user)).toBe(10);
   });
 
-  it('refunds a generation whose outputs the provider deleted before they were collected', async () => {
+  it('releases the hold of a generation whose outputs the provider deleted before they were collected', async () => {
     const user = await createUser(db, { credits: 10 });
     const { id, predictionId } = await handedOff(user, 2);
     await fake.release(predictionId);
@@ -226,17 +239,19 @@ describe('reconciling lost provider callbacks', () => {
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/deleted the outputs/);
     expect(await filesOf(user)).toBe(0);
-    expect(await refundsOf(id)).toBe(1);
+    expect(await refundsOf(id)).toBe(0);
+    expect(await releasesOf(id)).toBe(1);
   });
 
-  it('refunds it too when the late webhook finds the outputs gone', async () => {
+  it('releases it too when the late webhook finds the outputs gone', async () => {
     const user = await createUser(db, { credits: 10 });
     const { id, predictionId } = await handedOff(user, 1);
     await fake.release(predictionId);
     fake.expireOutputs(predictionId);
     expect(await fake.sendWebhook(predictionId)).toBe(200);
     expect((await rowOf(id)).status).toBe('failed');
-    expect(await refundsOf(id)).toBe(1);
+    expect(await refundsOf(id)).toBe(0);
+    expect(await releasesOf(id)).toBe(1);
     expect(await balanceOf(user)).toBe(10);
   });
 

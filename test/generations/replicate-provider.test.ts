@@ -49,6 +49,17 @@ const predictionOf = (id: string) =>
   waitFor(async () => (await rowOf(id)).providerPredictionId, { what: 'the prediction to be recorded' });
 const refundsOf = (id: string) =>
   db.orm.em.fork().count(CreditTransaction, { generation: id, type: 'refund' });
+const releasesOf = async (id: string) =>
+  Number(
+    (
+      await db.orm.em
+        .fork()
+        .execute<{ n: string }[]>(
+          `select count(*) as n from credit_holds where generation_id = ? and status = 'released'`,
+          [id],
+        )
+    )[0]?.n,
+  );
 
 async function expectLedgerConsistent(user: TestUser) {
   expect(await verifyInvariants(db.orm.em.fork(), { userIds: [user.id] })).toEqual([]);
@@ -70,15 +81,16 @@ describe('the Replicate-style provider', () => {
     expect(await file.text()).toContain('<svg');
   });
 
-  it('fails and refunds once when the provider reports a failure', async () => {
+  it('fails and releases the hold once when the provider reports a failure', async () => {
     const user = await createUser(db, { credits: 10 });
     fake.plan({ outcome: 'failed', webhookCopies: 3 });
     const created = await generate(user);
     const row = await finished(created.id);
     expect(row.status).toBe('failed');
     expect(row.error).toContain('CUDA out of memory');
-    expect(await refundsOf(created.id)).toBe(1);
-    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 10 });
+    expect(await refundsOf(created.id)).toBe(0);
+    expect(await releasesOf(created.id)).toBe(1);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 10, held: 0 });
     await expectLedgerConsistent(user);
   });
 
@@ -141,7 +153,7 @@ describe('the Replicate-style provider', () => {
     }
   });
 
-  it('cancels at the provider, refunds once, and discards a late result', async () => {
+  it('cancels at the provider, releases the hold once, and discards a late result', async () => {
     const user = await createUser(db, { credits: 10 });
     fake.plan({ hold: true });
     const created = await generate(user, 2);
@@ -160,8 +172,9 @@ describe('the Replicate-style provider', () => {
     const row = await rowOf(created.id);
     expect(row.status).toBe('canceled');
     expect(row.images ?? []).toHaveLength(0);
-    expect(await refundsOf(created.id)).toBe(1);
-    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 10 });
+    expect(await refundsOf(created.id)).toBe(0);
+    expect(await releasesOf(created.id)).toBe(1);
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 10, held: 0 });
     await expectLedgerConsistent(user);
   });
 });

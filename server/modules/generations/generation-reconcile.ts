@@ -3,12 +3,12 @@
 // it is still running `expectedSeconds` after its prediction was recorded, we ask the provider for
 // the prediction and settle it through the same code as a webhook (finish(): the conditional
 // transitions, the outputs copied into our storage first — Replicate deletes them after an hour —
-// and exactly one refund for a failure or cancel). A late webhook racing this changes nothing twice:
+// and exactly one release of the hold for a failure or cancel). A late webhook racing this changes nothing twice:
 // whichever moves the row first wins, the other discards the files it wrote.
 //
 // Still pending: asked again at the next run, until GIVE_UP_FACTOR × expectedSeconds have passed;
-// then the prediction is canceled at the provider and the generation fails with a refund. Outputs
-// already deleted by the provider: failed with a refund (the user got nothing). Provider
+// then the prediction is canceled at the provider and the generation fails (its hold released). Outputs
+// already deleted by the provider: failed, its hold released (the user got nothing). Provider
 // unreachable: left for the next run.
 import type { Logger } from '../../common/logger.ts';
 import { finish, type RunnerDeps } from './generation-runner.ts';
@@ -91,7 +91,7 @@ async function reconcileOne(
   }
   const expected = provider.expectedSeconds ?? 0;
   if (row.overdue_seconds < expected * GIVE_UP_FACTOR) return 'stillRunning';
-  // Refunded first (the user is owed it whatever the provider says), then stopped at the provider.
+  // Released first (the user is owed it whatever the provider says), then stopped at the provider.
   await settle(`The provider did not finish within ${Math.round((expected * GIVE_UP_FACTOR) / 60)} minutes`);
   await provider.cancel(row.provider_prediction_id).catch((error: unknown) => {
     deps.logger.warn({ generationId: row.id, err: error }, 'reconciliation: could not cancel the prediction');

@@ -1,7 +1,7 @@
 // The worker side of a generation: runs it on its provider and records the outcome.
 // pg-boss may run the same job twice (a timed-out attempt is retried while the first still works,
 // a killed worker's job is picked up again); every write here is a conditional transition, so the
-// second run changes nothing and refunds nothing.
+// second run changes nothing and settles no hold twice.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GenerationImage } from '../../../shared/schemas/generations.ts';
 import type { Logger } from '../../common/logger.ts';
