@@ -168,7 +168,7 @@ describe('credits.statement', () => {
     expect(january.closingBalance).toBe(100 + 500 - 2 - 1);
     expect(january.transactionCount).toBe(4);
     expect(statementToCsv(january)).toContain(
-      'Released holds,Logo generation (3 credits held, given back),1,0',
+      'line,Released holds,"Logo generation (3 credits held, given back)",1,0',
     );
     expect(kept.creditsCharged).toBe(2);
 

@@ -109,16 +109,14 @@ describe('a logo generation with the local provider', () => {
     });
     // The worker would fail it (no such provider): settle it by hand first, as a provider would.
     await db.orm.em.fork().transactional((em) => generations.startRun(em, created.id));
-    await db.orm.em
-      .fork()
-      .transactional((em) =>
-        generations.completeRun(em, created.id, {
-          images: [],
-          text: 'ok',
-          tokensUsed: 1,
-          providerResponse: null,
-        }),
-      );
+    await db.orm.em.fork().transactional((em) =>
+      generations.completeRun(em, created.id, {
+        images: [],
+        text: 'ok',
+        tokensUsed: 1,
+        providerResponse: null,
+      }),
+    );
     const usage = await db.orm.em.fork().find(CreditTransaction, { generation: created.id });
     expect(usage).toMatchObject([{ type: 'usage', amount: -2, operationType: 'logo_generation' }]);
     await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 18, held: 0 });
