@@ -57,6 +57,7 @@ const PROCEDURES: Record<string, { read: boolean; call: (c: Caller) => Promise<u
   'admin.packages.archive': { read: false, call: (c) => c.admin.packages.archive({ id: NIL }) },
   'admin.payments.list': { read: true, call: (c) => c.admin.payments.list({}) },
   'admin.settings.get': { read: true, call: (c) => c.admin.settings.get() },
+  'admin.settings.versions': { read: true, call: (c) => c.admin.settings.versions() },
   'admin.settings.update': { read: false, call: (c) => c.admin.settings.update({}) },
   'admin.stats.overview': { read: true, call: (c) => c.admin.stats.overview() },
   'admin.stats.timeseries': {

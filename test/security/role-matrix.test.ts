@@ -162,6 +162,13 @@ const MATRIX: Record<string, Row> = {
   'apiKeys.list': { access: 'user', apiKey: 'never' },
   'apiKeys.create': { access: 'user', apiKey: 'never', input: () => ({ name: 'matrix', scopes: ['read'] }) },
   'apiKeys.revoke': { access: 'own', apiKey: 'never', input: async (f) => ({ id: await f.apiKeyId() }) },
+  'apiKeys.update': {
+    access: 'own',
+    apiKey: 'never',
+    input: async (f) => ({ id: await f.apiKeyId(), maxCreditsPerDay: 50 }),
+    // The fixture key may have been revoked by apiKeys.revoke's row already.
+    allowedMayFailWith: ['CONFLICT'],
+  },
 
   'credits.balance': { access: 'user' },
   'credits.transactions': { access: 'user', input: () => ({}) },
@@ -322,6 +329,7 @@ const MATRIX: Record<string, Row> = {
   },
   'admin.payments.list': { access: 'moderator', input: () => ({ uncollected: true }) },
   'admin.settings.get': { access: 'moderator' },
+  'admin.settings.versions': { access: 'moderator' },
   'admin.settings.update': { access: 'admin', input: () => ({}) },
   'admin.stats.overview': { access: 'moderator' },
   'admin.stats.timeseries': {
