@@ -1,5 +1,6 @@
-// API keys end to end: create one in the settings, see its secret once, call the API with it
-// over HTTP, revoke it in the page, and the same call is refused.
+// API keys end to end: create one in the settings with a daily credit budget, see its secret once,
+// call the API with it over HTTP until the budget refuses (429), see today's spend on the page,
+// raise the budget, revoke it in the page, and the same call is refused.
 import { describe, expect, it } from 'vitest';
 import { setupBrowser } from '../support/browser.ts';
 import { uniqueEmail } from '../support/factories.ts';
@@ -20,6 +21,11 @@ describe('API keys in the browser', () => {
     await page.getByRole('link', { name: 'API keys →' }).click();
     await expect.poll(() => page.getByText('No API keys yet').isVisible()).toBe(true);
     await page.getByLabel('Name').fill('CI pipeline');
+    await page.getByLabel(/generations:write/).check();
+    await page.getByLabel('Daily credit budget (optional)').fill('abc');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => page.getByText('Whole credits only').isVisible()).toBe(true);
+    await page.getByLabel('Daily credit budget (optional)').fill('3');
     await page.getByRole('button', { name: 'Create key' }).click();
 
     const secretField = page.getByLabel('API key secret');
@@ -41,6 +47,35 @@ describe('API keys in the browser', () => {
     const ok = await call();
     expect(ok.status).toBe(200);
     expect(JSON.stringify(await ok.json())).toContain('"balance":100');
+
+    // Generations through the key: 3 credits a day, then 429 until 00:00 UTC.
+    const generate = (outputCount: number) =>
+      fetch(`${app.url}/trpc/generations.create`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          json: {
+            kind: 'logo',
+            input: { appName: 'Budget', appFocus: 'daily limits', color1: '#112233', color2: '#445566' },
+            outputCount,
+          },
+        }),
+      });
+    expect((await generate(3)).status).toBe(200);
+    const refused = await generate(1);
+    expect(refused.status).toBe(429);
+    expect(JSON.stringify(await refused.json())).toContain('00:00 UTC');
+    await page.reload();
+    await expect
+      .poll(() => page.getByTestId('api-key-spend').textContent())
+      .toBe('Today (UTC): 3 of 3 credits a day');
+    await page.getByRole('button', { name: /Change the daily budget/ }).click();
+    await page.getByLabel('Daily budget of “CI pipeline”').fill('10');
+    await page.getByRole('button', { name: 'Save budget' }).click();
+    await expect
+      .poll(() => page.getByTestId('api-key-spend').textContent())
+      .toBe('Today (UTC): 3 of 10 credits a day');
+    expect((await generate(1)).status).toBe(200);
 
     await page.getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('button', { name: 'Revoke key' }).click();

@@ -129,6 +129,9 @@ describe('the app, page by page', () => {
     await page.waitForURL('**/admin/users/*');
     await visit(page, new URL(page.url()).pathname, 'Forgeline Admin');
     await visit(page, '/admin/catalog', 'Catalog', 'admin-catalog');
+    await expect
+      .poll(() => page.getByRole('table', { name: 'Feature cost versions' }).textContent())
+      .toContain('in force');
     await visit(page, '/admin/audit', 'Audit log');
     await visit(page, '/admin/system', 'System');
 

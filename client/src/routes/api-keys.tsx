@@ -1,16 +1,18 @@
-// API keys: create one (its secret is shown once, with a copy button), see when each was used,
+// API keys: create one (its secret is shown once, with a copy button), see when each was used and
+// what it spent today against its daily credit budget (optional; the UTC day), change that budget,
 // revoke. Keys call the same tRPC API with `Authorization: Bearer fl_…`.
 import { useRef, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import {
   ADMIN_ROLES,
+  API_KEY_BUDGET_MAX,
   API_KEY_SCOPES,
   type ApiKeyScope,
   createApiKeyInput,
 } from '../../../shared/schemas/identity.ts';
 import { useMe } from '../features/identity/use-session.ts';
-import { formatDate, formatRelative } from '../lib/format.ts';
+import { formatDate, formatNumber, formatRelative } from '../lib/format.ts';
 import { trpc } from '../lib/trpc.ts';
 import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
@@ -26,7 +28,19 @@ const SCOPE_HELP: Record<ApiKeyScope, string> = {
   admin: 'The admin API (administrators only)',
 };
 
-const keyForm = createApiKeyInput.pick({ name: true, scopes: true }).extend({ expiresOn: z.string() });
+/** A daily budget as typed: empty (no budget) or a whole number of credits. */
+const budgetText = z
+  .string()
+  .trim()
+  .regex(/^\d*$/, { error: 'Whole credits only (or leave it empty for no budget)' })
+  .refine((text) => text === '' || (Number(text) >= 1 && Number(text) <= API_KEY_BUDGET_MAX), {
+    error: `Between 1 and ${API_KEY_BUDGET_MAX.toLocaleString('en')} credits`,
+  });
+const budgetOf = (text: string) => (text.trim() === '' ? null : Number(text));
+
+const keyForm = createApiKeyInput
+  .pick({ name: true, scopes: true })
+  .extend({ expiresOn: z.string(), maxCreditsPerDay: budgetText });
 type FormValues = z.input<typeof keyForm>;
 
 export function ApiKeysPage() {
@@ -37,7 +51,7 @@ export function ApiKeysPage() {
   const isAdmin = (ADMIN_ROLES as readonly string[]).includes(me.data?.role ?? 'user');
   const form = useForm<FormValues>({
     resolver: zodResolver(keyForm),
-    defaultValues: { name: '', scopes: ['read'], expiresOn: '' },
+    defaultValues: { name: '', scopes: ['read'], expiresOn: '', maxCreditsPerDay: '' },
   });
   const create = trpc.apiKeys.create.useMutation({
     onSuccess: async (key) => {
@@ -45,7 +59,7 @@ export function ApiKeysPage() {
       form.reset();
       await utils.apiKeys.list.invalidate();
     },
-    onError: (error) => applyServerErrors(error, form.setError, ['name', 'scopes']),
+    onError: (error) => applyServerErrors(error, form.setError, ['name', 'scopes', 'maxCreditsPerDay']),
   });
   const revoke = trpc.apiKeys.revoke.useMutation({ onSuccess: () => utils.apiKeys.list.invalidate() });
   const { errors } = form.formState;
@@ -92,6 +106,15 @@ export function ApiKeysPage() {
                         {key.lastUsedAt ? `used ${formatRelative(key.lastUsedAt)}` : 'never used'}
                         {key.expiresAt && ` · expires ${formatDate(key.expiresAt)}`}
                       </p>
+                      <p className="text-xs text-slate-600" data-testid="api-key-spend">
+                        Today (UTC): {formatNumber(key.spentToday)}
+                        {key.maxCreditsPerDay !== null
+                          ? ` of ${formatNumber(key.maxCreditsPerDay)} credits a day`
+                          : ' credits · no daily budget'}
+                      </p>
+                      {state === 'active' && (
+                        <BudgetEditor id={key.id} name={key.name} budget={key.maxCreditsPerDay} />
+                      )}
                     </div>
                     {state === 'active' && (
                       <ConfirmButton
@@ -118,6 +141,7 @@ export function ApiKeysPage() {
                 name: values.name,
                 scopes: values.scopes,
                 expiresAt: values.expiresOn ? new Date(`${values.expiresOn}T23:59:59`) : null,
+                maxCreditsPerDay: budgetOf(values.maxCreditsPerDay),
               }),
             )}
           >
@@ -148,6 +172,20 @@ export function ApiKeysPage() {
             <Field label="Expires on (optional)" error={errors.expiresOn?.message}>
               {(control) => <Input {...control} type="date" {...form.register('expiresOn')} />}
             </Field>
+            <Field
+              label="Daily credit budget (optional)"
+              error={errors.maxCreditsPerDay?.message}
+              hint="Generations through this key may hold or spend at most this much per day (UTC); more is refused until 00:00 UTC"
+            >
+              {(control) => (
+                <Input
+                  {...control}
+                  inputMode="numeric"
+                  placeholder="No budget"
+                  {...form.register('maxCreditsPerDay')}
+                />
+              )}
+            </Field>
             <FormError message={errors.root?.server?.message} />
             <Button type="submit" className="w-full" busy={create.isPending}>
               Create key
@@ -161,6 +199,72 @@ export function ApiKeysPage() {
         </pre>
       </Card>
     </>
+  );
+}
+
+const budgetForm = z.object({ maxCreditsPerDay: budgetText });
+
+/** Sets, changes or removes a key's daily credit budget (apiKeys.update). */
+function BudgetEditor({ id, name, budget }: { id: string; name: string; budget: number | null }) {
+  const utils = trpc.useUtils();
+  const [open, setOpen] = useState(false);
+  const form = useForm<z.input<typeof budgetForm>>({
+    resolver: zodResolver(budgetForm),
+    defaultValues: { maxCreditsPerDay: budget === null ? '' : String(budget) },
+  });
+  const update = trpc.apiKeys.update.useMutation({
+    onSuccess: async () => {
+      setOpen(false);
+      await utils.apiKeys.list.invalidate();
+    },
+    onError: (error) => applyServerErrors(error, form.setError, ['maxCreditsPerDay']),
+  });
+  if (!open) {
+    return (
+      <button
+        type="button"
+        className="mt-1 text-xs font-semibold text-indigo-700 hover:underline"
+        onClick={() => {
+          form.reset({ maxCreditsPerDay: budget === null ? '' : String(budget) });
+          setOpen(true);
+        }}
+      >
+        {budget === null ? 'Set a daily budget' : 'Change the daily budget'}
+        <span className="sr-only"> of “{name}”</span>
+      </button>
+    );
+  }
+  const { errors } = form.formState;
+  return (
+    <form
+      noValidate
+      className="mt-2 flex flex-wrap items-end gap-2"
+      onSubmit={form.handleSubmit((values) =>
+        update.mutate({ id, maxCreditsPerDay: budgetOf(values.maxCreditsPerDay) }),
+      )}
+    >
+      <div className="w-48">
+        <Field
+          label={`Daily budget of “${name}”`}
+          error={errors.maxCreditsPerDay?.message ?? errors.root?.server?.message}
+        >
+          {(control) => (
+            <Input
+              {...control}
+              inputMode="numeric"
+              placeholder="No budget"
+              {...form.register('maxCreditsPerDay')}
+            />
+          )}
+        </Field>
+      </div>
+      <Button type="submit" busy={update.isPending}>
+        Save budget
+      </Button>
+      <Button variant="secondary" onClick={() => setOpen(false)}>
+        Cancel
+      </Button>
+    </form>
   );
 }
 

@@ -112,7 +112,7 @@ export function AutoTopUpCard() {
   const balance = trpc.credits.balance.useQuery();
   // While a top-up may be on its way (the worker's sweep buys within seconds), look again.
   const state = trpc.billing.autoTopUp.get.useQuery(undefined, {
-    refetchInterval: (query) => (expectingTopUp(query.state.data, balance.data?.balance) ? 2000 : false),
+    refetchInterval: (query) => (expectingTopUp(query.state.data, balance.data?.available) ? 2000 : false),
   });
   const packages = trpc.billing.packages.useQuery();
   const latest = state.data?.attempts[0];

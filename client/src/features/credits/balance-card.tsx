@@ -1,5 +1,6 @@
-// The balance, and how it adds up: what was given, bought, spent and refunded equals the headline
-// (the ledger's invariant, shown as the sum it is).
+// The balance, and how it adds up: what was given, bought, spent and refunded equals the balance
+// (the ledger's invariant, shown as the sum it is), less what generations in progress hold — the
+// headline is the available part, what a new generation can use.
 import { Link } from 'react-router';
 import { formatCredits, formatNumber } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
@@ -14,8 +15,8 @@ export function BalanceCard() {
     ? ([
         ['Given', data.totalGranted, 'Sign-up bonus, plan credits and adjustments, less expired credits'],
         ['Bought', data.totalPurchased, 'Credit packages you paid for'],
-        ['Spent', -data.totalUsed, 'Charged for generations'],
-        ['Refunded', data.totalRefunded, 'Returned for failed or canceled generations'],
+        ['Spent', -data.totalUsed, 'Charged for generations that succeeded'],
+        ['Refunded', data.totalRefunded, 'Returned for failed or canceled generations charged before holds'],
       ] as const)
     : null;
   return (
@@ -34,7 +35,19 @@ export function BalanceCard() {
             data-testid="balance"
             aria-live="polite"
           >
-            {formatCredits(data.balance)}
+            {formatCredits(data.available)}
+          </p>
+          <p className="mt-1 text-sm text-slate-600" data-testid="balance-held">
+            {data.held > 0 ? (
+              <>
+                available ·{' '}
+                <span className="font-semibold tabular-nums text-amber-800">{formatNumber(data.held)}</span>{' '}
+                held by generations in progress (spent if they succeed, given back if not) ·{' '}
+                {formatNumber(data.balance)} in total
+              </>
+            ) : (
+              'available · nothing held'
+            )}
           </p>
           <ul
             className="mt-4 flex flex-wrap items-stretch gap-2 text-sm"
@@ -72,6 +85,39 @@ export function BalanceCard() {
                 </span>
               </span>
             </li>
+            {data.held > 0 && (
+              <>
+                <li className="flex items-center gap-2">
+                  <span aria-hidden="true" className="font-semibold text-slate-600">
+                    −
+                  </span>
+                  <span
+                    className="block rounded-lg bg-amber-50 px-3 py-2"
+                    title="Reserved for generations in progress: spent if they succeed, given back if not"
+                  >
+                    <span className="block text-xs text-amber-800">
+                      Held<span className="sr-only">:</span>
+                    </span>
+                    <span className="block font-semibold tabular-nums text-amber-900">
+                      {formatNumber(data.held)}
+                    </span>
+                  </span>
+                </li>
+                <li className="flex items-center gap-2">
+                  <span aria-hidden="true" className="font-semibold text-slate-600">
+                    =
+                  </span>
+                  <span className="block rounded-lg bg-emerald-50 px-3 py-2 ring-1 ring-emerald-100">
+                    <span className="block text-xs text-emerald-800">
+                      Available<span className="sr-only">:</span>
+                    </span>
+                    <span className="block font-semibold tabular-nums text-emerald-900">
+                      {formatNumber(data.available)}
+                    </span>
+                  </span>
+                </li>
+              </>
+            )}
           </ul>
         </>
       ) : (
@@ -84,7 +130,7 @@ export function BalanceCard() {
   );
 }
 
-/** The balance as a compact pill for the header; it leads to billing. */
+/** The available balance as a compact pill for the header; it leads to billing. */
 export function BalancePill() {
   const balance = trpc.credits.balance.useQuery();
   return (
@@ -92,7 +138,7 @@ export function BalancePill() {
       to="/billing"
       className="whitespace-nowrap rounded-full bg-indigo-50 px-3 py-1 text-sm font-semibold text-indigo-700 ring-1 ring-inset ring-indigo-200 hover:bg-indigo-100"
     >
-      {balance.data ? formatCredits(balance.data.balance) : '…'}
+      {balance.data ? formatCredits(balance.data.available) : '…'}
     </Link>
   );
 }

@@ -104,6 +104,11 @@ function StatementPanel({
                         </span>
                       )}
                       {line.label}
+                      {line.section === 'releases' && (
+                        <span className="ml-2 text-xs text-slate-600">
+                          {line.released} credits held, given back (no balance moved)
+                        </span>
+                      )}
                     </td>
                     <td className="hidden px-5 py-2 text-right text-xs text-slate-600 sm:table-cell">
                       × {line.count}
@@ -111,7 +116,7 @@ function StatementPanel({
                     <td
                       className={`px-5 py-2 text-right font-semibold tabular-nums ${line.amount < 0 ? 'text-slate-700' : 'text-emerald-700'}`}
                     >
-                      {formatSigned(line.amount)}
+                      {line.section === 'releases' ? '—' : formatSigned(line.amount)}
                     </td>
                   </tr>
                 ))

@@ -79,7 +79,7 @@ export function LogoForm({ onCreated }: { onCreated: (id: string) => void }) {
   const outputCount = Number(form.watch('outputCount')) || 1;
   const unitCost = costs.data?.logo_generation;
   const cost = unitCost === undefined ? null : unitCost * outputCount;
-  const short = cost !== null && balance.data !== undefined && balance.data.balance < cost;
+  const short = cost !== null && balance.data !== undefined && balance.data.available < cost;
   const { errors } = form.formState;
 
   return (
@@ -136,7 +136,7 @@ export function LogoForm({ onCreated }: { onCreated: (id: string) => void }) {
           Cost: <strong data-testid="cost">{cost === null ? '…' : formatCredits(cost)}</strong>
         </span>
         <span className={short ? 'font-semibold text-red-700' : 'text-slate-600'}>
-          Balance: {balance.data ? formatCredits(balance.data.balance) : '…'}
+          Available: {balance.data ? formatCredits(balance.data.available) : '…'}
         </span>
       </div>
       {short && (

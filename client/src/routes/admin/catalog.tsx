@@ -1,5 +1,7 @@
 // Plans, credit packages, feature costs and the sign-up bonus. Prices are edited in money
-// ("9.99"), stored in cents; both plans and packages can be edited and archived.
+// ("9.99"), stored in cents; both plans and packages can be edited and archived. Feature costs are
+// versioned: a change is a new version, now or from a chosen moment (generations keep the price
+// they were created with), listed with its author under "Feature cost history".
 import { useState } from 'react';
 import { type FieldValues, type Path, type UseFormSetError, useForm } from 'react-hook-form';
 import type { z } from 'zod';
@@ -10,7 +12,14 @@ import {
 } from '../../../../shared/schemas/admin.ts';
 import { OPERATION_TYPES } from '../../../../shared/schemas/credits.ts';
 import { useStaffRole } from '../../features/admin/use-role.ts';
-import { centsToAmount, formatMoney, humanize, parseMoney } from '../../lib/format.ts';
+import {
+  centsToAmount,
+  formatDateTime,
+  formatMoney,
+  formatNumber,
+  humanize,
+  parseMoney,
+} from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
@@ -445,17 +454,31 @@ function Packages({ canWrite }: { canWrite: boolean }) {
 function Settings({ canWrite }: { canWrite: boolean }) {
   const utils = trpc.useUtils();
   const settings = trpc.admin.settings.get.useQuery();
-  const form = useForm<SettingsValues>({ resolver: zodResolver(settingsUpdateInput), values: settings.data });
+  const form = useForm<SettingsValues>({
+    resolver: zodResolver(settingsUpdateInput),
+    values: settings.data
+      ? { featureCosts: settings.data.featureCosts, signupBonus: settings.data.signupBonus }
+      : undefined,
+  });
+  // When new costs take effect: empty = now (a datetime-local value, in the browser's time zone).
+  const [effectiveOn, setEffectiveOn] = useState('');
   const update = trpc.admin.settings.update.useMutation({
     onSuccess: () => {
+      setEffectiveOn('');
       void utils.admin.settings.get.invalidate();
+      void utils.admin.settings.versions.invalidate();
       void utils.credits.costs.invalidate();
     },
     onError: (error) => {
-      const fields = ['signupBonus', ...OPERATION_TYPES.map((op) => `featureCosts.${op}` as const)] as const;
+      const fields = [
+        'signupBonus',
+        'effectiveFrom',
+        ...OPERATION_TYPES.map((op) => `featureCosts.${op}` as const),
+      ] as const;
       applyServerErrors(error, form.setError, fields);
     },
   });
+  const next = settings.data?.nextPriceVersion;
   return (
     <Card title="Feature costs and sign-up bonus">
       <QueryState query={settings} skeleton={<SkeletonRows rows={2} label="Loading settings" />}>
@@ -463,7 +486,13 @@ function Settings({ canWrite }: { canWrite: boolean }) {
           <form
             noValidate
             className="grid gap-3 sm:grid-cols-3"
-            onSubmit={form.handleSubmit((values) => update.mutate(values))}
+            onSubmit={form.handleSubmit((values) =>
+              update.mutate({
+                featureCosts: values.featureCosts,
+                signupBonus: values.signupBonus,
+                ...(effectiveOn ? { effectiveFrom: new Date(effectiveOn) } : {}),
+              }),
+            )}
           >
             {OPERATION_TYPES.map((op) => (
               <Field
@@ -494,6 +523,28 @@ function Settings({ canWrite }: { canWrite: boolean }) {
               )}
             </Field>
             {canWrite && (
+              <Field
+                label="New costs take effect (optional)"
+                error={form.formState.errors.effectiveFrom?.message}
+                hint="Empty: at once. Generations already created keep the price they were created with."
+              >
+                {(c) => (
+                  <Input
+                    {...c}
+                    type="datetime-local"
+                    value={effectiveOn}
+                    onChange={(event) => setEffectiveOn(event.target.value)}
+                  />
+                )}
+              </Field>
+            )}
+            {next && (
+              <p className="text-sm text-amber-800 sm:col-span-3" data-testid="next-price-version">
+                Scheduled from {formatDateTime(next.effectiveFrom)}:{' '}
+                {OPERATION_TYPES.map((op) => `${humanize(op)} ${next.costs[op]}`).join(' · ')}
+              </p>
+            )}
+            {canWrite && (
               <div className="sm:col-span-3">
                 <FormError message={form.formState.errors.root?.server?.message} />
                 <Button type="submit" busy={update.isPending}>
@@ -513,6 +564,66 @@ function Settings({ canWrite }: { canWrite: boolean }) {
   );
 }
 
+/** Every version of the feature costs: scheduled, in force, past — who made it, how many generations it priced. */
+function PriceHistory() {
+  const versions = trpc.admin.settings.versions.useQuery();
+  return (
+    <Card title="Feature cost history">
+      <QueryState
+        query={versions}
+        skeleton={<SkeletonRows rows={3} label="Loading the feature cost history" />}
+      >
+        {(rows) => (
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm" aria-label="Feature cost versions">
+              <thead className="text-xs uppercase tracking-wide text-slate-600">
+                <tr>
+                  <th className="py-2 pr-4 font-semibold">Effective from</th>
+                  <th className="py-2 pr-4 font-semibold">State</th>
+                  {OPERATION_TYPES.map((op) => (
+                    <th key={op} className="py-2 pr-4 text-right font-semibold">
+                      {humanize(op).replace(' generation', '')}
+                    </th>
+                  ))}
+                  <th className="py-2 pr-4 font-semibold">By</th>
+                  <th className="py-2 text-right font-semibold">Generations</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {rows.map((version) => (
+                  <tr key={version.id}>
+                    <td className="py-2 pr-4 whitespace-nowrap">{formatDateTime(version.effectiveFrom)}</td>
+                    <td className="py-2 pr-4">
+                      <span
+                        className={`rounded-full px-2 py-0.5 text-xs ${
+                          version.state === 'current'
+                            ? 'bg-emerald-50 text-emerald-800'
+                            : version.state === 'scheduled'
+                              ? 'bg-amber-50 text-amber-800'
+                              : 'bg-slate-100 text-slate-600'
+                        }`}
+                      >
+                        {version.state === 'current' ? 'in force' : version.state}
+                      </span>
+                    </td>
+                    {OPERATION_TYPES.map((op) => (
+                      <td key={op} className="py-2 pr-4 text-right tabular-nums">
+                        {version.costs[op]}
+                      </td>
+                    ))}
+                    <td className="py-2 pr-4">{version.createdBy?.email ?? 'system'}</td>
+                    <td className="py-2 text-right tabular-nums">{formatNumber(version.generations)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryState>
+    </Card>
+  );
+}
+
 export function AdminCatalogPage() {
   const { canWrite } = useStaffRole();
   return (
@@ -522,6 +633,7 @@ export function AdminCatalogPage() {
         <Plans canWrite={canWrite} />
         <Packages canWrite={canWrite} />
         <Settings canWrite={canWrite} />
+        <PriceHistory />
       </div>
     </>
   );

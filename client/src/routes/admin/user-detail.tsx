@@ -99,7 +99,8 @@ export function AdminUserPage() {
         <div className="min-w-0 space-y-6">
           <Card title="Ledger">
             <p className="mb-3 text-sm text-slate-600">
-              Balance <strong data-testid="admin-balance">{u.balance.balance}</strong> · used{' '}
+              Balance <strong data-testid="admin-balance">{u.balance.balance}</strong>
+              {u.balance.held > 0 && ` (${u.balance.held} held by generations in progress)`} · used{' '}
               {u.balance.totalUsed} · {u.generations} generations · {u.activeSessions} active sessions
             </p>
             <Ledger userId={u.id} />
