@@ -4,13 +4,16 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { verifyInvariants } from '../../server/db/verify.ts';
+import { completeRun, startRun } from '../../server/modules/generations/generations.service.ts';
 import { VerifyRun } from '../../server/modules/metrics/verify-run.entity.ts';
+import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
 import { createUser } from '../support/factories.ts';
 
 const run = promisify(execFile);
 const db = setupTestDatabase({ corrupts: true });
 const em = () => db.orm.em.fork();
+const logo = { appName: 'Verify', appFocus: 'invariants', color1: '#112233', color2: '#445566' };
 const checksFor = async (userId: string) =>
   (await verifyInvariants(em(), { userIds: [userId] })).map((v) => v.check);
 
@@ -96,6 +99,55 @@ describe('db:verify', () => {
     await em().execute('delete from credit_transactions where user_id = ?', [orphan.id]);
     await em().execute('delete from credit_balances where user_id = ?', [orphan.id]);
     expect(await checksFor(orphan.id)).toContain('every user has one balance');
+  });
+
+  it('finds holds that disagree with the balance, their generation, their key’s spend and their price', async () => {
+    const user = await createUser(db, { credits: 40 });
+    const caller = callerFor(db, user);
+    const key = await caller.apiKeys.create({
+      name: 'verify',
+      scopes: ['generations:write'],
+      maxCreditsPerDay: 50,
+    });
+    const viaKey = callerFor(db, user, {
+      authMethod: 'bearer',
+      apiKeyId: key.id,
+      scopes: ['generations:write'],
+    });
+    const generation = await viaKey.generations.create({ kind: 'logo', input: logo, outputCount: 2 });
+    expect(await checksFor(user.id)).toEqual([]);
+    // `held` moved behind the holds' back.
+    await em().execute('update credit_balances set held = held + 1 where user_id = ?', [user.id]);
+    expect(await checksFor(user.id)).toContain('held equals the sum of open holds');
+    await em().execute('update credit_balances set held = held - 1 where user_id = ?', [user.id]);
+    // The generation ended without settling its hold; the key's day counts too much.
+    await em().execute("update generations set status = 'failed' where id = ?", [generation.id]);
+    await em().execute('update api_key_daily_spend set credits = credits + 3 where api_key_id = ?', [key.id]);
+    // A price that is not its version's.
+    await em().execute('update generations set unit_cost = 3, credits_charged = 6 where id = ?', [
+      generation.id,
+    ]);
+    const checks = await checksFor(user.id);
+    expect(checks).toContain('a hold is open while its generation runs, then settled as it ended');
+    expect(checks).toContain('an API key’s daily spend is what its holds of that UTC day hold or spent');
+    expect(checks).toContain('a generation’s unit cost is its price version’s, in force when it was created');
+  });
+
+  it('finds a captured hold without its usage row, and a held generation that was also refunded', async () => {
+    const user = await createUser(db, { credits: 40 });
+    const generation = await callerFor(db, user).generations.create({ kind: 'logo', input: logo });
+    await em().transactional((tx) => startRun(tx, generation.id));
+    await em().transactional((tx) =>
+      completeRun(tx, generation.id, { images: [], text: null, tokensUsed: null, providerResponse: null }),
+    );
+    expect(await checksFor(user.id)).toEqual([]);
+    await em().execute(
+      "update credit_transactions set amount = -2 where generation_id = ? and type = 'usage'",
+      [generation.id],
+    );
+    const checks = await checksFor(user.id);
+    expect(checks).toContain('a captured hold is one usage row of exactly what it held');
+    expect(checks).toContain('a held generation is charged once if it succeeded, never otherwise');
   });
 
   it('exits non-zero from the command line when anything is wrong', async () => {
