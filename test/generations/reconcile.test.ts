@@ -176,6 +176,9 @@ describe('reconciling lost provider callbacks', () => {
     // The losers' copies were discarded: only the winner's files remain.
     expect(await filesOf(user)).toBe(3);
     expect(await refundsOf(id)).toBe(0);
+    // Captured once: one usage row of the held price, nothing held any more.
+    expect(await em().count(CreditTransaction, { generation: id, type: 'usage' })).toBe(1);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 7, held: 0 });
     expect(await balanceOf(user)).toBe(7);
     expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
   });
