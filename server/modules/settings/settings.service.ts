@@ -38,16 +38,19 @@ const CHANNEL = 'forgeline_settings';
  * one, in the order they take effect (effective_from, then created_at: a later version of the same
  * moment replaces an earlier one).
  */
-type Snapshot = { signupBonus: number; versions: PriceVersion[] };
+type Snapshot = { signupBonus: number; base: PriceVersion | null; scheduled: PriceVersion[] };
 
+// `base`: the version in force at the database's now(); `scheduled`: the later ones. The base stays
+// in force in this process until a scheduled one's moment passes on this process's clock, so a
+// clock a little behind the database's never falls back to an older price (or the defaults).
 const SETTINGS_SQL = prepared(`
 select (select signup_bonus from admin_settings limit 1) as signup_bonus,
+       (select row_to_json(v) from (select id, costs, effective_from from feature_cost_versions
+                                     where effective_from <= now()
+                                     order by effective_from desc, created_at desc limit 1) v) as base,
        (select coalesce(json_agg(v order by v.effective_from, v.created_at), '[]'::json)
-          from ((select id, costs, effective_from, created_at from feature_cost_versions
-                  where effective_from <= now() order by effective_from desc, created_at desc limit 1)
-                union all
-                select id, costs, effective_from, created_at from feature_cost_versions
-                 where effective_from > now()) v) as versions`);
+          from (select id, costs, effective_from, created_at from feature_cost_versions
+                 where effective_from > now()) v) as scheduled`);
 
 type Cache = { value: Snapshot | null; version: number };
 /** Per ORM (keyed by its driver, which every fork shares), while its process listens for changes. */
@@ -72,27 +75,31 @@ export async function readSettings(em: EntityManager): Promise<SettingsDto> {
 }
 
 async function readSnapshot(em: EntityManager): Promise<Snapshot> {
+  type VersionRow = { id: string; costs: Partial<FeatureCosts>; effective_from: string };
   const [row] = await sql<{
     signup_bonus: number | null;
-    versions: { id: string; costs: Partial<FeatureCosts>; effective_from: string }[];
+    base: VersionRow | null;
+    scheduled: VersionRow[];
   }>(em, SETTINGS_SQL);
+  const version = (v: VersionRow): PriceVersion => ({
+    id: v.id,
+    costs: { ...DEFAULT_FEATURE_COSTS, ...v.costs },
+    effectiveFrom: new Date(v.effective_from),
+  });
   return {
     signupBonus: row?.signup_bonus ?? DEFAULT_SIGNUP_BONUS,
-    versions: (row?.versions ?? []).map((v) => ({
-      id: v.id,
-      costs: { ...DEFAULT_FEATURE_COSTS, ...v.costs },
-      effectiveFrom: new Date(v.effective_from),
-    })),
+    base: row?.base ? version(row.base) : null,
+    scheduled: (row?.scheduled ?? []).map(version),
   };
 }
 
 function resolve(snapshot: Snapshot, now: Date): SettingsDto {
-  let current: PriceVersion | null = null;
+  // `scheduled` is in the order the versions take effect (a later one of the same moment wins).
+  let current = snapshot.base;
   let next: PriceVersion | null = null;
-  for (const version of snapshot.versions) {
+  for (const version of snapshot.scheduled) {
     if (version.effectiveFrom.getTime() <= now.getTime()) current = version;
-    else if (!next || version.effectiveFrom.getTime() < next.effectiveFrom.getTime()) next = version;
-    else if (version.effectiveFrom.getTime() === next.effectiveFrom.getTime()) next = version;
+    else if (!next || version.effectiveFrom.getTime() === next.effectiveFrom.getTime()) next = version;
   }
   return {
     featureCosts: current?.costs ?? { ...DEFAULT_FEATURE_COSTS },
