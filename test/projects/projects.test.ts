@@ -1,5 +1,5 @@
 // Projects without a worker running: templates, access (own, organization members, outsiders),
-// the status machine's refusals, generate charging and — when the generation fails — one refund
+// the status machine's refusals, generate holding the price and — when the generation fails — one release
 // and the project in error, insufficient credits changing nothing, one generation and one
 // deployment at a time, and the deployment job's retries and failure (run here by hand).
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,12 @@ import { createUser, type TestUser } from '../support/factories.ts';
 const db = setupTestDatabase();
 const em = () => db.orm.em.fork();
 const as = (user: TestUser) => callerFor(db, user);
+const holdStatusOf = async (generationId: string) =>
+  (
+    await em().execute<{ status: string }[]>('select status from credit_holds where generation_id = ?', [
+      generationId,
+    ])
+  )[0]?.status;
 const codeOf = async (call: Promise<unknown>) => (await failureOf(call)).code;
 const CODE_COST = DEFAULT_FEATURE_COSTS.code_generation;
 
@@ -101,7 +107,7 @@ describe('projects', () => {
     await expect(as(orgOwner).projects.remove({ projectId: shared.id })).resolves.toEqual({ ok: true });
   });
 
-  it('charges a code generation, and refunds it once and marks the project in error when it fails', async () => {
+  it('holds a code generation’s price, releases it once and marks the project in error when it fails', async () => {
     const user = await createUser(db, { credits: 20 });
     const project = await as(user).projects.create({ name: 'Api', template: 'api' });
     const started = await as(user).projects.generate({
@@ -113,7 +119,7 @@ describe('projects', () => {
       status: 'generating',
       generation: { kind: 'code', agentType: 'backend', creditsCharged: CODE_COST },
     });
-    expect((await as(user).credits.balance()).balance).toBe(20 - CODE_COST);
+    expect((await as(user).credits.balance()).available).toBe(20 - CODE_COST);
     const row = await em().findOneOrFail(Generation, started.generation.id);
     expect(row.prompt).toMatch(
       /backend agent building "Api"[\s\S]*rest, auth, rate-limits[\s\S]*use fastify/,
@@ -129,10 +135,11 @@ describe('projects', () => {
 
     await em().transactional((tx) => failRun(tx, started.generation.id, 'the agent crashed'));
     await em().transactional((tx) => failRun(tx, started.generation.id, 'a duplicate callback'));
-    expect((await as(user).credits.balance()).balance).toBe(20);
+    expect((await as(user).credits.balance()).available).toBe(20);
     expect(await em().count(CreditTransaction, { generation: started.generation.id, type: 'refund' })).toBe(
-      1,
+      0,
     );
+    expect(await holdStatusOf(started.generation.id)).toBe('released');
     const detail = await as(user).projects.get({ projectId: project.id });
     expect(detail).toMatchObject({
       status: 'error',
@@ -264,7 +271,7 @@ describe('projects', () => {
       results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code),
     ).toEqual(Array(3).fill('CONFLICT'));
     expect(await em().count(Generation, { project: project.id })).toBe(1);
-    expect((await as(user).credits.balance()).balance).toBe(20 - CODE_COST);
+    expect((await as(user).credits.balance()).available).toBe(20 - CODE_COST);
   });
 
   it('returns the first generation for a repeated idempotency key and moves the project no further', async () => {
@@ -288,7 +295,7 @@ describe('projects', () => {
     });
     expect((await em().findOneOrFail(Project, project.id)).status).toBe('error');
     expect(await em().count(Generation, { project: project.id })).toBe(1);
-    expect((await as(user).credits.balance()).balance).toBe(20);
+    expect((await as(user).credits.balance()).available).toBe(20);
 
     const elsewhere = await as(user).projects.create({ name: 'Elsewhere', template: 'blog' });
     expect(
@@ -299,7 +306,7 @@ describe('projects', () => {
     expect((await em().findOneOrFail(Project, elsewhere.id)).status).toBe('draft');
   });
 
-  it('puts the project in error with one refund when the user cancels its generation', async () => {
+  it('puts the project in error, its hold released once, when the user cancels its generation', async () => {
     const user = await createUser(db, { credits: 20 });
     const project = await as(user).projects.create({ name: 'Cancel', template: 'api' });
     const { generation } = await as(user).projects.generate({ projectId: project.id, agentType: 'devops' });
@@ -309,8 +316,9 @@ describe('projects', () => {
       status: 'canceled',
     });
     expect((await as(user).projects.get({ projectId: project.id })).status).toBe('error');
-    expect((await as(user).credits.balance()).balance).toBe(20);
-    expect(await em().count(CreditTransaction, { generation: generation.id, type: 'refund' })).toBe(1);
+    expect((await as(user).credits.balance()).available).toBe(20);
+    expect(await em().count(CreditTransaction, { generation: generation.id, type: 'refund' })).toBe(0);
+    expect(await holdStatusOf(generation.id)).toBe('released');
   });
 
   it('shows the latest generation of each agent', async () => {
@@ -403,7 +411,7 @@ describe('projects', () => {
       organization: org.id,
       project: project.id,
     });
-    expect((await as(member).credits.balance()).balance).toBe(10 - CODE_COST);
+    expect((await as(member).credits.balance()).available).toBe(10 - CODE_COST);
     expect((await as(orgOwner).credits.balance()).balance).toBe(ownerBalance);
 
     await setStatus(project.id, 'ready');
