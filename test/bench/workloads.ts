@@ -84,8 +84,9 @@ export const workloads: Workload[] = [
       const { id: _id, createdAt: _createdAt, ...rest } = data?.json ?? {};
       return { json: rest, meta: data?.meta };
     },
-    writes: ['generations', 'credit_transactions', 'pgboss.job'],
-    // Session read, begin, the one create statement, the job insert, commit (≤ 6: SPEC §14).
+    // The price is held (one credit_holds row), not spent: no ledger row until the generation succeeds.
+    writes: ['generations', 'credit_holds', 'pgboss.job'],
+    // Session read, begin, the one create statement (generation, hold, job), commit (≤ 6: SPEC §14).
     targets: { ratio: 0.75, p99Ms: 50, statementsPerRequest: 6 },
   },
 ];
