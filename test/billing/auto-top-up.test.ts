@@ -438,3 +438,41 @@ describe('with Stripe (the real SDK against a loopback Stripe)', () => {
     await expect(keyed.billing.autoTopUp.get.query()).resolves.toMatchObject({ setting: { threshold: 200 } });
   });
 });
+
+// No workers here: a generation stays queued, its price held, so the available balance stays down.
+describe('against the available balance (holds)', () => {
+  const db = setupTestDatabase({ autoTopUpSweepMs: HOUR });
+  const { sweep, attemptsOf, em } = helpers(db);
+  const logo = { appName: 'Refill', appFocus: 'held credits', color1: '#112233', color2: '#445566' };
+
+  it('a hold that takes the available balance below N is a crossing (once); its release re-arms', async () => {
+    const user = await createUser(db, { credits: 0 });
+    const caller = callerFor(db, user);
+    const starter = await createPackage(db, { name: 'Starter', credits: 110, priceCents: 300 });
+    const { url } = await caller.billing.checkout({ kind: 'package', packageId: starter.id });
+    await caller.billing.devCheckout.complete({
+      token: new URL(url, 'http://x').searchParams.get('token') as string,
+    });
+    const pkg = await createPackage(db, { name: 'Refill', credits: 500, priceCents: 2000 });
+    await caller.billing.autoTopUp.set({ enabled: true, threshold: 100, packageId: pkg.id });
+    expect(await sweep()).toMatchObject({ triggered: 0 }); // 110 available
+    // Two generations hold 8 + 8: 94 available, 110 in total, no ledger row written.
+    const held = await Promise.all([
+      caller.generations.create({ kind: 'logo', input: logo, outputCount: 8 }),
+      caller.generations.create({ kind: 'logo', input: logo, outputCount: 8 }),
+    ]);
+    await expect(caller.credits.balance()).resolves.toMatchObject({ balance: 110, held: 16, available: 94 });
+    expect(await sweep()).toMatchObject({ triggered: 1 });
+    expect(await sweep()).toMatchObject({ triggered: 0 }); // once per crossing
+    expect(await attemptsOf(user)).toMatchObject([{ status: 'pending', threshold: 100, balance: 94 }]);
+    // The top-up is not paid here (no worker): close it, release the holds, and the setting re-arms.
+    await em().execute(
+      "update auto_top_up_attempts set status = 'failed', error = 'test', completed_at = now() where user_id = ?",
+      [user.id],
+    );
+    for (const generation of held) await caller.generations.cancel({ id: generation.id });
+    expect(await sweep()).toMatchObject({ triggered: 0 });
+    await expect(caller.billing.autoTopUp.get()).resolves.toMatchObject({ setting: { armed: true } });
+    expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
+  });
+});
