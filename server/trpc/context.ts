@@ -1,7 +1,8 @@
 // The tRPC context. `createContextInner` holds everything that does not need req/res: tests and
-// in-process callers build contexts with it. `createHttpContext` identifies the caller of an HTTP
-// request (session cookie, or a bearer API key once the API-keys module lands) before any
-// procedure runs. Each procedure call then forks its own EntityManager (see trpc.ts).
+// in-process callers build contexts with it. `createHttpContextFactory` identifies the caller of an
+// HTTP request once, before any procedure runs: a `Bearer fl_…` API key (with its scopes), else the
+// session cookie (validated through Lucia, sliding its expiry when due); an unreachable database
+// answers 503. Each procedure call then forks its own EntityManager (see trpc.ts).
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { TRPCError } from '@trpc/server';

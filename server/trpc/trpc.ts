@@ -1,8 +1,11 @@
-// initTRPC and the procedure builders every module uses:
-//   publicProcedure  — anyone; userProcedure — a signed-in caller; adminProcedure — admin roles.
-// Every procedure call gets its own EntityManager fork (a batch runs its calls concurrently on one
-// context, so forks are per call, not per request). Every mutation runs in one transaction: the
-// procedure's rows, ledger entries, queued jobs and audit entries commit together or not at all.
+// initTRPC and the procedure builders every module uses: publicProcedure (anyone),
+// userProcedure (signed in, by session or API key), sessionProcedure (signed in with a session,
+// never an API key), moderatorProcedure (admin-area reads), adminProcedure (administrators) and
+// orgProcedure(role) (a member of the input's organization with at least that role).
+// One middleware runs every call: the CSRF header, API-key scopes, rate limits declared in meta,
+// the unit of work — a fork per call (a batch runs its calls concurrently on one context), and for
+// a mutation one transaction with a hand-written begin/commit (docs/decisions/0001) — then error
+// mapping and timing.
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { z } from 'zod';
