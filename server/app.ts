@@ -18,13 +18,13 @@ import { migrationsApplied } from './db/orm.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './db/unavailable.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
+import { createHttpContextFactory } from './modules/identity/http-context.ts';
 import { oauthRoutes } from './modules/identity/oauth.http.ts';
 import { metricsRoutes } from './modules/metrics/metrics.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
 import type { Runtime } from './runtime.ts';
 import { clientAssets, compressResponses, spaFallback } from './serving.ts';
-import { createHttpContextFactory } from './trpc/context.ts';
 import { trpcRequestGuard } from './trpc/csrf.ts';
 import { createTrpcHandler } from './trpc/http.ts';
 

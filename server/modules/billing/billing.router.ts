@@ -2,7 +2,7 @@
 // plan change), cancel/resume, the customer portal; and the dev checkout (never in production).
 import { z } from 'zod';
 import { autoTopUpInput, checkoutInput, paymentsInput } from '../../../shared/schemas/billing.ts';
-import type { Deps } from '../../trpc/context.ts';
+import type { Deps } from '../../runtime.ts';
 import { publicProcedure, router, sessionProcedure, userProcedure } from '../../trpc/trpc.ts';
 import * as autoTopUp from './auto-top-up.service.ts';
 import * as billing from './billing.service.ts';

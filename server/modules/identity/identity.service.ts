@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { signInInput, signUpInput } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
+import type { ClientInfo } from '../../common/caller.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
@@ -15,7 +16,7 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts'
 import { Session } from './session.entity.ts';
 import { User } from './user.entity.ts';
 
-export type ClientInfo = { ip: string | null; userAgent: string | null };
+export type { ClientInfo };
 export type SignedIn = { user: AuthUser; sessionId: string };
 
 const INVALID_CREDENTIALS = 'Wrong email or password';
