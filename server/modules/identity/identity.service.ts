@@ -161,3 +161,18 @@ export async function endSessions(em: EntityManager, userId: string): Promise<vo
   await em.execute('delete from sessions where user_id = ?', [userId]);
   await announceAccessEnded(em, { users: [userId] });
 }
+
+/**
+ * Deletes up to `limit` sessions that expired before `now` (the retention job's batches; rows a
+ * concurrent batch holds are skipped) and says how many. Expiry is announced by nobody: open live
+ * streams find out on their own re-check (access-events.ts).
+ */
+export async function deleteExpiredSessions(em: EntityManager, now: Date, limit: number): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(
+    `delete from sessions where id in (
+       select id from sessions where expires_at < ? limit ? for update skip locked)
+     returning id`,
+    [now, limit],
+  );
+  return rows.length;
+}

@@ -90,3 +90,14 @@ export function createRateLimiter(em: EntityManager) {
     },
   };
 }
+
+/** Deletes up to `limit` counter windows that started before `before` (the retention job's batches). */
+export async function deleteOldWindows(em: EntityManager, before: Date, limit: number): Promise<number> {
+  const rows = await em.execute<{ key: string }[]>(
+    `delete from rate_limit_windows where (key, window_start) in (
+       select key, window_start from rate_limit_windows where window_start < ? limit ? for update skip locked)
+     returning key`,
+    [before, limit],
+  );
+  return rows.length;
+}
