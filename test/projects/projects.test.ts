@@ -16,7 +16,7 @@ import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { TEMPLATE_DEFAULTS } from '../../shared/schemas/projects.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser, type TestUser } from '../support/factories.ts';
 
 const db = setupTestDatabase();
@@ -28,7 +28,6 @@ const holdStatusOf = async (generationId: string) =>
       generationId,
     ])
   )[0]?.status;
-const codeOf = async (call: Promise<unknown>) => (await failureOf(call)).code;
 const CODE_COST = DEFAULT_FEATURE_COSTS.code_generation;
 
 const setStatus = (projectId: string, status: Project['status']) =>

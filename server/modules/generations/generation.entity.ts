@@ -40,12 +40,8 @@ export const Generation = defineEntity({
     priceVersion: () => p.manyToOne(FeatureCostVersion).nullable().deleteRule('restrict'),
     /** The cost per output in that version. */
     unitCost: p.integer().nullable(),
-    status: p.enum(GENERATION_STATUSES).default('queued').index('logo_generations_status_idx'),
-    providerPredictionId: p
-      .string()
-      .length(128)
-      .nullable()
-      .index('logo_generations_provider_prediction_id_idx'),
+    status: p.enum(GENERATION_STATUSES).default('queued').index('generations_status_idx'),
+    providerPredictionId: p.string().length(128).nullable().index('generations_provider_prediction_id_idx'),
     images: p.json<GenerationImage[]>().nullable(),
     response: p.text().nullable(),
     providerResponse: p.json<Record<string, unknown>>().nullable().lazy(),
@@ -57,14 +53,14 @@ export const Generation = defineEntity({
     startedAt: timestampColumn().nullable(),
     completedAt: timestampColumn().nullable(),
     deletedAt: timestampColumn().nullable(),
-    createdAt: createdAtProperty().index('logo_generations_created_at_idx'),
+    createdAt: createdAtProperty().index('generations_created_at_idx'),
     updatedAt: updatedAtProperty(),
   },
   indexes: [
     {
-      name: 'logo_generations_user_id_created_at_idx',
+      name: 'generations_user_id_created_at_idx',
       expression:
-        'create index "logo_generations_user_id_created_at_idx" on "generations" ("user_id", "created_at" desc, "id" desc)',
+        'create index "generations_user_id_created_at_idx" on "generations" ("user_id", "created_at" desc, "id" desc)',
     },
   ],
   uniques: [{ name: 'generations_user_id_idempotency_key_unique', properties: ['user', 'idempotencyKey'] }],

@@ -12,8 +12,8 @@ import { Migration } from '@mikro-orm/migrations';
 //   snapshot (VOLATILE).
 // - A generation is charged at most once (partial unique index on its `usage` rows). Generations of
 //   before keep their usage/refund history; those still in flight settle the old way (refund).
-export class Migration20261203152840_holds_prices_budgets extends Migration {
-  override name = 'Migration20261203152840_holds_prices_budgets';
+export class Migration20261203165139_holds_prices_budgets extends Migration {
+  override name = 'Migration20261203165139_holds_prices_budgets';
 
   override up(): void | Promise<void> {
     this.addSql(
