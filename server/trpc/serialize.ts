@@ -1,8 +1,8 @@
-// superjson's serialize for the shape most procedures return — one flat plain object of strings,
-// finite numbers, booleans, nulls and valid Dates — written directly: superjson walks every value
+// superjson's serialize for the shape most procedures return — one plain object of strings, finite
+// numbers, booleans, nulls, valid Dates and plain JSON objects and arrays — written directly: superjson walks every value
 // through its list of custom types (Error, RegExp, Set, Map, class instances …) and builds a path
-// tree, ~3 % of a balance read's CPU (bench profile, README Performance). Anything else — nesting,
-// arrays, undefined, NaN, -0, bigint, keys that superjson escapes, one Date under two keys — goes to
+// tree, ~3 % of a balance read's CPU (bench profile, README Performance). Anything else — a nested
+// Date, undefined, NaN, -0, bigint, keys that superjson escapes, one object twice — goes to
 // superjson itself. The output is byte-for-byte superjson's (test/trpc/serialize.test.ts compares).
 import superjson, { type SuperJSONResult } from 'superjson';
 
@@ -10,7 +10,10 @@ export function serializeOutput(value: unknown): SuperJSONResult {
   return flatSerialize(value) ?? superjson.serialize(value);
 }
 
-/** superjson's result for a flat plain object, or undefined when the value is not one. */
+/**
+ * superjson's result for a plain object whose values are JSON values or (at its top level) valid
+ * Dates, or undefined when the value is not one.
+ */
 export function flatSerialize(value: unknown): SuperJSONResult | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const prototype = Object.getPrototypeOf(value);
@@ -18,7 +21,8 @@ export function flatSerialize(value: unknown): SuperJSONResult | undefined {
   const source = value as Record<string, unknown>;
   let json: Record<string, unknown> | undefined;
   let dates: Record<string, ['Date']> | undefined;
-  let seen: Date[] | undefined;
+  // Every object met: one met twice is recorded by superjson (referentialEqualities).
+  const seen = new Set<object>();
   for (const key in source) {
     // superjson refuses these (prototype pollution) and escapes the others in its meta paths.
     if (key === '__proto__' || key === 'constructor' || key === 'prototype') return undefined;
@@ -33,11 +37,12 @@ export function flatSerialize(value: unknown): SuperJSONResult | undefined {
         break;
       case 'object':
         if (item === null) break;
-        if (!(item instanceof Date) || Number.isNaN(item.getTime())) return undefined;
-        // One Date under two keys: superjson records the identity (referentialEqualities).
-        if (seen?.includes(item)) return undefined;
-        seen ??= [];
-        seen.push(item);
+        if (!(item instanceof Date)) {
+          if (!isJsonValue(item, seen)) return undefined;
+          break;
+        }
+        if (Number.isNaN(item.getTime()) || seen.has(item)) return undefined;
+        seen.add(item);
         if (key.includes('.') || key.includes('\\')) return undefined;
         json ??= { ...source };
         json[key] = item.toISOString();
@@ -53,4 +58,40 @@ export function flatSerialize(value: unknown): SuperJSONResult | undefined {
   if (Object.getOwnPropertySymbols(source).length) return undefined;
   if (!dates) return { json: { ...source } as never };
   return { json: json as never, meta: { values: dates, v: 1 } as never };
+}
+
+/**
+ * True for a JSON value superjson leaves as it is (no annotation): strings, booleans, finite numbers
+ * other than -0, null, and arrays and plain objects of those, no object twice.
+ */
+function isJsonValue(value: unknown, seen: Set<object>): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (seen.has(value)) return false;
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (let index = 0; index < value.length; index++) {
+          if (!(index in value) || !isJsonValue(value[index], seen)) return false;
+        }
+        return true;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      if (Object.getOwnPropertySymbols(value).length) return false;
+      for (const key in value) {
+        if (key === '__proto__' || key === 'constructor' || key === 'prototype') return false;
+        if (!Object.hasOwn(value, key)) return false;
+        if (!isJsonValue((value as Record<string, unknown>)[key], seen)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }

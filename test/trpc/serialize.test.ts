@@ -13,6 +13,8 @@ const flat: Record<string, unknown>[] = [
   { negative: -3.5, big: Number.MAX_SAFE_INTEGER, empty: '', text: 'ü "quoted" \\ \n' },
   { '': date, 'with space': new Date(date) },
   Object.assign(Object.create(null), { a: date, b: 1 }),
+  { id: 'g', images: [], input: { appName: 'Bench', colors: ['#fff', null, 1.5], nested: { deep: [true] } } },
+  { list: [{ a: 1 }, { a: 2 }], createdAt: date, 'a.b': { c: 1 } },
 ];
 const other: unknown[] = [
   undefined,
@@ -23,6 +25,20 @@ const other: unknown[] = [
   [1, date],
   { nested: { at: date } },
   { list: [date] },
+  { list: [1, undefined] },
+  // biome-ignore lint/suspicious/noSparseArray: a hole, as superjson sees it.
+  { sparse: [1, , 2] },
+  { nested: { n: Number.NaN } },
+  { nested: { z: -0 } },
+  { nested: { set: new Set() } },
+  (() => {
+    const shared = { a: 1 };
+    return { first: shared, second: shared };
+  })(),
+  (() => {
+    const shared = [1];
+    return { outer: { inner: shared }, again: shared };
+  })(),
   { missing: undefined },
   { nan: Number.NaN },
   { infinite: Number.POSITIVE_INFINITY },
@@ -69,5 +85,9 @@ describe('serializeOutput', () => {
     const polluted = JSON.parse('{"__proto__": 1}') as unknown;
     expect(flatSerialize(polluted)).toBeUndefined();
     expect(() => serializeOutput({ constructor: 1 })).toThrow(/prototype pollution/);
+    for (const nested of [JSON.parse('{"__proto__": 1}'), { constructor: 1 }, { prototype: 1 }]) {
+      expect(flatSerialize({ nested })).toBeUndefined();
+      expect(() => serializeOutput({ nested })).toThrow(/prototype pollution/);
+    }
   });
 });
