@@ -15,7 +15,7 @@ import { Migration } from '@mikro-orm/migrations';
 const PARTIAL: [table: string, index: string, column: string][] = [
   ['generations', 'generations_organization_id_idx', 'organization_id'],
   ['generations', 'generations_project_id_idx', 'project_id'],
-  ['generations', 'logo_generations_provider_prediction_id_idx', 'provider_prediction_id'],
+  ['generations', 'generations_provider_prediction_id_idx', 'provider_prediction_id'],
   ['credit_transactions', 'credit_transactions_polar_order_id_idx', 'external_order_id'],
   ['credit_transactions', 'credit_transactions_performed_by_idx', 'performed_by_id'],
   ['credit_transactions', 'credit_transactions_payment_id_idx', 'payment_id'],

@@ -1,5 +1,10 @@
-// The Express app: /trpc, /health, /ready, /metrics, the modules' HTTP routes (webhooks, uploads,
-// files) and the client (built files — see serving.ts — or Vite in dev mode).
+// The Express app, in the order a request meets it: request id and log, the malformed-URL guard,
+// security headers (helmet's, worked out once), compression; /health and /ready; the modules' own
+// HTTP routes (/metrics, /uploads and /files, provider and payment webhooks, OAuth); /trpc behind
+// the CSRF guard, answered by our handler (trpc/http.ts) — `/trpc/…` reaches it through a fast path
+// past Express's router, with the same middlewares (trpcFastPath); the client (built files — serving.ts — or
+// Vite in dev mode); a JSON 404; the error handler (a client error keeps its status, an unreachable
+// database is a 503 with Retry-After, anything else a logged 500).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -21,13 +26,13 @@ import { migrationsApplied } from './db/orm.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './db/unavailable.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
+import { createHttpContextFactory } from './modules/identity/http-context.ts';
 import { oauthRoutes } from './modules/identity/oauth.http.ts';
 import { metricsRoutes } from './modules/metrics/metrics.http.ts';
 import { storageRoutes } from './modules/storage/storage.http.ts';
 import { appRouter } from './router.ts';
 import type { Runtime } from './runtime.ts';
 import { clientAssets, compressResponses, spaFallback } from './serving.ts';
-import { createHttpContextFactory } from './trpc/context.ts';
 import { trpcRequestGuard } from './trpc/csrf.ts';
 import { createTrpcHandler } from './trpc/http.ts';
 

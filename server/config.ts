@@ -93,6 +93,7 @@ const envSchema = z
     STRIPE_WEBHOOK_SECRET: z.string().optional(),
     STRIPE_API_BASE: z.url().optional(),
     POLAR_WEBHOOK_SECRET: z.string().optional(),
+    /** Polar's organization access token: the API client (billing/polar-client.ts) exists only with it. */
     POLAR_ACCESS_TOKEN: z.string().optional(),
     /** Polar's API (tests point it at a loopback server; https://sandbox-api.polar.sh for the sandbox). */
     POLAR_API_BASE: z.url().default('https://api.polar.sh'),

@@ -38,6 +38,9 @@ import { createStorage, type StorageDriver } from './modules/storage/storage-dri
 /** The daily backup, in UTC (pg-boss cron): at night, away from retention (03:17). */
 export const BACKUP_CRON = '40 2 * * *';
 
+/** What every context and HTTP route shares: the ORM, configuration, logger and this runtime. */
+export type Deps = { orm: MikroORM; config: Config; logger: Logger; runtime: Runtime };
+
 export type Runtime = {
   jobs: Jobs;
   events: GenerationEvents;

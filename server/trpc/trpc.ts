@@ -1,27 +1,38 @@
-// initTRPC and the procedure builders every module uses:
-//   publicProcedure  — anyone; userProcedure — a signed-in caller; adminProcedure — admin roles.
-// Every procedure call gets its own EntityManager fork (a batch runs its calls concurrently on one
-// context, so forks are per call, not per request). Every mutation runs in one transaction: the
-// procedure's rows, ledger entries, queued jobs and audit entries commit together or not at all.
+// initTRPC and the base procedure builders: publicProcedure (anyone), userProcedure (signed in,
+// by session or API key), sessionProcedure (signed in with a session, never an API key),
+// moderatorProcedure (admin-area reads) and adminProcedure (administrators). Builders that need a
+// module live in it, on top of these: orgProcedure(role) in orgs/, rate limits in rate-limits/.
+// This layer imports no module (test/architecture/layers.test.ts).
+// One middleware runs every call: the CSRF header, API-key scopes, what the procedure's meta wraps
+// around its unit of work (rate limits), the signed-in check of user procedures, the unit of work —
+// a fork per call (a batch runs its calls concurrently on one context), and for a mutation one
+// transaction with a hand-written begin/commit (docs/decisions/0001) — then error mapping and timing.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { z } from 'zod';
 import { ADMIN_ROLES, type ApiKeyScope, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
-import type { MembershipRole } from '../../shared/schemas/orgs.ts';
-import type { AuthUser } from '../modules/identity/identity.dto.ts';
-import { recordProcedure } from '../modules/metrics/metrics.ts';
-import { requireMembership } from '../modules/orgs/memberships.service.ts';
-import { createRateLimiter, type RateLimitUse } from '../modules/rate-limits/rate-limits.service.ts';
+import type { AuthUser } from '../common/caller.ts';
 import type { ContextInner } from './context.ts';
 import { errorData, publicMessage, toTRPCError } from './errors.ts';
+import { recordProcedure } from './procedure-timings.ts';
 
 /**
- * Per-procedure facts the middlewares read. `scope`: an API-key scope that allows this mutation
- * besides `write`; `sessionOnly`: refused to API keys (managing keys, passwords, the account);
- * `rateLimits`: the limits a call counts against (see rate-limits.service.ts).
+ * Runs around a call's unit of work, after the CSRF and scope checks and before its transaction
+ * opens: it may refuse the call (throw) or act on its result (`ok` or not). Declared by a module in
+ * the procedure's meta — rate limits are the one today (`rateLimited` in rate-limits/).
  */
-export type ProcedureMeta = { scope?: ApiKeyScope; sessionOnly?: boolean; rateLimits?: RateLimitUse[] };
+export type AroundCall = <R extends { ok: boolean }>(
+  ctx: ContextInner,
+  getRawInput: () => Promise<unknown>,
+  run: () => Promise<R>,
+) => Promise<R>;
+
+/**
+ * Per-procedure facts the middleware reads. `scope`: an API-key scope that allows this mutation
+ * besides `write`; `sessionOnly`: refused to API keys (managing keys, passwords, the account);
+ * `around`: what runs around the unit of work (see AroundCall).
+ */
+export type ProcedureMeta = { scope?: ApiKeyScope; sessionOnly?: boolean; around?: AroundCall };
 
 const t = initTRPC
   .context<ContextInner>()
@@ -85,37 +96,12 @@ function checkApiKeyScopes(
 }
 
 /**
- * Counts the call against the limits its meta declares, before its transaction opens; past a limit
- * the call is refused (TOO_MANY_REQUESTS) and runs nothing. `onlyFailures` limits give their slot
- * back when the call succeeds (failed sign-ins are limited, successful ones are not).
- */
-async function withRateLimits<R extends { ok: boolean }>(
-  ctx: ContextInner,
-  limits: RateLimitUse[],
-  getRawInput: () => Promise<unknown>,
-  run: () => Promise<R>,
-): Promise<R> {
-  const limiter = createRateLimiter(ctx.orm.em.fork());
-  const input = (await getRawInput()) as { email?: unknown } | undefined;
-  const email = typeof input?.email === 'string' ? input.email.trim().toLowerCase() : null;
-  const reserved: { use: RateLimitUse; subject: string }[] = [];
-  for (const use of limits) {
-    const subject = use.by === 'ip' ? ctx.client.ip : use.by === 'user' ? (ctx.user?.id ?? null) : email;
-    await limiter.consume(use.name, subject);
-    if (use.onlyFailures && subject) reserved.push({ use, subject });
-  }
-  const result = await run();
-  if (result.ok) for (const { use, subject } of reserved) await limiter.release(use.name, subject);
-  return result;
-}
-
-/**
- * Every procedure call, in order: the CSRF header, API-key scopes, rate limits, the signed-in check
- * (user procedures), then the unit of work — the call gets its own EntityManager fork, and a
- * mutation runs in one transaction — and failures mapped to their tRPC codes (unexpected ones
- * logged). One middleware per procedure rather than one per concern: tRPC copies the call's
- * options and context at every middleware level, which cost more per call than the checks
- * themselves (bench profile, README Performance).
+ * Every procedure call, in order: the CSRF header, API-key scopes, the meta's `around` (rate
+ * limits), the signed-in check (user procedures), then the unit of work — the call gets its own
+ * EntityManager fork, and a mutation runs in one transaction — and failures mapped to their tRPC
+ * codes (unexpected ones logged). One middleware per procedure rather than one per concern: tRPC
+ * copies the call's options and context at every middleware level, which cost more per call than
+ * the checks themselves (bench profile, README Performance).
  */
 type CallOptions = {
   ctx: ContextInner;
@@ -154,9 +140,7 @@ async function procedureCall<R extends { ok: true } | { ok: false; error: TRPCEr
   try {
     checkCsrf(ctx, type);
     checkApiKeyScopes(ctx, type, path, meta);
-    const result = meta?.rateLimits?.length
-      ? await withRateLimits(ctx, meta.rateLimits, getRawInput, unitOfWork)
-      : await unitOfWork();
+    const result = meta?.around ? await meta.around(ctx, getRawInput, unitOfWork) : await unitOfWork();
     if (result.ok) {
       if (type !== 'subscription') recordProcedure(path, (performance.now() - started) / 1000, null);
       return result;
@@ -201,15 +185,3 @@ export const adminProcedure = userProcedure.use(({ ctx, next }) => {
 
 /** A signed-in caller using a session, not an API key (account, passwords, keys, sessions). */
 export const sessionProcedure = userProcedure.meta({ sessionOnly: true });
-
-/**
- * A procedure inside one organization: its input carries `organizationId` (merged with the
- * procedure's own `.input(...)`), and the caller must be a member with at least `atLeast`.
- * Outsiders get NOT_FOUND, members with too small a role FORBIDDEN; `ctx.membership` says who
- * they are there. Platform admins are not members by virtue of their role: they use admin.*.
- */
-export const orgProcedure = (atLeast: MembershipRole) =>
-  userProcedure.input(z.object({ organizationId: z.uuid() })).use(async ({ ctx, input, next }) => {
-    const membership = await requireMembership(ctx.em, ctx.user.id, input.organizationId, atLeast);
-    return next({ ctx: { membership } });
-  });

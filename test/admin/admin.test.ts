@@ -8,7 +8,7 @@ import { CreditTransaction } from '../../server/modules/credits/credit-transacti
 import { appRouter } from '../../server/router.ts';
 import { callerFor, callerForSession, sessionIdFrom } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf, outcomeOf } from '../support/errors.ts';
 import { createPlan, createUser } from '../support/factories.ts';
 
 const db = setupTestDatabase();
@@ -69,15 +69,6 @@ const PROCEDURES: Record<string, { read: boolean; call: (c: Caller) => Promise<u
   'admin.retention.run': { read: false, call: (c) => c.admin.retention.run() },
 };
 
-const codeOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-    return 'OK';
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'ERROR';
-  }
-};
-
 describe('the admin role matrix', () => {
   it('names every admin procedure', () => {
     const procedures = Object.keys(appRouter._def.procedures).filter((path) => path.startsWith('admin.'));
@@ -100,15 +91,15 @@ describe('the admin role matrix', () => {
       await callerFor(db, admin).admin.users.ban({ userId: bannedAdmin.id, reason: 'compromised' });
       const banned = await callerForSession(db, sessionIdFrom(cookies) as string);
 
-      expect(await codeOf(procedure.call(callerFor(db, null)))).toBe('UNAUTHORIZED');
-      expect(await codeOf(procedure.call(callerFor(db, user)))).toBe('FORBIDDEN');
-      expect(await codeOf(procedure.call(banned))).toBe('UNAUTHORIZED');
-      const asModerator = await codeOf(procedure.call(callerFor(db, moderator)));
+      expect(await outcomeOf(procedure.call(callerFor(db, null)))).toBe('UNAUTHORIZED');
+      expect(await outcomeOf(procedure.call(callerFor(db, user)))).toBe('FORBIDDEN');
+      expect(await outcomeOf(procedure.call(banned))).toBe('UNAUTHORIZED');
+      const asModerator = await outcomeOf(procedure.call(callerFor(db, moderator)));
       if (procedure.read) expect(['OK', 'NOT_FOUND']).toContain(asModerator);
       else expect(asModerator).toBe('FORBIDDEN');
       // An admin gets past the role check: the call succeeds or fails on its (nil) target only.
       expect(['OK', 'NOT_FOUND', 'BAD_REQUEST']).toContain(
-        await codeOf(procedure.call(callerFor(db, admin))),
+        await outcomeOf(procedure.call(callerFor(db, admin))),
       );
     },
   );
@@ -136,7 +127,7 @@ describe('admin.users', () => {
     expect((await caller.admin.users.list({ search: tag, page: 9 })).total).toBe(3);
     // LIKE wildcards in the search are literal.
     expect((await caller.admin.users.list({ search: '%' })).total).toBe(0);
-    expect((await failureOf(caller.admin.users.list({ pageSize: 1000 }))).code).toBe('BAD_REQUEST');
+    expect(await codeOf(caller.admin.users.list({ pageSize: 1000 }))).toBe('BAD_REQUEST');
   });
 
   it('serves the search from the trigram index on a few thousand users', async () => {
@@ -173,17 +164,13 @@ describe('admin.users', () => {
     const sessionId = sessionIdFrom(signedIn.cookies) as string;
     const caller = callerFor(db, admin);
     await caller.admin.users.ban({ userId: target.id, reason: 'chargeback fraud' });
-    expect((await failureOf((await callerForSession(db, sessionId)).credits.balance())).code).toBe(
-      'UNAUTHORIZED',
-    );
+    expect(await codeOf((await callerForSession(db, sessionId)).credits.balance())).toBe('UNAUTHORIZED');
     await caller.admin.users.unban({ userId: target.id });
     await caller.admin.users.setRole({ userId: target.id, role: 'moderator' });
-    expect(
-      (await failureOf(caller.admin.users.setRole({ userId: target.id, role: 'super_admin' }))).code,
-    ).toBe('FORBIDDEN');
-    expect((await failureOf(caller.admin.users.ban({ userId: admin.id, reason: 'myself' }))).code).toBe(
-      'BAD_REQUEST',
+    expect(await codeOf(caller.admin.users.setRole({ userId: target.id, role: 'super_admin' }))).toBe(
+      'FORBIDDEN',
     );
+    expect(await codeOf(caller.admin.users.ban({ userId: admin.id, reason: 'myself' }))).toBe('BAD_REQUEST');
     const audit = await caller.admin.audit.list({ targetId: target.id });
     expect(audit.items.map((entry) => entry.action)).toEqual([
       'user.role_set',
@@ -249,9 +236,7 @@ describe('admin.users', () => {
     const kept = await em().find(CreditTransaction, { id: { $in: ledgerIds } });
     expect(kept).toHaveLength(ledgerIds.length);
     expect(kept.every((row) => row.user === null)).toBe(true);
-    expect((await failureOf(callerFor(db, admin).admin.users.get({ userId: user.id }))).code).toBe(
-      'NOT_FOUND',
-    );
+    expect(await codeOf(callerFor(db, admin).admin.users.get({ userId: user.id }))).toBe('NOT_FOUND');
   });
 });
 
@@ -307,9 +292,9 @@ describe('admin catalog, settings and numbers', () => {
       caller.admin.settings.update({ featureCosts: { video_generation: 2 } as never }),
     );
     expect(bad.code).toBe('BAD_REQUEST');
-    expect(
-      (await failureOf(caller.admin.settings.update({ featureCosts: { logo_generation: -1 } }))).code,
-    ).toBe('BAD_REQUEST');
+    expect(await codeOf(caller.admin.settings.update({ featureCosts: { logo_generation: -1 } }))).toBe(
+      'BAD_REQUEST',
+    );
     await expect(callerFor(db, null).credits.costs()).resolves.toMatchObject({ logo_generation: 3 });
     await caller.admin.settings.update({ featureCosts: { logo_generation: 1 }, signupBonus: 100 });
   });

@@ -20,7 +20,7 @@ import {
 } from '../support/billing-events.ts';
 import { callerFor } from '../support/callers.ts';
 import { createTestDatabase, setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createPackage, createPlan, createUser } from '../support/factories.ts';
 import { type FakeStripe, signedStripeEvent, startFakeStripe } from '../support/fake-stripe.ts';
 import { setupTestServer } from '../support/http.ts';
@@ -205,7 +205,7 @@ describe('with a Stripe account (the real SDK against a loopback Stripe)', () =>
   it('opens the Stripe billing portal for the customer, and says NOT_FOUND without one', async () => {
     const user = await createUser(stripeDb);
     const pkg = await createPackage(stripeDb);
-    expect((await failureOf(callerFor(stripeDb, user).billing.portal())).code).toBe('NOT_FOUND');
+    expect(await codeOf(callerFor(stripeDb, user).billing.portal())).toBe('NOT_FOUND');
     await expect(callerFor(stripeDb, user).billing.subscription()).resolves.toMatchObject({ portal: null });
     expect(await deliver('checkout.session.completed', stripeCheckoutSession(user.id, pkg.id))).toBe(200);
     await expect(callerFor(stripeDb, user).billing.subscription()).resolves.toMatchObject({

@@ -26,7 +26,7 @@ import {
 } from '../support/billing-events.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase, type TestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf } from '../support/errors.ts';
 import { createPlan, createUser, type TestUser } from '../support/factories.ts';
 import { type FakeStripe, signedStripeEvent, startFakeStripe } from '../support/fake-stripe.ts';
 import { setupTestServer } from '../support/http.ts';
@@ -110,9 +110,9 @@ describe('changing plan through the dev checkout', () => {
       status: 'active',
       plan: { key: pro.key, creditsPerPeriod: 2500 },
     });
-    expect(
-      (await failureOf(caller.billing.checkout({ kind: 'plan', planKey: pro.key, interval: 'month' }))).code,
-    ).toBe('CONFLICT');
+    expect(await codeOf(caller.billing.checkout({ kind: 'plan', planKey: pro.key, interval: 'month' }))).toBe(
+      'CONFLICT',
+    );
     expect(await verifyInvariants(em(), { userIds: [user.id] })).toEqual([]);
   });
 

@@ -8,7 +8,7 @@ import { failRun } from '../../server/modules/generations/generations.service.ts
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf } from '../support/errors.ts';
 import { createUser } from '../support/factories.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -294,6 +294,6 @@ describe('credits.usage', () => {
     const other = await callerFor(db, await createUser(db)).credits.usage({});
     expect(other.byOperation).toEqual([]);
     expect(other.byDay).toHaveLength(30);
-    expect((await failureOf(caller.credits.usage({ days: 0 }))).code).toBe('BAD_REQUEST');
+    expect(await codeOf(caller.credits.usage({ days: 0 }))).toBe('BAD_REQUEST');
   });
 });

@@ -6,7 +6,7 @@ import { finish } from '../../server/modules/generations/generation-runner.ts';
 import * as generations from '../../server/modules/generations/generations.service.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser } from '../support/factories.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -154,7 +154,7 @@ describe('reading and owning generations', () => {
       () => caller.generations.cancel({ id: created.id }),
       () => caller.generations.remove({ id: created.id }),
     ]) {
-      expect((await failureOf(call())).code).toBe('NOT_FOUND');
+      expect(await codeOf(call())).toBe('NOT_FOUND');
     }
     await expect(callerFor(db, owner).generations.get({ id: created.id })).resolves.toMatchObject({
       id: created.id,
@@ -231,7 +231,7 @@ describe('reading and owning generations', () => {
     await settled(user.id, created.id);
     await caller.generations.remove({ id: created.id });
     expect((await caller.generations.list({})).items.map((g) => g.id)).not.toContain(created.id);
-    expect((await failureOf(caller.generations.get({ id: created.id }))).code).toBe('NOT_FOUND');
+    expect(await codeOf(caller.generations.get({ id: created.id }))).toBe('NOT_FOUND');
     const row = await db.orm.em.fork().findOneOrFail(Generation, { id: created.id });
     expect(row.deletedAt).toBeInstanceOf(Date);
   });
@@ -315,7 +315,7 @@ describe('refunds', () => {
       input: { prompt: 'a tagline for shoes' },
     });
     await settled(user.id, created.id);
-    expect((await failureOf(caller.generations.cancel({ id: created.id }))).code).toBe('CONFLICT');
+    expect(await codeOf(caller.generations.cancel({ id: created.id }))).toBe('CONFLICT');
   });
 });
 

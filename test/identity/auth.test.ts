@@ -4,7 +4,7 @@ import { Session } from '../../server/modules/identity/session.entity.ts';
 import { User } from '../../server/modules/identity/user.entity.ts';
 import { callerFor, callerForSession, sessionIdFrom } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser, uniqueEmail } from '../support/factories.ts';
 
 const db = setupTestDatabase();
@@ -171,7 +171,7 @@ describe('sessions', () => {
   });
 
   it('refuses anonymous callers', async () => {
-    expect((await failureOf(callerFor(db, null).auth.sessions.list())).code).toBe('UNAUTHORIZED');
+    expect(await codeOf(callerFor(db, null).auth.sessions.list())).toBe('UNAUTHORIZED');
   });
 
   it('slides the expiry when half the window has passed, but never beyond the 90-day cap', async () => {

@@ -13,7 +13,7 @@ import { User } from '../../server/modules/identity/user.entity.ts';
 import { MailOutbox } from '../../server/modules/mail/mail-outbox.entity.ts';
 import { callerFor, callerForSession } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser, uniqueEmail } from '../support/factories.ts';
 import { type FakeGitHub, type FakeGitHubUser, githubUser, startFakeGitHub } from '../support/fake-github.ts';
 import {
@@ -556,8 +556,8 @@ describe('account.oauth.unlink and password-less accounts', () => {
     asGitHub();
     await signInWith('github', ua);
     await expect(caller.account.oauth.unlink({ provider: 'google' })).resolves.toEqual({ ok: true });
-    expect((await failureOf(caller.account.oauth.unlink({ provider: 'github' }))).code).toBe('CONFLICT');
-    expect((await failureOf(caller.account.oauth.unlink({ provider: 'google' }))).code).toBe('NOT_FOUND');
+    expect(await codeOf(caller.account.oauth.unlink({ provider: 'github' }))).toBe('CONFLICT');
+    expect(await codeOf(caller.account.oauth.unlink({ provider: 'google' }))).toBe('NOT_FOUND');
   });
 
   it('lets exactly one of two racing unlinks through when they are the only two ways in', async () => {
@@ -617,9 +617,9 @@ describe('account.oauth.unlink and password-less accounts', () => {
     const deactivate = await failureOf(caller.account.deactivate({ password: 'anything' }));
     expect(deactivate.data.fieldErrors?.password?.[0]).toMatch(/no password yet/);
     // A password sign-in of a password-less account is a plain wrong password.
-    expect(
-      (await failureOf(callerFor(db, null).auth.signIn({ email: account.email, password: 'x' }))).code,
-    ).toBe('UNAUTHORIZED');
+    expect(await codeOf(callerFor(db, null).auth.signIn({ email: account.email, password: 'x' }))).toBe(
+      'UNAUTHORIZED',
+    );
 
     // The reset email sets the first password; the Google link stays (the email was verified).
     const anonymous = callerFor(db, null);

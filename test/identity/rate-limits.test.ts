@@ -11,7 +11,7 @@ import {
 } from '../../server/modules/rate-limits/rate-limits.service.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser, uniqueEmail } from '../support/factories.ts';
 import { httpClient, setupTestServer } from '../support/http.ts';
 
@@ -25,7 +25,6 @@ async function spend(name: RateLimitName, subject: string, count: number) {
   for (let i = 0; i < count; i++) await limits.consume(name, subject);
 }
 const from = (ip: string) => callerFor(db, null, { client: { ip, userAgent: 'test' } });
-const codeOf = async (call: Promise<unknown>) => (await failureOf(call)).code;
 
 describe('failed sign-ins per account', () => {
   const limit = RATE_LIMITS.failedSignInsPerAccount.limit;

@@ -14,13 +14,12 @@ import { Project } from '../../server/modules/projects/project.entity.ts';
 import { StorageObject } from '../../server/modules/storage/storage-object.entity.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser, type TestUser, uniqueEmail } from '../support/factories.ts';
 
 const db = setupTestDatabase();
 const em = () => db.orm.em.fork();
 const as = (user: TestUser) => callerFor(db, user);
-const codeOf = async (call: Promise<unknown>) => (await failureOf(call)).code;
 const suffix = () => randomBytes(3).toString('hex');
 
 async function lastMailTo(email: string) {

@@ -9,7 +9,7 @@ import { Invitation } from '../../server/modules/orgs/invitation.entity.ts';
 import { Membership } from '../../server/modules/orgs/membership.entity.ts';
 import { callerFor, callerForSession, sessionIdFrom } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser, type TestUser, uniqueEmail } from '../support/factories.ts';
 import { httpClient, setupTestServer } from '../support/http.ts';
 
@@ -17,7 +17,6 @@ const db = setupTestDatabase();
 const server = setupTestServer(db);
 const em = () => db.orm.em.fork();
 const as = (user: TestUser) => callerFor(db, user);
-const codeOf = async (call: Promise<unknown>) => (await failureOf(call)).code;
 
 async function lastMailTo(email: string) {
   const [mail] = await em().find(MailOutbox, { to: email }, { orderBy: { createdAt: 'desc' }, limit: 1 });

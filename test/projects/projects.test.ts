@@ -16,13 +16,12 @@ import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { TEMPLATE_DEFAULTS } from '../../shared/schemas/projects.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { failureOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser, type TestUser } from '../support/factories.ts';
 
 const db = setupTestDatabase();
 const em = () => db.orm.em.fork();
 const as = (user: TestUser) => callerFor(db, user);
-const codeOf = async (call: Promise<unknown>) => (await failureOf(call)).code;
 const CODE_COST = DEFAULT_FEATURE_COSTS.code_generation;
 
 const setStatus = (projectId: string, status: Project['status']) =>

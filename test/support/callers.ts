@@ -1,7 +1,9 @@
 // `callerFor(db, user)`: the router called in-process with createCaller, as that user (or as an
 // anonymous visitor with null). Cookies the procedures set are collected in `cookies`.
+
+import { authenticateSession } from '../../server/modules/identity/session-auth.ts';
 import { appRouter } from '../../server/router.ts';
-import { authenticateSession, type ContextInner, createContextInner } from '../../server/trpc/context.ts';
+import { type ContextInner, createContextInner } from '../../server/trpc/context.ts';
 import { createCallerFactory } from '../../server/trpc/trpc.ts';
 import type { TestDatabase } from './database.ts';
 import type { TestUser } from './factories.ts';

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpContextFactory } from '../../server/modules/identity/http-context.ts';
 import { appRouter } from '../../server/router.ts';
-import { createHttpContextFactory } from '../../server/trpc/context.ts';
 import { createTrpcHandler } from '../../server/trpc/http.ts';
 import { setupTestDatabase } from '../support/database.ts';
 

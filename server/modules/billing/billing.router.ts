@@ -2,11 +2,14 @@
 // plan change), cancel/resume, the customer portal; and the dev checkout (never in production).
 import { z } from 'zod';
 import { autoTopUpInput, checkoutInput, paymentsInput } from '../../../shared/schemas/billing.ts';
-import type { Deps } from '../../trpc/context.ts';
+import type { Deps } from '../../runtime.ts';
 import { publicProcedure, router, sessionProcedure, userProcedure } from '../../trpc/trpc.ts';
 import * as autoTopUp from './auto-top-up.service.ts';
 import * as billing from './billing.service.ts';
-import * as checkout from './checkout.ts';
+import { setCancelAtPeriodEnd } from './cancel-resume.ts';
+import { createCheckout } from './checkout.ts';
+import { completeDevCheckout, describeDevCheckout } from './dev-checkout.ts';
+import { openPortal } from './portal.ts';
 
 const devTokenInput = z.object({ token: z.string().min(10).max(2000) });
 
@@ -21,14 +24,14 @@ export const billingRouter = router({
     .query(({ ctx, input }) => billing.listPayments(ctx.em, ctx.user.id, input)),
   checkout: userProcedure
     .input(checkoutInput)
-    .mutation(({ ctx, input }) => checkout.createCheckout(ctx.em, paymentDeps(ctx), ctx.user, input)),
+    .mutation(({ ctx, input }) => createCheckout(ctx.em, paymentDeps(ctx), ctx.user, input)),
   cancelSubscription: userProcedure.mutation(({ ctx }) =>
-    checkout.setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, true),
+    setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, true),
   ),
   resumeSubscription: userProcedure.mutation(({ ctx }) =>
-    checkout.setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, false),
+    setCancelAtPeriodEnd(ctx.em, paymentDeps(ctx), ctx.user.id, false),
   ),
-  portal: userProcedure.mutation(({ ctx }) => checkout.openPortal(ctx.em, paymentDeps(ctx), ctx.user.id)),
+  portal: userProcedure.mutation(({ ctx }) => openPortal(ctx.em, paymentDeps(ctx), ctx.user.id)),
   autoTopUp: router({
     get: userProcedure.query(({ ctx }) => autoTopUp.getAutoTopUp(ctx.em, paymentDeps(ctx), ctx.user.id)),
     // It lets us charge the saved card unattended: a session only, never an API key.
@@ -39,12 +42,10 @@ export const billingRouter = router({
   devCheckout: router({
     get: userProcedure
       .input(devTokenInput)
-      .query(({ ctx, input }) => checkout.describeDevCheckout(ctx.em, ctx.user.id, input.token)),
+      .query(({ ctx, input }) => describeDevCheckout(ctx.em, ctx.user.id, input.token)),
     complete: userProcedure
       .input(devTokenInput)
-      .mutation(({ ctx, input }) =>
-        checkout.completeDevCheckout(ctx.em, paymentDeps(ctx), ctx.user.id, input.token),
-      ),
+      .mutation(({ ctx, input }) => completeDevCheckout(ctx.em, paymentDeps(ctx), ctx.user.id, input.token)),
   }),
 });
 

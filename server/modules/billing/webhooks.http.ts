@@ -3,7 +3,7 @@
 // not an event (stored as rejected), 200 for an applied or duplicate event, 500 when applying
 // failed (recorded; the provider redelivers).
 import express, { type Router } from 'express';
-import type { Deps } from '../../trpc/context.ts';
+import type { Deps } from '../../runtime.ts';
 import {
   receivePolarWebhook,
   receiveStripeWebhook,

@@ -29,7 +29,7 @@ export const CreditTransaction = defineEntity({
         .manyToOne(Generation)
         .nullable()
         .deleteRule('set null')
-        .index('credit_transactions_logo_generation_id_idx'),
+        .index('credit_transactions_generation_id_idx'),
     payment: () => p.manyToOne(Payment).nullable().deleteRule('set null').index(false),
     idempotencyKey: p.string().length(200).nullable(),
     metadata: p.json<Record<string, unknown>>().nullable(),

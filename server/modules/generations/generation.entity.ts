@@ -34,7 +34,7 @@ export const Generation = defineEntity({
     model: p.string().length(64).nullable(),
     outputCount: p.integer(),
     creditsCharged: p.integer(),
-    status: p.enum(GENERATION_STATUSES).default('queued').index('logo_generations_status_idx'),
+    status: p.enum(GENERATION_STATUSES).default('queued').index('generations_status_idx'),
     providerPredictionId: p.string().length(128).nullable(),
     images: p.json<GenerationImage[]>().nullable(),
     response: p.text().nullable(),
@@ -47,7 +47,7 @@ export const Generation = defineEntity({
     startedAt: timestampColumn().nullable(),
     completedAt: timestampColumn().nullable(),
     deletedAt: timestampColumn().nullable(),
-    createdAt: createdAtProperty().index('logo_generations_created_at_idx'),
+    createdAt: createdAtProperty().index('generations_created_at_idx'),
     updatedAt: updatedAtProperty(),
   },
   indexes: [
@@ -57,12 +57,12 @@ export const Generation = defineEntity({
     ...partialIndexes('generations', {
       generations_organization_id_idx: 'organization_id',
       generations_project_id_idx: 'project_id',
-      logo_generations_provider_prediction_id_idx: 'provider_prediction_id',
+      generations_provider_prediction_id_idx: 'provider_prediction_id',
     }),
     {
-      name: 'logo_generations_user_id_created_at_idx',
+      name: 'generations_user_id_created_at_idx',
       expression:
-        'create index "logo_generations_user_id_created_at_idx" on "generations" ("user_id", "created_at" desc, "id" desc)',
+        'create index "generations_user_id_created_at_idx" on "generations" ("user_id", "created_at" desc, "id" desc)',
     },
   ],
   uniques: [{ name: 'generations_user_id_idempotency_key_unique', properties: ['user', 'idempotencyKey'] }],

@@ -4,7 +4,7 @@
 // recorded its prediction id is acknowledged and ignored: the worker asks the provider once right
 // after recording it, and the reconciliation job settles whatever callback never came.
 import express, { type Router } from 'express';
-import type { Deps } from '../../trpc/context.ts';
+import type { Deps } from '../../runtime.ts';
 import { Generation } from './generation.entity.ts';
 import { finish } from './generation-runner.ts';
 import { failRun } from './generations.service.ts';

@@ -204,3 +204,14 @@ export async function deactivate(em: EntityManager, auth: Auth, userId: string, 
   await announceAccessEnded(em, { users: [user.id] });
   return { ok: true as const };
 }
+
+/** Deletes up to `limit` email tokens that expired before `now` (the retention job's batches). */
+export async function deleteExpiredTokens(em: EntityManager, now: Date, limit: number): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(
+    `delete from auth_tokens where id in (
+       select id from auth_tokens where expires_at < ? limit ? for update skip locked)
+     returning id`,
+    [now, limit],
+  );
+  return rows.length;
+}

@@ -12,6 +12,7 @@ import {
 } from '../../../shared/schemas/identity.ts';
 import type { ContextInner } from '../../trpc/context.ts';
 import { publicProcedure, router, sessionProcedure } from '../../trpc/trpc.ts';
+import { rateLimited } from '../rate-limits/rate-limited.ts';
 import * as account from './account.service.ts';
 import { toMeDto } from './identity.dto.ts';
 import * as identity from './identity.service.ts';
@@ -23,7 +24,7 @@ const authFor = (ctx: ContextInner & { em: EntityManager }) =>
 
 export const authRouter = router({
   signUp: publicProcedure
-    .meta({ rateLimits: [{ name: 'signUpPerIp', by: 'ip' }] })
+    .meta(rateLimited({ name: 'signUpPerIp', by: 'ip' }))
     .input(signUpInput)
     .mutation(async ({ ctx, input }) => {
       const auth = authFor(ctx);
@@ -33,12 +34,12 @@ export const authRouter = router({
     }),
 
   signIn: publicProcedure
-    .meta({
-      rateLimits: [
+    .meta(
+      rateLimited(
         { name: 'signInPerIp', by: 'ip' },
         { name: 'failedSignInsPerAccount', by: 'email', onlyFailures: true },
-      ],
-    })
+      ),
+    )
     .input(signInInput)
     .mutation(async ({ ctx, input }) => {
       const auth = authFor(ctx);
@@ -75,18 +76,15 @@ export const authRouter = router({
   }),
 
   requestEmailVerification: sessionProcedure
-    .meta({ rateLimits: [{ name: 'emailVerificationPerUser', by: 'user' }] })
+    .meta(rateLimited({ name: 'emailVerificationPerUser', by: 'user' }))
     .mutation(({ ctx }) => account.requestEmailVerification(ctx.em, ctx.user.id, ctx.config.publicUrl)),
   verifyEmail: publicProcedure
     .input(tokenInput)
     .mutation(({ ctx, input }) => account.verifyEmail(ctx.em, input.token)),
   requestPasswordReset: publicProcedure
-    .meta({
-      rateLimits: [
-        { name: 'passwordResetPerIp', by: 'ip' },
-        { name: 'passwordResetPerEmail', by: 'email' },
-      ],
-    })
+    .meta(
+      rateLimited({ name: 'passwordResetPerIp', by: 'ip' }, { name: 'passwordResetPerEmail', by: 'email' }),
+    )
     .input(requestPasswordResetInput)
     .mutation(({ ctx, input }) => account.requestPasswordReset(ctx.em, input.email, ctx.config.publicUrl)),
   resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {

@@ -1,7 +1,8 @@
 // Plain objects the identity procedures return. Never the entity: it holds the password hash.
-import type { OAuthProvider, UserRole, UserStatus } from '../../../shared/schemas/identity.ts';
+import type { OAuthProvider } from '../../../shared/schemas/identity.ts';
+import type { AuthUser } from '../../common/caller.ts';
 
-export type AuthUser = { id: string; email: string; name: string; role: UserRole; status: UserStatus };
+export type { AuthUser };
 
 export const toMeDto = (user: AuthUser) => ({
   id: user.id,

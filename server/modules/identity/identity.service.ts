@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { signInInput, signUpInput } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
+import type { ClientInfo } from '../../common/caller.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
@@ -15,7 +16,7 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts'
 import { Session } from './session.entity.ts';
 import { User } from './user.entity.ts';
 
-export type ClientInfo = { ip: string | null; userAgent: string | null };
+export type { ClientInfo };
 export type SignedIn = { user: AuthUser; sessionId: string };
 
 const INVALID_CREDENTIALS = 'Wrong email or password';
@@ -159,4 +160,19 @@ export async function revokeSession(em: EntityManager, userId: string, handle: s
 export async function endSessions(em: EntityManager, userId: string): Promise<void> {
   await em.execute('delete from sessions where user_id = ?', [userId]);
   await announceAccessEnded(em, { users: [userId] });
+}
+
+/**
+ * Deletes up to `limit` sessions that expired before `now` (the retention job's batches; rows a
+ * concurrent batch holds are skipped) and says how many. Expiry is announced by nobody: open live
+ * streams find out on their own re-check (access-events.ts).
+ */
+export async function deleteExpiredSessions(em: EntityManager, now: Date, limit: number): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(
+    `delete from sessions where id in (
+       select id from sessions where expires_at < ? limit ? for update skip locked)
+     returning id`,
+    [now, limit],
+  );
+  return rows.length;
 }

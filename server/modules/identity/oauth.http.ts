@@ -11,11 +11,12 @@ import express, { type Request, type Response, type Router } from 'express';
 import { SESSION_COOKIE } from '../../../shared/errors.ts';
 import { OAUTH_PROVIDERS, type OAuthFailure, type OAuthProvider } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
-import { authenticateSession, type Deps } from '../../trpc/context.ts';
+import type { Deps } from '../../runtime.ts';
 import { createRateLimiter } from '../rate-limits/rate-limits.service.ts';
 import { createAuth } from './lucia.ts';
 import { completeOAuth, type OAuthOutcome } from './oauth.service.ts';
 import { type ProviderClient, ProviderError, providerClients } from './oauth-providers.ts';
+import { authenticateSession } from './session-auth.ts';
 
 const STATE_COOKIE = 'forgeline_oauth_state';
 const VERIFIER_COOKIE = 'forgeline_oauth_verifier';

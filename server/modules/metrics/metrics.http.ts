@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import { WEBHOOK_PROVIDERS } from '../../../shared/schemas/billing.ts';
-import type { Deps } from '../../trpc/context.ts';
+import type { Deps } from '../../runtime.ts';
 import { lastVerifyRun, readQueueDepths, readWebhookBacklog } from './metrics.service.ts';
 import { createMetricsRegistry, type MetricsRegistry, procedureTimingsText } from './metrics.ts';
 

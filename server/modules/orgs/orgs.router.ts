@@ -14,9 +14,10 @@ import {
   updateFeatureInput,
   updateOrgInput,
 } from '../../../shared/schemas/orgs.ts';
-import { orgProcedure, router, userProcedure } from '../../trpc/trpc.ts';
+import { router, userProcedure } from '../../trpc/trpc.ts';
 import * as features from './features.service.ts';
 import * as invitations from './invitations.service.ts';
+import { orgProcedure } from './org-procedure.ts';
 import * as orgs from './orgs.service.ts';
 
 export const orgsRouter = router({

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { createOrgInput, MembershipRole, updateOrgInput } from '../../../shared/schemas/orgs.ts';
 import { AppError } from '../../common/app-error.ts';
 import { User } from '../identity/user.entity.ts';
+import { takeBundlesOffline } from '../projects/project-bundles.ts';
 import { Membership } from './membership.entity.ts';
 import { type OrgMembership, roleSatisfies } from './memberships.service.ts';
 import { Organization } from './organization.entity.ts';
@@ -118,17 +119,10 @@ export async function updateOrg(
  * Deletes the organization; the foreign keys take its memberships, invitations, features, projects
  * (with their deployments) and API keys along, unset it as anyone's default organization and keep
  * its generations (ledger rows stay) with the organization unset. Its projects' published bundles
- * go offline first, as when a project is removed (projects.service: files named `projects/<id>/…`
- * of the project's creator are soft-deleted, so their signed links stop working).
+ * go offline first, as when a project is removed (projects/project-bundles.ts).
  */
 export async function deleteOrg(em: EntityManager, membership: OrgMembership) {
-  await em.execute(
-    `update storage_objects s set deleted_at = now(), updated_at = now()
-       from projects p
-      where p.organization_id = ? and s.user_id = p.user_id
-        and s.name like 'projects/' || p.id || '/%' and s.deleted_at is null`,
-    [membership.organizationId],
-  );
+  await takeBundlesOffline(em, { organizationId: membership.organizationId });
   await em.nativeDelete(Organization, { id: membership.organizationId });
   return { ok: true as const };
 }

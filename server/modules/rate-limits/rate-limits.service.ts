@@ -1,7 +1,7 @@
 // Rate limits for the doors attackers knock on: sign-in, sign-up, password reset, verification
 // mail. Fixed windows counted in PostgreSQL with one upsert (`… on conflict do update set count =
 // count + 1 returning count`), so concurrent requests on any number of API processes count exactly.
-// Procedures declare their limits in tRPC meta (`rateLimits`); a middleware applies them before the
+// Procedures declare their limits in tRPC meta (`rateLimited(…)`, rate-limited.ts), applied before the
 // procedure's transaction opens, on connections of its own: a failed sign-in rolls its transaction
 // back and its count must survive that, and a request must never hold one pooled connection while
 // waiting for another (50 parallel sign-ins on a pool of 50 would deadlock).
@@ -89,4 +89,15 @@ export function createRateLimiter(em: EntityManager) {
         );
     },
   };
+}
+
+/** Deletes up to `limit` counter windows that started before `before` (the retention job's batches). */
+export async function deleteOldWindows(em: EntityManager, before: Date, limit: number): Promise<number> {
+  const rows = await em.execute<{ key: string }[]>(
+    `delete from rate_limit_windows where (key, window_start) in (
+       select key, window_start from rate_limit_windows where window_start < ? limit ? for update skip locked)
+     returning key`,
+    [before, limit],
+  );
+  return rows.length;
 }

@@ -1,8 +1,12 @@
 // Retention (spec §7): soft-deletes generations older than GENERATION_RETENTION_DAYS, purges files
-// soft-deleted longer than the grace period, deletes expired sessions and email tokens. Every step works in bounded
-// batches, each its own short transaction with SKIP LOCKED, so it never holds long locks.
-// The ledger is never touched.
-import type { MikroORM } from '@mikro-orm/postgresql';
+// soft-deleted longer than the grace period, deletes expired sessions and email tokens and old
+// rate-limit windows. Every step works in bounded batches, each its own short transaction with
+// SKIP LOCKED, so it never holds long locks. The job only schedules: each table is changed by the
+// module that owns it (identity, rate-limits, storage). The ledger is never touched.
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { deleteExpiredTokens } from '../identity/account.service.ts';
+import { deleteExpiredSessions } from '../identity/identity.service.ts';
+import { deleteOldWindows } from '../rate-limits/rate-limits.service.ts';
 import { purgeDeletedFiles } from '../storage/storage.service.ts';
 import type { StorageDriver } from '../storage/storage-driver.ts';
 
@@ -17,15 +21,30 @@ export type RetentionReport = {
   rateLimitWindowsDeleted: number;
 };
 
-async function inBatches(orm: MikroORM, sql: string, params: unknown[], batchSize: number): Promise<number> {
+/** Runs `batch` (which changes at most `batchSize` rows and says how many), each in its own transaction, until a batch comes back short. */
+async function inBatches(
+  orm: MikroORM,
+  batch: (em: EntityManager, batchSize: number) => Promise<number>,
+  batchSize: number,
+): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = await orm.em
-      .fork()
-      .transactional((em) => em.execute<{ id: string }[]>(sql, [...params, batchSize]));
-    total += rows.length;
-    if (rows.length < batchSize) return total;
+    const changed = await orm.em.fork().transactional((em) => batch(em, batchSize));
+    total += changed;
+    if (changed < batchSize) return total;
   }
+}
+
+// The generations step stays here until the generations module offers it (issue 17, item 2).
+async function softDeleteOldGenerations(em: EntityManager, before: Date, limit: number): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(
+    `update generations set deleted_at = now(), updated_at = now() where id in (
+       select id from generations where deleted_at is null and created_at < ?
+        order by created_at limit ? for update skip locked)
+     returning id`,
+    [before, limit],
+  );
+  return rows.length;
 }
 
 export async function runRetention(
@@ -34,13 +53,10 @@ export async function runRetention(
 ): Promise<RetentionReport> {
   const now = options.now ?? new Date();
   const batchSize = options.batchSize ?? 1000;
+  const generationsBefore = new Date(now.getTime() - options.retentionDays * DAY_MS);
   const generationsSoftDeleted = await inBatches(
     deps.orm,
-    `update generations set deleted_at = now(), updated_at = now() where id in (
-       select id from generations where deleted_at is null and created_at < ?
-        order by created_at limit ? for update skip locked)
-     returning id`,
-    [new Date(now.getTime() - options.retentionDays * DAY_MS)],
+    (em, limit) => softDeleteOldGenerations(em, generationsBefore, limit),
     batchSize,
   );
   const filesPurged = await purgeDeletedFiles(
@@ -51,26 +67,18 @@ export async function runRetention(
   );
   const sessionsDeleted = await inBatches(
     deps.orm,
-    `delete from sessions where id in (
-       select id from sessions where expires_at < ? limit ? for update skip locked)
-     returning id`,
-    [now],
+    (em, limit) => deleteExpiredSessions(em, now, limit),
     batchSize,
   );
   const tokensDeleted = await inBatches(
     deps.orm,
-    `delete from auth_tokens where id in (
-       select id from auth_tokens where expires_at < ? limit ? for update skip locked)
-     returning id`,
-    [now],
+    (em, limit) => deleteExpiredTokens(em, now, limit),
     batchSize,
   );
+  const windowsBefore = new Date(now.getTime() - DAY_MS);
   const rateLimitWindowsDeleted = await inBatches(
     deps.orm,
-    `delete from rate_limit_windows where (key, window_start) in (
-       select key, window_start from rate_limit_windows where window_start < ? limit ? for update skip locked)
-     returning key`,
-    [new Date(now.getTime() - DAY_MS)],
+    (em, limit) => deleteOldWindows(em, windowsBefore, limit),
     batchSize,
   );
   return { generationsSoftDeleted, filesPurged, sessionsDeleted, tokensDeleted, rateLimitWindowsDeleted };

@@ -119,6 +119,19 @@ export async function restoreFile(em: EntityManager, userId: string, id: string)
   return toStorageObjectDto(row);
 }
 
+/**
+ * Soft-deletes the live files of `userId` whose names start with `prefix` (matched with LIKE: a
+ * literal prefix, no `%` or `_`): signed links to them stop working, and the retention job purges
+ * them after the grace period. For modules that keep files under a name prefix (projects' bundles).
+ */
+export async function removeFilesByPrefix(em: EntityManager, userId: string, prefix: string): Promise<void> {
+  await em.execute(
+    `update storage_objects set deleted_at = now(), updated_at = now()
+      where user_id = ? and name like ? and deleted_at is null`,
+    [userId, `${prefix}%`],
+  );
+}
+
 /** The file for GET /files/:id: its owner, or anyone holding a valid signed link. */
 export async function findServableFile(
   em: EntityManager,
