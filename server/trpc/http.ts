@@ -20,6 +20,8 @@ import {
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { getHTTPStatusCode } from '@trpc/server/http';
 import type { Request, RequestHandler, Response } from 'express';
+import superjson from 'superjson';
+import { serializeOutput } from './serialize.ts';
 
 type ProcedureType = 'query' | 'mutation' | 'subscription';
 type CallType = ProcedureType | 'unknown';
@@ -89,7 +91,11 @@ export function createTrpcHandler<TRouter extends AnyTRPCRouter, TContext>(
   });
   const config = router._def._config;
   const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
-  const serialize = (value: unknown) => config.transformer.output.serialize(value);
+  // superjson's own serialize for errors; results through serializeOutput (the same output, faster
+  // for flat objects) when the router's transformer is superjson.
+  const serializeError = (value: unknown) => config.transformer.output.serialize(value);
+  const serializeResult =
+    config.transformer.output.serialize === superjson.serialize ? serializeOutput : serializeError;
 
   /** The request as the calls this handler answers, or null for tRPC's adapter. */
   const planOf = (req: Request): Plan | null => {
@@ -254,8 +260,8 @@ export function createTrpcHandler<TRouter extends AnyTRPCRouter, TContext>(
     }
     const serialized = responses.map((response) =>
       'error' in response
-        ? { error: serialize(response.error) }
-        : { result: { data: serialize(response.result.data) } },
+        ? { error: serializeError(response.error) }
+        : { result: { data: serializeResult(response.result.data) } },
     );
     send(res, status, JSON.stringify(isBatch ? serialized : serialized[0]));
   };
@@ -282,7 +288,7 @@ export function createTrpcHandler<TRouter extends AnyTRPCRouter, TContext>(
         input: undefined,
         ctx: undefined,
       });
-      send(res, shape.data.httpStatus, JSON.stringify({ error: serialize(shape) }));
+      send(res, shape.data.httpStatus, JSON.stringify({ error: serializeError(shape) }));
     });
   };
 }

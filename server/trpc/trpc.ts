@@ -4,12 +4,14 @@
 // module live in it, on top of these: orgProcedure(role) in orgs/, rate limits in rate-limits/.
 // This layer imports no module (test/architecture/layers.test.ts).
 // One middleware runs every call: the CSRF header, API-key scopes, what the procedure's meta wraps
-// around its unit of work (rate limits), the unit of work — a fork per call (a batch runs its calls
-// concurrently on one context), and for a mutation one transaction with a hand-written
-// begin/commit (docs/decisions/0001) — then error mapping and timing.
+// around its unit of work (rate limits), the signed-in check of user procedures, the unit of work —
+// a fork per call (a batch runs its calls concurrently on one context), and for a mutation one
+// transaction with a hand-written begin/commit (docs/decisions/0001) — then error mapping and timing.
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ADMIN_ROLES, type ApiKeyScope, MODERATOR_ROLES } from '../../shared/schemas/identity.ts';
+import type { AuthUser } from '../common/caller.ts';
 import type { ContextInner } from './context.ts';
 import { errorData, publicMessage, toTRPCError } from './errors.ts';
 import { recordProcedure } from './procedure-timings.ts';
@@ -95,20 +97,35 @@ function checkApiKeyScopes(
 
 /**
  * Every procedure call, in order: the CSRF header, API-key scopes, the meta's `around` (rate
- * limits), then the unit of work — the call gets its own EntityManager fork, and a mutation runs in one transaction — and
- * failures mapped to their tRPC codes (unexpected ones logged). One middleware rather than five:
- * tRPC copies the call's options and context at every middleware level, which cost more per call
- * than the checks themselves (bench profile, README Performance).
+ * limits), the signed-in check (user procedures), then the unit of work — the call gets its own
+ * EntityManager fork, and a mutation runs in one transaction — and failures mapped to their tRPC
+ * codes (unexpected ones logged). One middleware per procedure rather than one per concern: tRPC
+ * copies the call's options and context at every middleware level, which cost more per call than
+ * the checks themselves (bench profile, README Performance).
  */
-const procedureCall = t.middleware(async ({ ctx, type, path, meta, getRawInput, next }) => {
+type CallOptions = {
+  ctx: ContextInner;
+  type: ProcedureType;
+  path: string;
+  meta: ProcedureMeta | undefined;
+  getRawInput: () => Promise<unknown>;
+};
+
+async function procedureCall<R extends { ok: true } | { ok: false; error: TRPCError }>(
+  { ctx, type, path, meta, getRawInput }: CallOptions,
+  signedIn: boolean,
+  next: (em: EntityManager) => Promise<R>,
+): Promise<R> {
   const unitOfWork = async () => {
+    // Before the fork and the transaction: a caller refused here costs no connection.
+    if (signedIn && !ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
     const em = ctx.orm.em.fork();
-    if (type !== 'mutation') return next({ ctx: { em } });
+    if (type !== 'mutation') return next(em);
     // begin/commit by hand (rather than em.transactional) so the procedure's result, ok or not,
     // passes through unchanged: a failed result rolls back, a successful one flushes and commits.
     await em.begin();
     try {
-      const result = await next({ ctx: { em } });
+      const result = await next(em);
       if (result.ok) await em.commit();
       else await em.rollback();
       return result;
@@ -140,14 +157,16 @@ const procedureCall = t.middleware(async ({ ctx, type, path, meta, getRawInput, 
     ctx.logger.warn({ err: error.cause, path, requestId: ctx.requestId }, 'database unavailable');
   }
   throw error;
-});
+}
 
-export const publicProcedure = t.procedure.use(procedureCall);
+export const publicProcedure = t.procedure.use((opts) =>
+  procedureCall(opts, false, (em) => opts.next({ ctx: { em } })),
+);
 
-export const userProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
-  return next({ ctx: { user: ctx.user } });
-});
+/** A signed-in caller (checked by the same middleware: see procedureCall). */
+export const userProcedure = t.procedure.use((opts) =>
+  procedureCall(opts, true, (em) => opts.next({ ctx: { em, user: opts.ctx.user as AuthUser } })),
+);
 
 /** Reads of the admin area: moderators may look, not touch. */
 export const moderatorProcedure = userProcedure.use(({ ctx, next }) => {

@@ -23,7 +23,7 @@
 // BENCH_CONNECTIONS (50), BENCH_WARMUP (5 s), BENCH_DURATION (10 s), BENCH_ROUNDS (3),
 // BENCH_POOL (10), BENCH_OPEN_LOOP (10 s, 0 to skip), BENCH_WORKLOADS (comma-separated names),
 // BENCH_PEER=0 (no peer), BENCH_SOAK (0 s), BENCH_CPU_PROF=1 (profile Forgeline and the baseline
-// into test-results/bench-profile/), BENCH_KEEP=1 (keep the temp dir, for its server logs),
+// into test-results/bench-profile/), BENCH_NODE_ARGS (extra Node options for both, e.g. --trace-gc), BENCH_KEEP=1 (keep the temp dir, for its server logs),
 // BENCH_NOISE_RETRIES (2: see noiseLimitCores). The defaults take about 8 minutes on 2 cores (more
 // when noisy runs are redone); for
 // steadier numbers, e.g. BENCH_DURATION=30 BENCH_ROUNDS=5 BENCH_WARMUP=15 BENCH_OPEN_LOOP=30.
@@ -89,6 +89,8 @@ const settings = {
   /** A long open-loop run at 75 % load, for memory (seconds; 0: none). */
   soakSeconds: envInt('BENCH_SOAK', 0),
   cpuProfile: process.env.BENCH_CPU_PROF === '1',
+  /** Extra Node options for Forgeline and the baseline (e.g. `--trace-gc`; logs kept with BENCH_KEEP=1). */
+  nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
   keepTemp: process.env.BENCH_KEEP === '1',
   postgres: {
     shared_buffers: '1GB',
@@ -257,9 +259,12 @@ async function main() {
     logFile: join(tmp, 'forgeline.log'),
     readyPath: '/ready',
     readyTimeoutMs: 180_000,
-    nodeArgs: settings.cpuProfile
-      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=forgeline.cpuprofile']
-      : [],
+    nodeArgs: [
+      ...settings.nodeArgs,
+      ...(settings.cpuProfile
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=forgeline.cpuprofile']
+        : []),
+    ],
   });
   cleanups.push({ name: 'forgeline', run: () => forgeline.stop() });
   // After Forgeline: its start installs pg-boss's schema and queues, which the baseline sends to.
@@ -272,9 +277,12 @@ async function main() {
     logFile: join(tmp, 'baseline.log'),
     readyPath: '/ready',
     readyTimeoutMs: 30_000,
-    nodeArgs: settings.cpuProfile
-      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=baseline.cpuprofile']
-      : [],
+    nodeArgs: [
+      ...settings.nodeArgs,
+      ...(settings.cpuProfile
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=baseline.cpuprofile']
+        : []),
+    ],
   });
   cleanups.push({ name: 'baseline', run: () => baseline.stop() });
   const servers = { forgeline, baseline } as Record<Variant, ServerProcess>;

@@ -135,4 +135,52 @@ describe('health endpoints', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-request-id')).toBeTruthy();
   });
+
+  it('answers /trpc/… (its fast path past the router) through the same middlewares as Express routes', async () => {
+    const routed = await fetch(`${server.baseUrl}/health`);
+    const fast = await fetch(`${server.baseUrl}/trpc/health`, { headers: { 'x-request-id': 'trace-42' } });
+    // Express matches paths case-insensitively: this one goes through its router to the same handler.
+    const viaRouter = await fetch(`${server.baseUrl}/TRPC/health`);
+    expect(fast.status).toBe(200);
+    expect(viaRouter.status).toBe(200);
+    const securityHeaders = [
+      'content-security-policy',
+      'cross-origin-opener-policy',
+      'cross-origin-resource-policy',
+      'origin-agent-cluster',
+      'referrer-policy',
+      'strict-transport-security',
+      'x-content-type-options',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-frame-options',
+      'x-permitted-cross-domain-policies',
+      'x-xss-protection',
+    ];
+    for (const name of securityHeaders) {
+      expect(fast.headers.get(name), name).toBe(routed.headers.get(name));
+      expect(viaRouter.headers.get(name), name).toBe(routed.headers.get(name));
+    }
+    expect(fast.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(fast.headers.get('x-request-id')).toBe('trace-42');
+    expect(viaRouter.headers.get('x-request-id')).toMatch(/^[\w-]{36}$/);
+    const [fastBody, routerBody] = (await Promise.all([fast.json(), viaRouter.json()])) as {
+      result: { data: { json: { ok: boolean } } };
+    }[];
+    expect(fastBody?.result.data.json.ok).toBe(true);
+    expect(routerBody?.result.data.json.ok).toBe(true);
+    // The CSRF guard is on the fast path too: a form-encoded mutation is refused before tRPC.
+    const form = await fetch(`${server.baseUrl}/trpc/auth.signOut`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
+    expect(form.status).toBe(415);
+    const crossSite = await fetch(`${server.baseUrl}/trpc/auth.signOut`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+      body: '{}',
+    });
+    expect(crossSite.status).toBe(403);
+  });
 });

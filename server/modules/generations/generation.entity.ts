@@ -9,6 +9,7 @@ import {
 import {
   createdAtProperty,
   idProperty,
+  partialIndexes,
   timestampColumn,
   updatedAtProperty,
 } from '../../common/entity-properties.ts';
@@ -23,9 +24,9 @@ export const Generation = defineEntity({
   properties: {
     id: idProperty(),
     user: () => p.manyToOne(User).nullable().deleteRule('set null'),
-    organization: () =>
-      p.manyToOne(Organization).nullable().deleteRule('set null').index('generations_organization_id_idx'),
-    project: () => p.manyToOne(Project).nullable().deleteRule('set null').index('generations_project_id_idx'),
+    // The indexes of these nullable references skip NULLs (see `indexes`).
+    organization: () => p.manyToOne(Organization).nullable().deleteRule('set null').index(false),
+    project: () => p.manyToOne(Project).nullable().deleteRule('set null').index(false),
     kind: p.enum(GENERATION_KINDS),
     agentType: p.enum(AGENT_TYPES).nullable(),
     input: p.json<Record<string, unknown>>(),
@@ -41,7 +42,7 @@ export const Generation = defineEntity({
     /** The cost per output in that version. */
     unitCost: p.integer().nullable(),
     status: p.enum(GENERATION_STATUSES).default('queued').index('generations_status_idx'),
-    providerPredictionId: p.string().length(128).nullable().index('generations_provider_prediction_id_idx'),
+    providerPredictionId: p.string().length(128).nullable(),
     images: p.json<GenerationImage[]>().nullable(),
     response: p.text().nullable(),
     providerResponse: p.json<Record<string, unknown>>().nullable().lazy(),
@@ -57,6 +58,14 @@ export const Generation = defineEntity({
     updatedAt: updatedAtProperty(),
   },
   indexes: [
+    // Partial: only rows that have the value. Every lookup is by a value (webhooks by prediction id,
+    // ON DELETE SET NULL of an organization or project), and a new generation has none of the three,
+    // so its insert skips three index entries (bench, README Performance).
+    ...partialIndexes('generations', {
+      generations_organization_id_idx: 'organization_id',
+      generations_project_id_idx: 'project_id',
+      generations_provider_prediction_id_idx: 'provider_prediction_id',
+    }),
     {
       name: 'generations_user_id_created_at_idx',
       expression:
