@@ -9,51 +9,15 @@ import type {
 } from '../../../shared/schemas/admin.ts';
 import { AppError } from '../../common/app-error.ts';
 import { type Actor, record } from '../audit/audit.service.ts';
+import { toAdminPackageDto, toAdminPlanDto } from '../billing/billing.dto.ts';
 import { CreditPackage } from '../billing/credit-package.entity.ts';
 import { Plan } from '../billing/plan.entity.ts';
 import { AdminSettings } from '../settings/admin-settings.entity.ts';
 import { publishFeatureCosts, readSettings, settingsChanged } from '../settings/settings.service.ts';
 
-const planRow = (plan: Plan) => ({
-  id: plan.id,
-  key: plan.key,
-  name: plan.name,
-  description: plan.description ?? null,
-  creditsPerPeriod: plan.creditsPerPeriod,
-  priceMonthlyCents: plan.priceMonthlyCents,
-  priceYearlyCents: plan.priceYearlyCents,
-  currency: plan.currency,
-  features: plan.features ?? [],
-  badge: plan.badge ?? null,
-  highlight: plan.highlight,
-  ctaType: plan.ctaType,
-  ctaLabel: plan.ctaLabel ?? null,
-  ctaUrl: plan.ctaUrl ?? null,
-  billingSource: plan.billingSource,
-  externalProductId: plan.externalProductId ?? null,
-  stripePriceMonthlyId: plan.externalPriceMonthlyId ?? null,
-  stripePriceYearlyId: plan.externalPriceYearlyId ?? null,
-  polarProductMonthlyId: plan.polarProductMonthlyId ?? null,
-  polarProductYearlyId: plan.polarProductYearlyId ?? null,
-  active: plan.active,
-  sortOrder: plan.sortOrder,
-});
-
-const packageRow = (pkg: CreditPackage) => ({
-  id: pkg.id,
-  name: pkg.name,
-  credits: pkg.credits,
-  priceCents: pkg.priceCents,
-  currency: pkg.currency,
-  stripePriceId: pkg.stripePriceId ?? null,
-  polarProductId: pkg.polarProductId ?? null,
-  active: pkg.active,
-  sortOrder: pkg.sortOrder,
-});
-
 export async function listPlans(em: EntityManager) {
   return (await em.find(Plan, {}, { orderBy: { active: 'desc', sortOrder: 'asc', key: 'asc' } })).map(
-    planRow,
+    toAdminPlanDto,
   );
 }
 
@@ -112,7 +76,7 @@ export async function upsertPlan(em: EntityManager, actor: Actor, input: z.outpu
   });
   await em.flush();
   record(em, actor, 'plan.upserted', { type: 'plan', id: row.id }, { key: row.key, created: !plan });
-  return planRow(row);
+  return toAdminPlanDto(row);
 }
 
 export async function archivePlan(em: EntityManager, actor: Actor, id: string) {
@@ -120,13 +84,13 @@ export async function archivePlan(em: EntityManager, actor: Actor, id: string) {
   if (!plan) throw new AppError('not_found', 'No such plan');
   plan.active = false;
   record(em, actor, 'plan.archived', { type: 'plan', id }, { key: plan.key });
-  return planRow(plan);
+  return toAdminPlanDto(plan);
 }
 
 export async function listPackages(em: EntityManager) {
   return (
     await em.find(CreditPackage, {}, { orderBy: { active: 'desc', sortOrder: 'asc', credits: 'asc' } })
-  ).map(packageRow);
+  ).map(toAdminPackageDto);
 }
 
 export async function upsertPackage(
@@ -154,7 +118,7 @@ export async function upsertPackage(
     { type: 'credit_package', id: row.id },
     { name: row.name, created: !existing },
   );
-  return packageRow(row);
+  return toAdminPackageDto(row);
 }
 
 export async function archivePackage(em: EntityManager, actor: Actor, id: string) {
@@ -162,7 +126,7 @@ export async function archivePackage(em: EntityManager, actor: Actor, id: string
   if (!pkg) throw new AppError('not_found', 'No such credit package');
   pkg.active = false;
   record(em, actor, 'package.archived', { type: 'credit_package', id }, { name: pkg.name });
-  return packageRow(pkg);
+  return toAdminPackageDto(pkg);
 }
 
 /**

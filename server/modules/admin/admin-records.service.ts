@@ -11,11 +11,10 @@ import { AppError } from '../../common/app-error.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import { ON_REPLICA } from '../../db/read-replica.ts';
 import { CreditTransaction } from '../credits/credit-transaction.entity.ts';
-import { toTransactionDto } from '../credits/credits.dto.ts';
 import { statementOf } from '../credits/statement.service.ts';
 import { Generation } from '../generations/generation.entity.ts';
-import { toGenerationDto } from '../generations/generations.dto.ts';
 import { User } from '../identity/user.entity.ts';
+import { toAdminGenerationDto, toAdminTransactionDto } from './admin.dto.ts';
 
 export async function listTransactions(em: EntityManager, input: z.output<typeof adminTransactionsInput>) {
   const rows = await em.find(
@@ -32,11 +31,7 @@ export async function listTransactions(em: EntityManager, input: z.output<typeof
       ...ON_REPLICA,
     },
   );
-  return toPage(rows as (CreditTransaction & { createdAt: Date })[], input.limit, (row) => ({
-    ...toTransactionDto(row),
-    user: row.user ? { id: row.user.id, email: row.user.email } : null,
-    performedBy: row.performedBy ? { id: row.performedBy.id, email: row.performedBy.email } : null,
-  }));
+  return toPage(rows, input.limit, toAdminTransactionDto);
 }
 
 export async function listGenerations(em: EntityManager, input: z.output<typeof adminGenerationsInput>) {
@@ -50,11 +45,7 @@ export async function listGenerations(em: EntityManager, input: z.output<typeof 
     },
     { populate: ['user'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1, ...ON_REPLICA },
   );
-  return toPage(rows as (Generation & { createdAt: Date })[], input.limit, (row) => ({
-    ...toGenerationDto(row),
-    user: row.user ? { id: row.user.id, email: row.user.email } : null,
-    deletedAt: row.deletedAt ?? null,
-  }));
+  return toPage(rows, input.limit, toAdminGenerationDto);
 }
 
 /**

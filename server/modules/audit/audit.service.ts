@@ -3,6 +3,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../../../shared/schemas/admin.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { toAuditDto } from './audit.dto.ts';
 import { AuditLog } from './audit-log.entity.ts';
 
 /** Who acted: a signed-in user (and their IP), or the system (webhooks, jobs). */
@@ -49,15 +50,5 @@ export async function listAudit(
     },
     { populate: ['actor'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
   );
-  return toPage(rows as (AuditLog & { createdAt: Date })[], input.limit, (row) => ({
-    id: row.id,
-    action: row.action,
-    actor: row.actor ? { id: row.actor.id, email: row.actor.email, name: row.actor.name } : null,
-    actorApiKeyId: row.actorApiKeyId ?? null,
-    targetType: row.targetType,
-    targetId: row.targetId ?? null,
-    metadata: row.metadata ?? null,
-    ip: row.ip ?? null,
-    createdAt: row.createdAt as Date,
-  }));
+  return toPage(rows, input.limit, toAuditDto);
 }

@@ -4,7 +4,8 @@ import type { Payment } from './payment.entity.ts';
 import type { Plan } from './plan.entity.ts';
 import type { Subscription } from './subscription.entity.ts';
 
-export const toPlanDto = (plan: Plan) => ({
+/** What the catalog shows of a plan, to buyers and admins alike. */
+const planCatalogFields = (plan: Plan) => ({
   id: plan.id,
   key: plan.key,
   name: plan.name,
@@ -19,10 +20,27 @@ export const toPlanDto = (plan: Plan) => ({
   ctaType: plan.ctaType,
   ctaLabel: plan.ctaLabel ?? null,
   ctaUrl: plan.ctaUrl ?? null,
+});
+
+export const toPlanDto = (plan: Plan) => ({
+  ...planCatalogFields(plan),
   /** Whether the plan can be bought for each interval through checkout. */
   purchasable: { month: plan.priceMonthlyCents > 0, year: plan.priceYearlyCents > 0 },
 });
 export type PlanDto = ReturnType<typeof toPlanDto>;
+
+/** Admins also see how a plan is sold (its provider products and prices) and whether it is listed. */
+export const toAdminPlanDto = (plan: Plan) => ({
+  ...planCatalogFields(plan),
+  billingSource: plan.billingSource,
+  externalProductId: plan.externalProductId ?? null,
+  stripePriceMonthlyId: plan.externalPriceMonthlyId ?? null,
+  stripePriceYearlyId: plan.externalPriceYearlyId ?? null,
+  polarProductMonthlyId: plan.polarProductMonthlyId ?? null,
+  polarProductYearlyId: plan.polarProductYearlyId ?? null,
+  active: plan.active,
+  sortOrder: plan.sortOrder,
+});
 
 export const toPackageDto = (pkg: CreditPackage) => ({
   id: pkg.id,
@@ -32,6 +50,15 @@ export const toPackageDto = (pkg: CreditPackage) => ({
   currency: pkg.currency,
 });
 export type PackageDto = ReturnType<typeof toPackageDto>;
+
+/** Admins also see a package's provider prices and whether it is listed. */
+export const toAdminPackageDto = (pkg: CreditPackage) => ({
+  ...toPackageDto(pkg),
+  stripePriceId: pkg.stripePriceId ?? null,
+  polarProductId: pkg.polarProductId ?? null,
+  active: pkg.active,
+  sortOrder: pkg.sortOrder,
+});
 
 export const toSubscriptionDto = (sub: Subscription) => ({
   id: sub.id,

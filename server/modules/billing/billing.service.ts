@@ -113,7 +113,7 @@ export async function listPayments(
       limit: input.limit + 1,
     },
   );
-  return toPage(rows as (Payment & { createdAt: Date })[], input.limit, toPaymentDto);
+  return toPage(rows, input.limit, toPaymentDto);
 }
 
 /** admin.payments.list: everyone's payments (or one user's), optionally only uncollected ones. */
@@ -139,7 +139,7 @@ export async function listAllPayments(
       limit: input.limit + 1,
     },
   );
-  return toPage(rows as (Payment & { createdAt: Date })[], input.limit, toAdminPaymentDto);
+  return toPage(rows, input.limit, toAdminPaymentDto);
 }
 
 export async function findPlanByKey(em: EntityManager, key: string) {

@@ -271,7 +271,7 @@ export async function listGenerations(em: EntityManager, userId: string, query: 
     },
     { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 },
   );
-  return toPage(rows as (Generation & { createdAt: Date })[], query.limit, toGenerationDto);
+  return toPage(rows, query.limit, toGenerationDto);
 }
 
 type TransitionRow = {

@@ -8,6 +8,7 @@ import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { sendMail } from '../mail/mail.service.ts';
 import { announceAccessEnded } from './access-events.ts';
+import { toProfile } from './identity.dto.ts';
 import type { Auth } from './lucia.ts';
 import { OAuthAccount } from './oauth-account.entity.ts';
 import { hashPassword, verifyPassword } from './password.ts';
@@ -173,20 +174,6 @@ export async function updateProfile(
 /** The caller's profile, for the settings page (auth.me stays the small hot read). */
 export async function getProfile(em: EntityManager, userId: string) {
   return toProfile(await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] }));
-}
-
-function toProfile(user: User) {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    firstName: user.firstName ?? null,
-    lastName: user.lastName ?? null,
-    avatarUrl: user.avatarUrl ?? null,
-    emailVerifiedAt: user.emailVerifiedAt ?? null,
-    /** False for an account made through a provider until a password is set (by the reset email). */
-    hasPassword: Boolean(user.passwordHash),
-  };
 }
 
 export async function deactivate(em: EntityManager, auth: Auth, userId: string, password: string) {

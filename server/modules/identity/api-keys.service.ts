@@ -13,26 +13,11 @@ import { AppError } from '../../common/app-error.ts';
 import { todaysSpendByKey } from '../credits/credits.service.ts';
 import { announceAccessEnded } from './access-events.ts';
 import { ApiKey } from './api-key.entity.ts';
-import type { AuthUser } from './identity.dto.ts';
+import { type AuthUser, toApiKeyDto } from './identity.dto.ts';
 import type { User } from './user.entity.ts';
 
 export const API_KEY_PREFIX = 'fl_';
 const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
-const toApiKeyDto = (key: ApiKey, spentToday = 0) => ({
-  id: key.id,
-  name: key.name,
-  prefix: key.prefix,
-  scopes: key.scopes as ApiKeyScope[],
-  /** Credits generations through the key may hold or spend per UTC day; null: no budget. */
-  maxCreditsPerDay: key.maxCreditsPerDay ?? null,
-  /** Held or spent through the key today (UTC day; released holds given back). */
-  spentToday,
-  lastUsedAt: key.lastUsedAt ?? null,
-  expiresAt: key.expiresAt ?? null,
-  revokedAt: key.revokedAt ?? null,
-  createdAt: key.createdAt as Date,
-});
 
 export async function listApiKeys(em: EntityManager, userId: string) {
   const keys = await em.find(ApiKey, { user: userId }, { orderBy: { createdAt: 'desc' } });

@@ -40,7 +40,7 @@ export async function listFeatures(
     },
     { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: input.limit + 1 },
   );
-  const page = toPage(rows as (Feature & { createdAt: Date })[], input.limit, toFeatureDto);
+  const page = toPage(rows, input.limit, toFeatureDto);
   // Every tag in use (for the filter chips), only on the first page.
   const allTags = cursor
     ? null

@@ -82,7 +82,7 @@ export async function listProjects(
     },
     { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: input.limit + 1 },
   );
-  return toPage(rows as (Project & { createdAt: Date })[], input.limit, toProjectDto);
+  return toPage(rows, input.limit, toProjectDto);
 }
 
 /** The project with the latest generation of each agent and its latest deployments. */

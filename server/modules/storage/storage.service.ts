@@ -99,7 +99,7 @@ export async function listFiles(em: EntityManager, userId: string, input: z.outp
     },
     { orderBy: { createdAt: 'desc', id: 'desc' }, limit: input.limit + 1 },
   );
-  return toPage(rows as (StorageObject & { createdAt: Date })[], input.limit, toStorageObjectDto);
+  return toPage(rows, input.limit, toStorageObjectDto);
 }
 
 export async function getFile(em: EntityManager, userId: string, id: string) {
