@@ -492,3 +492,22 @@ export async function cancelRunByProvider(em: EntityManager, id: string): Promis
   await settleCharge(em, row, 'canceled', 'canceled by the provider');
   return true;
 }
+
+/**
+ * Retention (spec §7): soft-deletes up to `limit` live generations created before `before`, oldest
+ * first, skipping rows another transaction holds. Says how many it changed.
+ */
+export async function softDeleteOldGenerations(
+  em: EntityManager,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(
+    `update generations set deleted_at = now(), updated_at = now() where id in (
+       select id from generations where deleted_at is null and created_at < ?
+        order by created_at limit ? for update skip locked)
+     returning id`,
+    [before, limit],
+  );
+  return rows.length;
+}

@@ -1,8 +1,6 @@
 // Where a project's deployment bundles live in storage (files of the project's creator named
 // `projects/<project id>/<deployment id>/…`), and taking them offline — what other modules ask of
 // projects instead of reaching into storage with a copy of the naming rule.
-// Still to move (issue 17, item 2): projects.service.ts has its own copy of bundlePrefix and its own
-// storage update in removeProject; both move here once the create-path work on projects has landed.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { removeFilesByPrefix } from '../storage/storage.service.ts';
 
@@ -22,4 +20,12 @@ export async function takeBundlesOffline(
     [where.organizationId],
   );
   for (const project of projects) await removeFilesByPrefix(em, project.user_id, bundlePrefix(project.id));
+}
+
+/** Takes one project's published bundles offline (removing the project does this). */
+export async function takeProjectBundlesOffline(
+  em: EntityManager,
+  project: { userId: string; projectId: string },
+): Promise<void> {
+  await removeFilesByPrefix(em, project.userId, bundlePrefix(project.projectId));
 }

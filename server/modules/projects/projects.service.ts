@@ -28,6 +28,7 @@ import { discardFiles, signedUrl, storeFile } from '../storage/storage.service.t
 import type { StorageDriver } from '../storage/storage-driver.ts';
 import { Deployment } from './deployment.entity.ts';
 import { Project } from './project.entity.ts';
+import { bundlePrefix, takeProjectBundlesOffline } from './project-bundles.ts';
 import { assertNotBusy, moveProject } from './project-lifecycle.ts';
 import { toDeploymentDto, toProjectDto, toProjectGenerationDto } from './projects.dto.ts';
 
@@ -161,11 +162,7 @@ export async function updateProject(
 export async function removeProject(em: EntityManager, userId: string, projectId: string) {
   const project = await accessProject(em, userId, projectId, 'remove', true);
   assertNotBusy(project);
-  await em.execute(
-    `update storage_objects set deleted_at = now(), updated_at = now()
-      where user_id = ? and name like ? and deleted_at is null`,
-    [project.user.id, `${bundlePrefix(project.id)}%`],
-  );
+  await takeProjectBundlesOffline(em, { userId: project.user.id, projectId: project.id });
   em.remove(project);
   await em.flush();
   return { ok: true as const };
@@ -281,9 +278,6 @@ ${sections || '<p>No generated code yet.</p>'}
 export type DeployDeps = { orm: MikroORM; storage: StorageDriver; publicUrl: string; logger: Logger };
 export type DeploymentJob = { deploymentId: string };
 export type DeployAttempt = { retryCount: number; retryLimit: number };
-
-/** Storage names of a project's bundle files start with this (how removal finds them). */
-const bundlePrefix = (projectId: string) => `projects/${projectId}/`;
 
 /** Published links live as long as the project does (removal soft-deletes the files). */
 const BUNDLE_LINK_TTL_SECONDS = 10 * 365 * 86_400;

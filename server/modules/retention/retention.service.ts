@@ -2,8 +2,9 @@
 // soft-deleted longer than the grace period, deletes expired sessions and email tokens and old
 // rate-limit windows. Every step works in bounded batches, each its own short transaction with
 // SKIP LOCKED, so it never holds long locks. The job only schedules: each table is changed by the
-// module that owns it (identity, rate-limits, storage). The ledger is never touched.
+// module that owns it (generations, identity, rate-limits, storage). The ledger is never touched.
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { softDeleteOldGenerations } from '../generations/generations.service.ts';
 import { deleteExpiredTokens } from '../identity/account.service.ts';
 import { deleteExpiredSessions } from '../identity/identity.service.ts';
 import { deleteOldWindows } from '../rate-limits/rate-limits.service.ts';
@@ -33,18 +34,6 @@ async function inBatches(
     total += changed;
     if (changed < batchSize) return total;
   }
-}
-
-// The generations step stays here until the generations module offers it (issue 17, item 2).
-async function softDeleteOldGenerations(em: EntityManager, before: Date, limit: number): Promise<number> {
-  const rows = await em.execute<{ id: string }[]>(
-    `update generations set deleted_at = now(), updated_at = now() where id in (
-       select id from generations where deleted_at is null and created_at < ?
-        order by created_at limit ? for update skip locked)
-     returning id`,
-    [before, limit],
-  );
-  return rows.length;
 }
 
 export async function runRetention(
