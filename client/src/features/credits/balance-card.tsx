@@ -55,67 +55,26 @@ export function BalanceCard() {
             data-testid="balance-breakdown"
           >
             {terms.map(([label, value, hint], index) => (
-              <li key={label} className="flex items-center gap-2">
-                {index > 0 && (
-                  <span aria-hidden="true" className="font-semibold text-slate-600">
-                    {value < 0 ? '−' : '+'}
-                  </span>
-                )}
-                <span className="block rounded-lg bg-slate-50 px-3 py-2" title={hint}>
-                  <span className="block text-xs text-slate-600">
-                    {label}
-                    <span className="sr-only">:</span>
-                  </span>
-                  <span className="block font-semibold tabular-nums text-slate-800">
-                    {formatNumber(index > 0 ? Math.abs(value) : value)}
-                  </span>
-                </span>
-              </li>
+              <Term
+                key={label}
+                operator={index === 0 ? undefined : value < 0 ? '−' : '+'}
+                label={label}
+                value={index > 0 ? Math.abs(value) : value}
+                hint={hint}
+                tone="plain"
+              />
             ))}
-            <li className="flex items-center gap-2">
-              <span aria-hidden="true" className="font-semibold text-slate-600">
-                =
-              </span>
-              <span className="block rounded-lg bg-indigo-50 px-3 py-2 ring-1 ring-indigo-100">
-                <span className="block text-xs text-indigo-700">
-                  Balance<span className="sr-only">:</span>
-                </span>
-                <span className="block font-semibold tabular-nums text-indigo-900">
-                  {formatNumber(data.balance)}
-                </span>
-              </span>
-            </li>
+            <Term operator="=" label="Balance" value={data.balance} tone="total" />
             {data.held > 0 && (
               <>
-                <li className="flex items-center gap-2">
-                  <span aria-hidden="true" className="font-semibold text-slate-600">
-                    −
-                  </span>
-                  <span
-                    className="block rounded-lg bg-amber-50 px-3 py-2"
-                    title="Reserved for generations in progress: spent if they succeed, given back if not"
-                  >
-                    <span className="block text-xs text-amber-800">
-                      Held<span className="sr-only">:</span>
-                    </span>
-                    <span className="block font-semibold tabular-nums text-amber-900">
-                      {formatNumber(data.held)}
-                    </span>
-                  </span>
-                </li>
-                <li className="flex items-center gap-2">
-                  <span aria-hidden="true" className="font-semibold text-slate-600">
-                    =
-                  </span>
-                  <span className="block rounded-lg bg-emerald-50 px-3 py-2 ring-1 ring-emerald-100">
-                    <span className="block text-xs text-emerald-800">
-                      Available<span className="sr-only">:</span>
-                    </span>
-                    <span className="block font-semibold tabular-nums text-emerald-900">
-                      {formatNumber(data.available)}
-                    </span>
-                  </span>
-                </li>
+                <Term
+                  operator="−"
+                  label="Held"
+                  value={data.held}
+                  hint="Reserved for generations in progress: spent if they succeed, given back if not"
+                  tone="held"
+                />
+                <Term operator="=" label="Available" value={data.available} tone="available" />
               </>
             )}
           </ul>
@@ -127,6 +86,44 @@ export function BalanceCard() {
         </div>
       )}
     </Card>
+  );
+}
+
+const TONES = {
+  plain: { box: 'bg-slate-50', label: 'text-slate-600', value: 'text-slate-800' },
+  total: { box: 'bg-indigo-50 ring-1 ring-indigo-100', label: 'text-indigo-700', value: 'text-indigo-900' },
+  held: { box: 'bg-amber-50', label: 'text-amber-800', value: 'text-amber-900' },
+  available: {
+    box: 'bg-emerald-50 ring-1 ring-emerald-100',
+    label: 'text-emerald-800',
+    value: 'text-emerald-900',
+  },
+} as const;
+
+/** One term of the balance's sum: an operator before it (none for the first), a label, a figure. */
+function Term(props: {
+  operator?: string;
+  label: string;
+  value: number;
+  hint?: string;
+  tone: keyof typeof TONES;
+}) {
+  const tone = TONES[props.tone];
+  return (
+    <li className="flex items-center gap-2">
+      {props.operator && (
+        <span aria-hidden="true" className="font-semibold text-slate-600">
+          {props.operator}
+        </span>
+      )}
+      <span className={`block rounded-lg px-3 py-2 ${tone.box}`} title={props.hint}>
+        <span className={`block text-xs ${tone.label}`}>
+          {props.label}
+          <span className="sr-only">:</span>
+        </span>
+        <span className={`block font-semibold tabular-nums ${tone.value}`}>{formatNumber(props.value)}</span>
+      </span>
+    </li>
   );
 }
 
