@@ -1,10 +1,14 @@
 // The database connection's machinery below the ORM, in one place:
 //
-// - `sql(em, text, params)`: a parameterised statement on the EntityManager's connection (its
-//   transaction when one is open), for the hot paths. MikroORM's `em.execute` inlines every
-//   parameter into the SQL text (so PostgreSQL parses and plans each statement afresh) and adds
-//   its own bookkeeping; this sends the parameters separately, and a text registered with
-//   `prepared()` is a named prepared statement, parsed once per connection.
+// - `sql(em, text, params)`: THE way to send raw SQL in a unit of work — a parameterised statement
+//   on the EntityManager's connection (its transaction when one is open). MikroORM's `em.execute`
+//   inlines every parameter into the SQL text (so PostgreSQL parses and plans each statement
+//   afresh) and adds its own bookkeeping; this sends the parameters separately, and a text
+//   registered with `prepared()` is a named prepared statement, parsed once per connection.
+// - `sqlOutsideTransaction(em, …)`: the deliberate out-of-transaction pool statements (rate limits,
+//   the mail loop, the session check, metrics, probes), named so a grep tells them from mistakes;
+//   `sqlOnReplica(em, …)`: the heavy admin reads a read replica may serve.
+//   Which runs where, and why: docs/decisions/0007-raw-sql.md.
 // - the pool's instrumentation: the slow-query log times the query alone, from the moment it is
 //   sent on its connection; the wait for a free connection is timed apart and logged when it passes
 //   its own threshold (at most one line a second, with how many waits it covers).
@@ -139,14 +143,60 @@ export function instrumentPool(pool: pg.Pool, options: PoolInstrumentation): voi
  * MikroORM's exceptions (UniqueConstraintViolationException …), as from `em.execute`.
  */
 export async function sql<T>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
+  const transaction = em.getTransactionContext() as unknown as QueryExecutor | undefined;
+  if (!transaction) return onPool<T>(em, em.getConnection(), text, params);
   try {
-    const transaction = em.getTransactionContext() as unknown as QueryExecutor | undefined;
-    if (transaction)
-      return (await transaction.executeQuery(CompiledQuery.raw(text, params as unknown[]))).rows as T[];
-    // Outside a transaction: a connection from the pool for this one statement, straight through
-    // pg (Kysely's executor adds a connection provider, a driver and their promises around the same
-    // connect/query/release: ~2 % of a balance read's CPU).
-    const connection = em.getConnection();
+    return (await transaction.executeQuery(CompiledQuery.raw(text, params as unknown[]))).rows as T[];
+  } catch (error) {
+    throw converted(em, error);
+  }
+}
+
+/**
+ * Runs one statement on a pool connection of its own, OUTSIDE any transaction — even when `em` has
+ * one open: it does not see that transaction's uncommitted writes, is not rolled back with it, and
+ * commits on its own (autocommit). Only for the deliberate cases of docs/decisions/0007-raw-sql.md:
+ * work whose fate must not follow a caller's transaction (a rate-limit count must survive the
+ * refused call's rollback; the mail loop's claim commits before the send), or that runs where no
+ * transaction exists (the session check before any procedure, process-lifetime reads, `/metrics`
+ * gauges, `/ready`). Everything inside a unit of work uses `sql(em, …)`.
+ */
+export async function sqlOutsideTransaction<T>(
+  em: EntityManager,
+  text: string,
+  params: readonly unknown[] = [],
+): Promise<T[]> {
+  return onPool<T>(em, em.getConnection(), text, params);
+}
+
+/**
+ * A heavy cross-user read that a read replica may serve (DATABASE_REPLICA_URLS; server/db/read-replica.ts):
+ * on a replica's pool when `em` has no transaction open (the primary without replicas), on the
+ * transaction otherwise — as `em.execute(text, params, { connectionType: 'read' })` does.
+ */
+export async function sqlOnReplica<T>(
+  em: EntityManager,
+  text: string,
+  params: readonly unknown[] = [],
+): Promise<T[]> {
+  if (em.getTransactionContext()) return sql<T>(em, text, params);
+  return onPool<T>(em, em.getConnection('read'), text, params);
+}
+
+type OrmConnection = ReturnType<EntityManager['getConnection']>;
+
+/**
+ * One statement on a connection of `connection`'s pool, straight through pg (Kysely's executor
+ * adds a connection provider, a driver and their promises around the same connect/query/release:
+ * ~2 % of a balance read's CPU).
+ */
+async function onPool<T>(
+  em: EntityManager,
+  connection: OrmConnection,
+  text: string,
+  params: readonly unknown[],
+): Promise<T[]> {
+  try {
     // Keyed by the connection's Kysely client: a new client (a reconnect) comes with a new pool.
     const kysely = connection.getClient();
     let pool = poolsOf.get(kysely);
@@ -161,11 +211,16 @@ export async function sql<T>(em: EntityManager, text: string, params: readonly u
       client.release();
     }
   } catch (error) {
-    throw em
-      .getPlatform()
-      .getExceptionConverter()
-      .convertException(error as Error);
+    throw converted(em, error);
   }
+}
+
+/** A driver error as MikroORM's exception (UniqueConstraintViolationException …). */
+function converted(em: EntityManager, error: unknown): Error {
+  return em
+    .getPlatform()
+    .getExceptionConverter()
+    .convertException(error as Error);
 }
 
 /** The pg pool behind each ORM connection's Kysely client (MikroORM hands it out asynchronously). */
