@@ -13,6 +13,7 @@ import pg from 'pg';
 import type { GenerationStatus } from '../../../shared/schemas/generations.ts';
 import { AppError } from '../../common/app-error.ts';
 import type { Logger } from '../../common/logger.ts';
+import { sql } from '../../db/sql.ts';
 import {
   ACCESS_ENDED_CHANNEL,
   type AccessEnded,
@@ -28,7 +29,7 @@ export type GenerationEvent = { userId: string; id: string; status: GenerationSt
 
 /** Queues a notification in the current transaction; delivered when (and if) it commits. */
 export async function notifyGenerationUpdate(em: EntityManager, event: GenerationEvent): Promise<void> {
-  await em.execute('select pg_notify(?, ?)', [CHANNEL, JSON.stringify(event)]);
+  await sql(em, 'select pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]);
 }
 
 /** Whose stream this is, and what let them open it. */

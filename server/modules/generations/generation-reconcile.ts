@@ -11,6 +11,7 @@
 // already deleted by the provider: failed, its hold released (the user got nothing). Provider
 // unreachable: left for the next run.
 import type { Logger } from '../../common/logger.ts';
+import { sql } from '../../db/sql.ts';
 import { finish, type RunnerDeps } from './generation-runner.ts';
 import * as generations from './generations.service.ts';
 import { ProviderOutputsGoneError, ProviderUnavailableError } from './providers/provider.ts';
@@ -44,13 +45,14 @@ export async function reconcileGenerations(
   for (const provider of Object.values(deps.providers)) {
     if (!provider.expectedSeconds) continue;
     // Running since the prediction was recorded (the row's last update) for longer than expected.
-    const due = await deps.orm.em.fork().execute<Due[]>(
+    const due = await sql<Due>(
+      deps.orm.em.fork(),
       `select id, provider_prediction_id,
-              extract(epoch from (?::timestamptz - updated_at))::int as overdue_seconds
+              extract(epoch from ($1::timestamptz - updated_at))::int as overdue_seconds
          from generations
-        where status = 'running' and provider = ? and provider_prediction_id is not null
-          and updated_at < ?::timestamptz - make_interval(secs => ?)
-        order by updated_at limit ?`,
+        where status = 'running' and provider = $2 and provider_prediction_id is not null
+          and updated_at < $3::timestamptz - make_interval(secs => $4)
+        order by updated_at limit $5`,
       [now, provider.name, now, provider.expectedSeconds, BATCH],
     );
     for (const row of due) {

@@ -5,6 +5,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GenerationImage } from '../../../shared/schemas/generations.ts';
 import type { Logger } from '../../common/logger.ts';
+import { sql } from '../../db/sql.ts';
 import { discardFiles, storeFile } from '../storage/storage.service.ts';
 import type { StorageDriver } from '../storage/storage-driver.ts';
 import * as generations from './generations.service.ts';
@@ -99,9 +100,11 @@ async function pollUntilDone(
 }
 
 async function currentStatus(deps: RunnerDeps, generationId: string) {
-  const rows = await deps.orm.em
-    .fork()
-    .execute<{ status: string }[]>('select status from generations where id = ?', [generationId]);
+  const rows = await sql<{ status: string }>(
+    deps.orm.em.fork(),
+    'select status from generations where id = $1',
+    [generationId],
+  );
   return rows[0]?.status;
 }
 
@@ -127,8 +130,9 @@ export async function finish(
   const completed = await deps.orm.em
     .fork()
     .transactional(async (em) => {
-      const owner = await em.execute<{ user_id: string | null }[]>(
-        'select user_id from generations where id = ?',
+      const owner = await sql<{ user_id: string | null }>(
+        em,
+        'select user_id from generations where id = $1',
         [generationId],
       );
       const userId = owner[0]?.user_id;

@@ -17,6 +17,7 @@ import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
 import { prepared, sql } from '../../db/sql.ts';
+import { moveStatus } from '../../db/status-move.ts';
 import { queuePrioritySql } from '../billing/queue-priority.ts';
 import * as credits from '../credits/credits.service.ts';
 import { type Jobs, jobData, jobInsertSql, QUEUES } from '../jobs/queue.ts';
@@ -296,14 +297,15 @@ async function transition(
   to: GenerationStatus,
   fields: Record<string, unknown> = {},
 ): Promise<TransitionRow | null> {
-  const columns = Object.keys(fields);
-  const assignments = columns.map((column) => `, "${column}" = ?`).join('');
-  const rows = await em.execute<TransitionRow[]>(
-    `update generations set status = ?, updated_at = now()${assignments}
-      where id = ? and status in (${from.map(() => '?').join(', ')})
-      returning id, user_id, kind, output_count, credits_charged, provider, provider_prediction_id, project_id`,
-    [to, ...columns.map((column) => fields[column]), id, ...from],
-  );
+  const rows = await moveStatus<TransitionRow>(em, {
+    table: 'generations',
+    id,
+    from,
+    to,
+    fields,
+    returning:
+      'id, user_id, kind, output_count, credits_charged, provider, provider_prediction_id, project_id',
+  });
   const row = rows[0] ?? null;
   if (row?.user_id) await notifyGenerationUpdate(em, { userId: row.user_id, id, status: to });
   // A project's generation settling moves the project on, in the same transaction.
@@ -346,9 +348,10 @@ async function settleCharge(
  */
 export async function settleEndedHold(em: EntityManager, id: string): Promise<boolean> {
   // The generation row first, as every transition locks it: no transition settles it meanwhile.
-  const [row] = await em.execute<(TransitionRow & { status: GenerationStatus })[]>(
+  const [row] = await sql<TransitionRow & { status: GenerationStatus }>(
+    em,
     `select id, user_id, kind, output_count, credits_charged, provider, provider_prediction_id, project_id, status
-       from generations where id = ? and status in ('succeeded', 'failed', 'canceled') for update`,
+       from generations where id = $1 and status in ('succeeded', 'failed', 'canceled') for update`,
     [id],
   );
   if (!row) return false;
@@ -408,10 +411,11 @@ export async function removeGeneration(em: EntityManager, userId: string, id: st
 
 /** Claims a generation for a run. Null when it is already finished (the job has nothing to do). */
 export async function startRun(em: EntityManager, id: string) {
-  const rows = await em.execute<{ id: string; user_id: string | null }[]>(
+  const rows = await sql<{ id: string; user_id: string | null }>(
+    em,
     `update generations set status = 'running', attempts = attempts + 1,
             started_at = coalesce(started_at, now()), updated_at = now()
-      where id = ? and status in ('queued', 'running') returning id, user_id`,
+      where id = $1 and status in ('queued', 'running') returning id, user_id`,
     [id],
   );
   const claimed = rows[0];
@@ -426,9 +430,10 @@ export async function recordPrediction(
   predictionId: string,
   response: unknown,
 ) {
-  await em.execute(
-    `update generations set provider_prediction_id = ?, provider_response = ?::jsonb, updated_at = now()
-      where id = ? and status = 'running'`,
+  await sql(
+    em,
+    `update generations set provider_prediction_id = $1, provider_response = $2::jsonb, updated_at = now()
+      where id = $3 and status = 'running'`,
     [predictionId, JSON.stringify(response ?? null), id],
   );
 }
@@ -451,9 +456,10 @@ export async function completeRun(em: EntityManager, id: string, output: Complet
     error: null,
   });
   if (!row) return false;
-  await em.execute(
+  await sql(
+    em,
     `update generations set duration_ms = greatest(0, (extract(epoch from (completed_at - started_at)) * 1000)::int)
-      where id = ?`,
+      where id = $1`,
     [id],
   );
   await settleCharge(em, row, 'succeeded', 'succeeded');
@@ -473,9 +479,10 @@ export async function failRun(
     ...(providerResponse !== undefined ? { provider_response: JSON.stringify(providerResponse) } : {}),
   });
   if (!row) return false;
-  await em.execute(
+  await sql(
+    em,
     `update generations set duration_ms = greatest(0, (extract(epoch from (completed_at - coalesce(started_at, created_at))) * 1000)::int)
-      where id = ?`,
+      where id = $1`,
     [id],
   );
   await settleCharge(em, row, 'failed', error.slice(0, 200));
@@ -502,10 +509,11 @@ export async function softDeleteOldGenerations(
   before: Date,
   limit: number,
 ): Promise<number> {
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await sql<{ id: string }>(
+    em,
     `update generations set deleted_at = now(), updated_at = now() where id in (
-       select id from generations where deleted_at is null and created_at < ?
-        order by created_at limit ? for update skip locked)
+       select id from generations where deleted_at is null and created_at < $1
+        order by created_at limit $2 for update skip locked)
      returning id`,
     [before, limit],
   );

@@ -12,6 +12,7 @@
 //   the generation ended — captured if it succeeded, released otherwise.
 // Each is its own short transaction; a re-run, or two sweepers at once, settle nothing twice.
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { sql } from '../../db/sql.ts';
 import * as credits from '../credits/credits.service.ts';
 import { QUEUES } from '../jobs/queue.ts';
 import * as generations from './generations.service.ts';
@@ -35,15 +36,16 @@ export async function sweepHolds(
 ): Promise<HoldSweepReport> {
   const report: HoldSweepReport = { failed: 0, orphansReleased: 0, settled: 0 };
   const stale = options.staleSeconds ?? HOLD_SWEEP_STALE_SECONDS;
-  const stranded = await orm.em.fork().execute<{ id: string }[]>(
+  const stranded = await sql<{ id: string }>(
+    orm.em.fork(),
     `select g.id from generations g
       where g.status in ('queued', 'running') and g.provider_prediction_id is null
-        and g.updated_at < now() - make_interval(secs => ?)
+        and g.updated_at < now() - make_interval(secs => $1)
         and not exists (
           select 1 from pgboss.job j
-           where j.name in (?, ?) and j.state in ('created', 'retry', 'active')
+           where j.name in ($2, $3) and j.state in ('created', 'retry', 'active')
              and j.data ->> 'generationId' = g.id::text)
-      order by g.updated_at limit ?`,
+      order by g.updated_at limit $4`,
     [stale, QUEUES.generationRun, QUEUES.generationDead, BATCH],
   );
   for (const { id } of stranded) {
@@ -62,9 +64,10 @@ export async function sweepHolds(
     const outcome = await orm.em.fork().transactional((em) => credits.releaseHold(em, { holdId }));
     if (outcome.status === 'released') report.orphansReleased++;
   }
-  const ended = await orm.em.fork().execute<{ generation_id: string }[]>(
+  const ended = await sql<{ generation_id: string }>(
+    orm.em.fork(),
     `select h.generation_id from credit_holds h join generations g on g.id = h.generation_id
-      where h.status = 'open' and g.status in ('succeeded', 'failed', 'canceled') limit ?`,
+      where h.status = 'open' and g.status in ('succeeded', 'failed', 'canceled') limit $1`,
     [BATCH],
   );
   for (const { generation_id: id } of ended) {

@@ -2,6 +2,7 @@
 // `projects/<project id>/<deployment id>/…`), and taking them offline — what other modules ask of
 // projects instead of reaching into storage with a copy of the naming rule.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../../db/sql.ts';
 import { removeFilesByPrefix } from '../storage/storage.service.ts';
 
 /** Storage names of a project's bundle files start with this. */
@@ -15,8 +16,9 @@ export async function takeBundlesOffline(
   em: EntityManager,
   where: { organizationId: string },
 ): Promise<void> {
-  const projects = await em.execute<{ id: string; user_id: string }[]>(
-    'select id, user_id from projects where organization_id = ?',
+  const projects = await sql<{ id: string; user_id: string }>(
+    em,
+    'select id, user_id from projects where organization_id = $1',
     [where.organizationId],
   );
   for (const project of projects) await removeFilesByPrefix(em, project.user_id, bundlePrefix(project.id));

@@ -6,6 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ProjectStatus } from '../../../shared/schemas/projects.ts';
 import { AppError } from '../../common/app-error.ts';
+import { moveStatus } from '../../db/status-move.ts';
 
 /** For each target status, the statuses a project may come from. */
 export const PROJECT_MOVES: Record<ProjectStatus, readonly ProjectStatus[]> = {
@@ -34,14 +35,14 @@ export async function moveProject(
   to: ProjectStatus,
   fields: Record<string, unknown> = {},
 ): Promise<boolean> {
-  const from = PROJECT_MOVES[to];
-  if (from.length === 0) return false;
-  const columns = Object.keys(fields);
-  const rows = await em.execute<{ id: string }[]>(
-    `update projects set status = ?, updated_at = now()${columns.map((c) => `, "${c}" = ?`).join('')}
-      where id = ? and status in (${from.map(() => '?').join(', ')}) returning id`,
-    [to, ...columns.map((c) => fields[c]), projectId, ...from],
-  );
+  const rows = await moveStatus<{ id: string }>(em, {
+    table: 'projects',
+    id: projectId,
+    from: PROJECT_MOVES[to],
+    to,
+    fields,
+    returning: 'id',
+  });
   return rows.length > 0;
 }
 

@@ -18,6 +18,7 @@ import {
 import { AppError } from '../../common/app-error.ts';
 import type { Logger } from '../../common/logger.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { sql } from '../../db/sql.ts';
 import { Generation } from '../generations/generation.entity.ts';
 import { toGenerationDto } from '../generations/generations.dto.ts';
 import { createGeneration, type GenerationDeps } from '../generations/generations.service.ts';
@@ -89,9 +90,10 @@ export async function listProjects(
 /** The project with the latest generation of each agent and its latest deployments. */
 export async function getProject(em: EntityManager, userId: string, projectId: string) {
   const project = await accessProject(em, userId, projectId, 'view');
-  const latest = await em.execute<{ id: string }[]>(
+  const latest = await sql<{ id: string }>(
+    em,
     `select distinct on (agent_type) id from generations
-      where project_id = ? and deleted_at is null
+      where project_id = $1 and deleted_at is null
       order by agent_type, created_at desc, id desc`,
     [project.id],
   );
@@ -294,9 +296,10 @@ export async function runDeployment(
   deploymentId: string,
   attempt: DeployAttempt = { retryCount: 0, retryLimit: 0 },
 ): Promise<void> {
-  const claimed = await deps.orm.em.fork().execute<{ project_id: string }[]>(
+  const claimed = await sql<{ project_id: string }>(
+    deps.orm.em.fork(),
     `update deployments set status = 'building', started_at = coalesce(started_at, now()), updated_at = now()
-      where id = ? and status in ('queued', 'building') returning project_id`,
+      where id = $1 and status in ('queued', 'building') returning project_id`,
     [deploymentId],
   );
   const projectId = claimed[0]?.project_id;
@@ -372,9 +375,10 @@ export async function runDeployment(
 
 /** queued|building → failed with `log`, and the project → error. False when it had already finished. */
 export async function failDeployment(em: EntityManager, deploymentId: string, log: string): Promise<boolean> {
-  const rows = await em.execute<{ project_id: string }[]>(
-    `update deployments set status = 'failed', log = ?, finished_at = now(), updated_at = now()
-      where id = ? and status in ('queued', 'building') returning project_id`,
+  const rows = await sql<{ project_id: string }>(
+    em,
+    `update deployments set status = 'failed', log = $1, finished_at = now(), updated_at = now()
+      where id = $2 and status in ('queued', 'building') returning project_id`,
     [log, deploymentId],
   );
   const projectId = rows[0]?.project_id;
