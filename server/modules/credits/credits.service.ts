@@ -547,9 +547,10 @@ export async function grant(
   const { expiresAt, ...rest } = links;
   const posted = await post(em, { ...rest, userId, type, amount: positive(amount) });
   if (expiresAt && !posted.replayed) {
-    await em.execute(
+    await sql(
+      em,
       `insert into credit_grants (id, user_id, source_transaction_id, amount, remaining, expires_at, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, now(), now())`,
+       values ($1, $2, $3, $4, $5, $6, now(), now())`,
       [uuidv7(), userId, posted.id, amount, amount, expiresAt],
     );
   }
@@ -581,20 +582,23 @@ export async function expireGrants(
   options: { now?: Date; batchSize?: number } = {},
 ): Promise<number> {
   const now = options.now ?? new Date();
-  const due = await em.execute<{ id: string; user_id: string }[]>(
-    'select id, user_id from credit_grants where remaining > 0 and expires_at <= ? order by expires_at limit ?',
+  const due = await sql<{ id: string; user_id: string }>(
+    em,
+    'select id, user_id from credit_grants where remaining > 0 and expires_at <= $1 order by expires_at limit $2',
     [now, options.batchSize ?? 1000],
   );
   let expired = 0;
   for (const grantRow of due) {
     const done = await em.fork().transactional(async (tx) => {
       // Lock the balance first (as every debit does), then the grant: same order, no deadlock.
-      const balance = await tx.execute<{ balance: number }[]>(
-        'select balance - held as balance from credit_balances where user_id = ? for update',
+      const balance = await sql<{ balance: number }>(
+        tx,
+        'select balance - held as balance from credit_balances where user_id = $1 for update',
         [grantRow.user_id],
       );
-      const locked = await tx.execute<{ remaining: number }[]>(
-        'select remaining from credit_grants where id = ? and remaining > 0 for update',
+      const locked = await sql<{ remaining: number }>(
+        tx,
+        'select remaining from credit_grants where id = $1 and remaining > 0 for update',
         [grantRow.id],
       );
       // Debits drain grants first (expired-but-unswept ones too) and holds reserve from them, so the
@@ -602,14 +606,16 @@ export async function expireGrants(
       // holds reserved from this grant stays theirs (captured, or forfeited when released).
       const remaining = Math.min(Number(locked[0]?.remaining ?? 0), Number(balance[0]?.balance ?? 0));
       if (remaining <= 0) {
-        await tx.execute(
-          'update credit_grants set remaining = 0, expired_at = ?, updated_at = now() where id = ?',
+        await sql(
+          tx,
+          'update credit_grants set remaining = 0, expired_at = $1, updated_at = now() where id = $2',
           [now, grantRow.id],
         );
         return false;
       }
-      await tx.execute(
-        'update credit_grants set remaining = 0, expired_at = ?, updated_at = now() where id = ?',
+      await sql(
+        tx,
+        'update credit_grants set remaining = 0, expired_at = $1, updated_at = now() where id = $2',
         [now, grantRow.id],
       );
       await insertExpiration(tx, grantRow.user_id, remaining, grantRow.id);
@@ -658,15 +664,14 @@ export async function refund(
   // The balance row first, as every debit and the expiry job lock it: from here on no grant of this
   // user can be drained or expired under us.
   await lockBalance(em, userId);
-  const draws = await em.execute<
-    { id: string; grant_id: string; open: number; forfeited: number; gone: boolean }[]
-  >(
+  const draws = await sql<{ id: string; grant_id: string; open: number; forfeited: number; gone: boolean }>(
+    em,
     `select a.id, a.grant_id, a.amount - a.returned - a.forfeited as open, a.forfeited,
             (g.expires_at <= now() or g.expired_at is not null or g.revoked_at is not null) as gone
        from credit_transactions t
        join credit_grant_allocations a on a.transaction_id = t.id
        join credit_grants g on g.id = a.grant_id
-      where t.user_id = ? and t.generation_id = ? and t.type = 'usage'`,
+      where t.user_id = $1 and t.generation_id = $2 and t.type = 'usage'`,
     [userId, links.generationId],
   );
   const forfeitNow = draws.filter((d) => d.gone && Number(d.open) > 0);
@@ -687,17 +692,19 @@ export async function refund(
     if (posted.replayed) return posted;
   }
   for (const draw of forfeitNow) {
-    await em.execute(
-      'update credit_grant_allocations set forfeited = forfeited + ?, updated_at = now() where id = ?',
+    await sql(
+      em,
+      'update credit_grant_allocations set forfeited = forfeited + $1, updated_at = now() where id = $2',
       [Number(draw.open), draw.id],
     );
   }
   for (const draw of returnNow) {
-    await em.execute(
-      'update credit_grant_allocations set returned = returned + ?, updated_at = now() where id = ?',
+    await sql(
+      em,
+      'update credit_grant_allocations set returned = returned + $1, updated_at = now() where id = $2',
       [Number(draw.open), draw.id],
     );
-    await em.execute('update credit_grants set remaining = remaining + ?, updated_at = now() where id = ?', [
+    await sql(em, 'update credit_grants set remaining = remaining + $1, updated_at = now() where id = $2', [
       Number(draw.open),
       draw.grant_id,
     ]);
@@ -707,8 +714,9 @@ export async function refund(
 
 /** Locks the user's balance row; returns the available balance (balance − held). */
 async function lockBalance(em: EntityManager, userId: string) {
-  const rows = await em.execute<{ balance: number }[]>(
-    'select balance - held as balance from credit_balances where user_id = ? for update',
+  const rows = await sql<{ balance: number }>(
+    em,
+    'select balance - held as balance from credit_balances where user_id = $1 for update',
     [userId],
   );
   if (!rows[0]) throw new AppError('not_found', 'This account has no credit balance');
@@ -754,12 +762,13 @@ export async function clawBack(
   let collectible: number;
   if (claim.grantIds) {
     const grants = claim.grantIds.length
-      ? await em.execute<{ id: string; remaining: number }[]>(
+      ? await sql<{ id: string; remaining: number }>(
+          em,
           `select id, remaining from credit_grants
-            where user_id = ? and id in (${claim.grantIds.map(() => '?').join(', ')})
+            where user_id = $1 and id = any($2::uuid[])
               and remaining > 0 and revoked_at is null and expires_at > now()
             order by expires_at desc, id for update`,
-          [claim.userId, ...claim.grantIds],
+          [claim.userId, claim.grantIds],
         )
       : [];
     let left = Math.max(0, claim.wanted);
@@ -770,8 +779,9 @@ export async function clawBack(
     }
     collectible = takes.reduce((sum, take) => sum + take.amount, 0);
   } else {
-    const [expiring] = await em.execute<{ total: string }[]>(
-      'select coalesce(sum(remaining), 0) as total from credit_grants where user_id = ? and remaining > 0',
+    const [expiring] = await sql<{ total: string }>(
+      em,
+      'select coalesce(sum(remaining), 0) as total from credit_grants where user_id = $1 and remaining > 0',
       [claim.userId],
     );
     collectible = Math.min(Math.max(0, claim.wanted), Math.max(0, balance - Number(expiring?.total ?? 0)));
@@ -790,17 +800,18 @@ export async function clawBack(
     });
     transactionId = posted.id;
     for (const take of takes) {
-      await em.execute(
-        'update credit_grants set remaining = remaining - ?, updated_at = now() where id = ?',
-        [take.amount, take.id],
-      );
+      await sql(em, 'update credit_grants set remaining = remaining - $1, updated_at = now() where id = $2', [
+        take.amount,
+        take.id,
+      ]);
     }
   }
   if (claim.revoke && claim.grantIds?.length) {
-    await em.execute(
+    await sql(
+      em,
       `update credit_grants set revoked_at = now(), updated_at = now()
-        where user_id = ? and id in (${claim.grantIds.map(() => '?').join(', ')}) and revoked_at is null`,
-      [claim.userId, ...claim.grantIds],
+        where user_id = $1 and id = any($2::uuid[]) and revoked_at is null`,
+      [claim.userId, claim.grantIds],
     );
   }
   record(
@@ -846,10 +857,11 @@ export async function reinstate(
     (take) => take.amount > 0,
   );
   const live = taken.length
-    ? await em.execute<{ id: string }[]>(
-        `select id from credit_grants where id in (${taken.map(() => '?').join(', ')}) and expires_at > now()
+    ? await sql<{ id: string }>(
+        em,
+        `select id from credit_grants where id = any($1::uuid[]) and expires_at > now()
             and expired_at is null for update`,
-        taken.map((take) => take.id),
+        [taken.map((take) => take.id)],
       )
     : [];
   const liveIds = new Set(live.map((row) => row.id));
@@ -870,8 +882,9 @@ export async function reinstate(
     },
   });
   for (const take of taken.filter((t) => liveIds.has(t.id))) {
-    await em.execute(
-      'update credit_grants set remaining = remaining + ?, revoked_at = null, updated_at = now() where id = ?',
+    await sql(
+      em,
+      'update credit_grants set remaining = remaining + $1, revoked_at = null, updated_at = now() where id = $2',
       [take.amount, take.id],
     );
   }
@@ -958,12 +971,15 @@ export async function history(em: EntityManager, userId: string, input: Transact
 export async function usage(em: EntityManager, userId: string, input: { days: number }) {
   const to = new Date();
   const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - (input.days - 1)));
-  const rows = await em
-    .getConnection()
-    .execute<
-      { operation: OperationType | null; day: string; used: string; refunded: string; charges: string }[]
-    >(
-      `select coalesce(t.operation_type, charge.operation_type) as operation,
+  const rows = await sql<{
+    operation: OperationType | null;
+    day: string;
+    used: string;
+    refunded: string;
+    charges: string;
+  }>(
+    em,
+    `select coalesce(t.operation_type, charge.operation_type) as operation,
             to_char(t.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
             sum(case when t.type = 'usage' then -t.amount else 0 end) as used,
             sum(case when t.type = 'refund' then t.amount else 0 end) as refunded,
@@ -973,10 +989,10 @@ export async function usage(em: EntityManager, userId: string, input: { days: nu
          select u.operation_type from credit_transactions u
           where t.type = 'refund' and u.user_id = t.user_id and u.generation_id = t.generation_id and u.type = 'usage'
           limit 1) charge on true
-      where t.user_id = ? and t.type in ('usage', 'refund') and t.created_at >= ?
+      where t.user_id = $1 and t.type in ('usage', 'refund') and t.created_at >= $2
       group by 1, 2`,
-      [userId, from],
-    );
+    [userId, from],
+  );
   const byOperation = new Map<
     string,
     { operation: OperationType; used: number; refunded: number; charges: number }

@@ -18,6 +18,7 @@ import {
 } from '../../../shared/schemas/credits.ts';
 import { OPERATION_OF_KIND } from '../../../shared/schemas/generations.ts';
 import { AppError } from '../../common/app-error.ts';
+import { sql } from '../../db/sql.ts';
 
 export type StatementLine = {
   section: StatementSection;
@@ -74,10 +75,10 @@ type Row = {
 const STATEMENT_SQL = `
 select 'opening' as kind, null as type, null as operation, null::boolean as credit,
        count(*)::int as count, coalesce(sum(amount), 0)::bigint as amount
-  from credit_transactions where user_id = ? and created_at < ?
+  from credit_transactions where user_id = $1 and created_at < $2
 union all
 select 'closing', null, null, null, count(*)::int, coalesce(sum(amount), 0)::bigint
-  from credit_transactions where user_id = ? and created_at < ?
+  from credit_transactions where user_id = $1 and created_at < $3
 union all
 select 'line', t.type::text, coalesce(t.operation_type::text, charge.operation_type::text), t.amount > 0,
        count(*)::int, sum(t.amount)::bigint
@@ -86,14 +87,14 @@ select 'line', t.type::text, coalesce(t.operation_type::text, charge.operation_t
     select u.operation_type from credit_transactions u
      where t.type = 'refund' and u.user_id = t.user_id and u.generation_id = t.generation_id and u.type = 'usage'
      limit 1) charge on true
- where t.user_id = ? and t.created_at >= ? and t.created_at < ?
+ where t.user_id = $1 and t.created_at >= $2 and t.created_at < $3
  group by 1, 2, 3, 4
 union all
 select 'release', null, case g.kind ${Object.entries(OPERATION_OF_KIND)
   .map(([kind, operation]) => `when '${kind}' then '${operation}'`)
   .join(' ')} end, null, count(*)::int, sum(h.amount)::bigint
   from credit_holds h left join generations g on g.id = h.generation_id
- where h.user_id = ? and h.status = 'released' and h.settled_at >= ? and h.settled_at < ?
+ where h.user_id = $1 and h.status = 'released' and h.settled_at >= $2 and h.settled_at < $3
  group by 3`;
 
 const sectionOf = (type: CreditTransactionType, credit: boolean): StatementSection =>
@@ -123,9 +124,7 @@ export async function statementOf(
   now = new Date(),
 ): Promise<StatementDto> {
   const { from, to } = monthBounds(month, now);
-  const rows = await em
-    .getConnection()
-    .execute<Row[]>(STATEMENT_SQL, [userId, from, userId, to, userId, from, to, userId, from, to]);
+  const rows = await sql<Row>(em, STATEMENT_SQL, [userId, from, to]);
   let openingBalance = 0;
   let closingBalance = 0;
   const lines = new Map<string, StatementLine>();
