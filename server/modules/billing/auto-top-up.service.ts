@@ -32,6 +32,7 @@ import type Stripe from 'stripe';
 import type { AutoTopUpStatus } from '../../../shared/schemas/billing.ts';
 import { AppError } from '../../common/app-error.ts';
 import type { Logger } from '../../common/logger.ts';
+import { sql } from '../../db/sql.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import { type Jobs, QUEUES } from '../jobs/queue.ts';
 import { sendMail } from '../mail/mail.service.ts';
@@ -121,10 +122,11 @@ export async function getAutoTopUp(
     { user: userId },
     { populate: ['creditPackage'], refresh: true },
   );
-  const attempts = await em.execute<AttemptRow[]>(
+  const attempts = await sql<AttemptRow>(
+    em,
     `select a.id, a.status, a.error, a.created_at, a.completed_at, c.credits, c.amount_cents, c.currency, c.item_name
        from auto_top_up_attempts a left join checkouts c on c.id = a.checkout_id
-      where a.user_id = ? order by a.created_at desc limit 5`,
+      where a.user_id = $1 order by a.created_at desc limit 5`,
     [userId],
   );
   const provider = topUpProvider(deps);
@@ -203,11 +205,12 @@ export async function setAutoTopUp(
     label = card.label;
   }
   // Armed from the balance as it is now: the ledger before this moment is not walked again.
-  await em.execute(
+  await sql(
+    em,
     `insert into auto_top_ups (id, user_id, credit_package_id, threshold, enabled, armed, checked_seq,
                                payment_method_label, created_at, updated_at)
-     select gen_random_uuid(), b.user_id, ?, ?, ?, true, b.ledger_seq, ?, now(), now()
-       from credit_balances b where b.user_id = ?
+     select gen_random_uuid(), b.user_id, $1, $2, $3, true, b.ledger_seq, $4, now(), now()
+       from credit_balances b where b.user_id = $5
      on conflict (user_id) do update set
        credit_package_id = excluded.credit_package_id, threshold = excluded.threshold,
        enabled = excluded.enabled, armed = true, checked_seq = excluded.checked_seq,
@@ -240,14 +243,15 @@ export async function sweepAutoTopUps(
   deps: Omit<AutoTopUpDeps, 'logger'>,
   options: { batchSize?: number } = {},
 ): Promise<SweepReport> {
-  const due = await deps.orm.em.fork().execute<{ id: string }[]>(
+  const due = await sql<{ id: string }>(
+    deps.orm.em.fork(),
     `select a.id from auto_top_ups a
        join credit_balances b on b.user_id = a.user_id
        join users u on u.id = a.user_id and u.status = 'active'
       where a.enabled and (b.ledger_seq > a.checked_seq
                            or (a.armed and b.balance - b.held < a.threshold)
                            or (not a.armed and b.balance - b.held >= a.threshold))
-      limit ?`,
+      limit $1`,
     [options.batchSize ?? 500],
   );
   const report: SweepReport = { checked: 0, triggered: 0 };
@@ -266,20 +270,23 @@ async function evaluate(
   settingId: string,
 ): Promise<'busy' | 'idle' | 'triggered'> {
   // Another worker's sweep has this user: it evaluates the same rows.
-  const [setting] = await em.execute<SettingRow[]>(
+  const [setting] = await sql<SettingRow>(
+    em,
     `select id, user_id, credit_package_id, threshold, armed, checked_seq, enabled
-       from auto_top_ups where id = ? for update skip locked`,
+       from auto_top_ups where id = $1 for update skip locked`,
     [settingId],
   );
   if (!setting?.enabled) return 'busy';
-  const [balance] = await em.execute<{ balance: number; held: number; ledger_seq: number }[]>(
-    'select balance - held as balance, held, ledger_seq from credit_balances where user_id = ?',
+  const [balance] = await sql<{ balance: number; held: number; ledger_seq: number }>(
+    em,
+    'select balance - held as balance, held, ledger_seq from credit_balances where user_id = $1',
     [setting.user_id],
   );
   if (!balance) return 'idle';
   // Rows up to the sequence number read with the balance: all committed with it.
-  const rows = await em.execute<{ balance_after: number }[]>(
-    `select balance_after from credit_transactions where user_id = ? and seq > ? and seq <= ? order by seq`,
+  const rows = await sql<{ balance_after: number }>(
+    em,
+    `select balance_after from credit_transactions where user_id = $1 and seq > $2 and seq <= $3 order by seq`,
     [setting.user_id, setting.checked_seq, balance.ledger_seq],
   );
   const threshold = Number(setting.threshold);
@@ -298,14 +305,15 @@ async function evaluate(
     armed = false;
   } else if (!armed && !crossed && Number(balance.balance) >= threshold) armed = true;
   if (crossed) {
-    const open = await em.execute(
-      `select 1 from auto_top_up_attempts where user_id = ? and status in ('pending', 'processing')`,
+    const open = await sql(
+      em,
+      `select 1 from auto_top_up_attempts where user_id = $1 and status in ('pending', 'processing')`,
       [setting.user_id],
     );
     // A top-up is already on its way: its credits re-arm the setting when they land.
     if (open.length > 0) crossed = false;
   }
-  await em.execute('update auto_top_ups set armed = ?, checked_seq = ?, updated_at = now() where id = ?', [
+  await sql(em, 'update auto_top_ups set armed = $1, checked_seq = $2, updated_at = now() where id = $3', [
     armed,
     balance.ledger_seq,
     setting.id,
@@ -418,10 +426,11 @@ export async function chargeAutoTopUp(
   attemptId: string,
   attempt: { retryCount: number; retryLimit: number },
 ): Promise<void> {
-  const [claimed] = await deps.orm.em.fork().execute<ClaimedAttempt[]>(
+  const [claimed] = await sql<ClaimedAttempt>(
+    deps.orm.em.fork(),
     `with claimed as (
        update auto_top_up_attempts set status = 'processing', updated_at = now()
-        where id = ? and status in ('pending', 'processing') returning id, user_id, checkout_id)
+        where id = $1 and status in ('pending', 'processing') returning id, user_id, checkout_id)
      select a.id, a.user_id, a.checkout_id, c.provider, c.credits, c.amount_cents, c.currency,
             c.credit_package_id, c.item_name
        from claimed a join checkouts c on c.id = a.checkout_id`,
@@ -507,9 +516,14 @@ export async function settleTopUpIntent(
 ) {
   const attemptId = intent.metadata?.autoTopUpAttemptId;
   if (!attemptId || !/^[0-9a-f-]{36}$/.test(attemptId)) return;
-  const [attempt] = await em.execute<
-    { id: string; user_id: string; checkout_id: string | null; status: AutoTopUpStatus }[]
-  >('select id, user_id, checkout_id, status from auto_top_up_attempts where id = ? for update', [attemptId]);
+  const [attempt] = await sql<{
+    id: string;
+    user_id: string;
+    checkout_id: string | null;
+    status: AutoTopUpStatus;
+  }>(em, 'select id, user_id, checkout_id, status from auto_top_up_attempts where id = $1 for update', [
+    attemptId,
+  ]);
   // Not ours (another installation on the same Stripe account), or not this user's.
   if (!attempt || attempt.user_id !== intent.metadata.userId) return;
   if (intent.status === 'succeeded') {
@@ -526,17 +540,19 @@ export async function settleTopUpIntent(
       chargeId:
         typeof intent.latest_charge === 'string' ? intent.latest_charge : (intent.latest_charge?.id ?? null),
     });
-    await em.execute(
-      `update auto_top_up_attempts set status = 'succeeded', payment_intent_id = ?, error = null,
+    await sql(
+      em,
+      `update auto_top_up_attempts set status = 'succeeded', payment_intent_id = $1, error = null,
               completed_at = coalesce(completed_at, now()), updated_at = now()
-        where id = ? and status <> 'succeeded'`,
+        where id = $2 and status <> 'succeeded'`,
       [intent.id, attempt.id],
     );
     return;
   }
   if (intent.status === 'processing') {
-    await em.execute(
-      'update auto_top_up_attempts set payment_intent_id = ?, updated_at = now() where id = ?',
+    await sql(
+      em,
+      'update auto_top_up_attempts set payment_intent_id = $1, updated_at = now() where id = $2',
       [intent.id, attempt.id],
     );
     return;
@@ -558,10 +574,11 @@ async function failAttempt(
   message: string,
   paymentIntentId: string | null,
 ) {
-  const rows = await em.execute<{ id: string }[]>(
-    `update auto_top_up_attempts set status = 'failed', error = ?, payment_intent_id = coalesce(?, payment_intent_id),
+  const rows = await sql<{ id: string }>(
+    em,
+    `update auto_top_up_attempts set status = 'failed', error = $1, payment_intent_id = coalesce($2, payment_intent_id),
             completed_at = now(), updated_at = now()
-      where id = ? and status in ('pending', 'processing') returning id`,
+      where id = $3 and status in ('pending', 'processing') returning id`,
     [message.slice(0, 2000), paymentIntentId, attemptId],
   );
   if (rows[0]) await notifyFailure(em, deps, attemptId, message);
@@ -573,12 +590,17 @@ async function notifyFailure(
   attemptId: string,
   message: string,
 ) {
-  const [row] = await em.execute<
-    { user_id: string; email: string; threshold: number; credits: number | null; item_name: string | null }[]
-  >(
+  const [row] = await sql<{
+    user_id: string;
+    email: string;
+    threshold: number;
+    credits: number | null;
+    item_name: string | null;
+  }>(
+    em,
     `select a.user_id, u.email, a.threshold, c.credits, c.item_name
        from auto_top_up_attempts a join users u on u.id = a.user_id left join checkouts c on c.id = a.checkout_id
-      where a.id = ?`,
+      where a.id = $1`,
     [attemptId],
   );
   if (!row) return;

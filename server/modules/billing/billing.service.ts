@@ -10,6 +10,7 @@ import {
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { sql } from '../../db/sql.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import {
@@ -185,15 +186,17 @@ export async function ensureCustomer(
   // Two events of one checkout at once insert the same row: the second, waiting on the first, must
   // find it there — `on conflict do nothing` covers both unique keys (a single arbiter would leave
   // the other one to raise). A user's new customer id then replaces the old one.
-  await em.execute(
+  await sql(
+    em,
     `insert into customers (id, user_id, provider, external_customer_id, created_at, updated_at)
-     values (?, ?, ?, ?, now(), now())
+     values ($1, $2, $3, $4, now(), now())
      on conflict do nothing`,
     [uuidv7(), userId, provider, externalId],
   );
-  await em.execute(
-    `update customers set external_customer_id = ?, updated_at = now()
-      where user_id = ? and provider = ? and external_customer_id is distinct from ?`,
+  await sql(
+    em,
+    `update customers set external_customer_id = $1, updated_at = now()
+      where user_id = $2 and provider = $3 and external_customer_id is distinct from $4`,
     [externalId, userId, provider, externalId],
   );
 }
@@ -239,11 +242,12 @@ export async function recordPayment(
   em: EntityManager,
   payment: PaymentRecord,
 ): Promise<{ id: string; status: string }> {
-  const rows = await em.execute<{ id: string; status: string }[]>(
+  const rows = await sql<{ id: string; status: string }>(
+    em,
     `insert into payments (id, user_id, provider, external_payment_id, kind, amount_cents, currency, status,
                            credit_package_id, subscription_id, description, receipt_url, payment_intent_id,
                            charge_id, period_start, period_end, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, 'succeeded', ?, ?, ?, ?, ?, ?, ?, ?, now(), now())
+     values ($1, $2, $3, $4, $5, $6, $7, 'succeeded', $8, $9, $10, $11, $12, $13, $14, $15, now(), now())
      on conflict (provider, external_payment_id) do update set
        description = coalesce(payments.description, excluded.description),
        receipt_url = coalesce(excluded.receipt_url, payments.receipt_url),
@@ -282,9 +286,10 @@ export async function recordReceipt(
   provider: PaymentProvider,
   refs: { paymentIntentId: string | null; chargeId: string; receiptUrl: string | null },
 ) {
-  await em.execute(
-    `update payments set receipt_url = coalesce(?, receipt_url), charge_id = coalesce(charge_id, ?), updated_at = now()
-      where provider = ? and (charge_id = ? or (? is not null and payment_intent_id = ?))`,
+  await sql(
+    em,
+    `update payments set receipt_url = coalesce($1, receipt_url), charge_id = coalesce(charge_id, $2), updated_at = now()
+      where provider = $3 and (charge_id = $4 or ($5 is not null and payment_intent_id = $6))`,
     [refs.receiptUrl, refs.chargeId, provider, refs.chargeId, refs.paymentIntentId, refs.paymentIntentId],
   );
 }
@@ -296,9 +301,10 @@ export async function findCheckout(em: EntityManager, userId: string, checkoutId
 }
 
 export async function completeCheckout(em: EntityManager, checkoutId: string) {
-  await em.execute(
+  await sql(
+    em,
     `update checkouts set status = 'completed', completed_at = coalesce(completed_at, now()), updated_at = now()
-      where id = ?`,
+      where id = $1`,
     [checkoutId],
   );
 }

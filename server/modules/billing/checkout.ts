@@ -7,6 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
 import type { CheckoutProvider } from '../../../shared/schemas/billing.ts';
 import { AppError } from '../../common/app-error.ts';
+import { sql } from '../../db/sql.ts';
 import * as billing from './billing.service.ts';
 import { Checkout } from './checkout.entity.ts';
 import {
@@ -41,7 +42,7 @@ export async function createCheckout(
 ): Promise<CheckoutResult> {
   // One checkout or plan change at a time per user: two tabs cannot open two plan checkouts side by
   // side, nor change the plan twice (the second one then sees the first one's result).
-  await em.execute("select pg_advisory_xact_lock(hashtextextended('checkout:' || ?, 0))", [user.id]);
+  await sql(em, "select pg_advisory_xact_lock(hashtextextended('checkout:' || $1, 0))", [user.id]);
   if (input.kind === 'plan') {
     const current = await billing.findCurrentSubscription(em, user.id);
     if (current && ['trialing', 'active', 'past_due'].includes(current.status)) {

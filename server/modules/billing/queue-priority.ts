@@ -8,6 +8,7 @@
 // the create's own snapshot — no round trip, no cache, never stale.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LIVE_SUBSCRIPTION_STATUSES } from '../../../shared/schemas/billing.ts';
+import { sql } from '../../db/sql.ts';
 
 export const PAID_QUEUE_PRIORITY = 10;
 
@@ -18,8 +19,6 @@ export const queuePrioritySql = (user: string) =>
 
 /** The job priority the user's subscription gives, read now (what a create would use). */
 export async function queuePriorityOf(em: EntityManager, userId: string): Promise<number> {
-  const rows = await em.execute<{ priority: number }[]>(`select ${queuePrioritySql('?')} as priority`, [
-    userId,
-  ]);
+  const rows = await sql<{ priority: number }>(em, `select ${queuePrioritySql('$1')} as priority`, [userId]);
   return Number(rows[0]?.priority ?? 0);
 }

@@ -13,6 +13,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PaymentProvider, PaymentStatus } from '../../../shared/schemas/billing.ts';
 import { uuidv7 } from '../../common/ids.ts';
+import { sql } from '../../db/sql.ts';
 import * as credits from '../credits/credits.service.ts';
 
 type PaymentRow = {
@@ -48,31 +49,34 @@ async function lockPayment(
 ) {
   const ids = [...new Set(refs.filter((ref): ref is string => Boolean(ref)))];
   if (!ids.length) return null;
-  const list = ids.map(() => '?').join(', ');
-  const rows = await em.execute<PaymentRow[]>(
+  const rows = await sql<PaymentRow>(
+    em,
     `select id, user_id, kind, external_payment_id, amount_cents, status, refunded_cents, credits_clawed_back,
             credits_uncollected, credits_reinstated, charge_id
        from payments
-      where provider = ? and (external_payment_id in (${list}) or payment_intent_id in (${list}) or charge_id in (${list}))
+      where provider = $1 and (external_payment_id = any($2::text[]) or payment_intent_id = any($2::text[])
+             or charge_id = any($2::text[]))
       order by created_at limit 1 for update`,
-    [provider, ...ids, ...ids, ...ids],
+    [provider, ids],
   );
   return rows[0] ?? null;
 }
 
 /** Credits the payment gave (its purchase, or its invoice's grants) and the grants to take them from. */
 async function creditsOfPayment(em: EntityManager, payment: PaymentRow) {
-  const [given] = await em.execute<{ total: string }[]>(
+  const [given] = await sql<{ total: string }>(
+    em,
     `select coalesce(sum(amount), 0) as total from credit_transactions
-      where payment_id = ? and type in ('purchase', 'subscription_grant')`,
+      where payment_id = $1 and type in ('purchase', 'subscription_grant')`,
     [payment.id],
   );
   const grants =
     payment.kind === 'subscription'
       ? (
-          await em.execute<{ id: string }[]>(
+          await sql<{ id: string }>(
+            em,
             `select g.id from credit_grants g join credit_transactions t on t.id = g.source_transaction_id
-              where t.payment_id = ?`,
+              where t.payment_id = $1`,
             [payment.id],
           )
         ).map((row) => row.id)
@@ -111,14 +115,16 @@ async function clawBackFor(
           metadata: { reversalId: reversal.id },
         })
       : { clawed: 0, uncollected: 0, transactionId: null };
-  await em.execute(
-    `update payment_reversals set clawed_at = now(), credits_clawed_back = ?, credits_uncollected = ?,
-            clawback_transaction_id = ?, updated_at = now() where id = ?`,
+  await sql(
+    em,
+    `update payment_reversals set clawed_at = now(), credits_clawed_back = $1, credits_uncollected = $2,
+            clawback_transaction_id = $3, updated_at = now() where id = $4`,
     [result.clawed, result.uncollected, result.transactionId, reversal.id],
   );
-  await em.execute(
-    `update payments set credits_clawed_back = credits_clawed_back + ?, credits_uncollected = credits_uncollected + ?,
-            updated_at = now() where id = ?`,
+  await sql(
+    em,
+    `update payments set credits_clawed_back = credits_clawed_back + $1, credits_uncollected = credits_uncollected + $2,
+            updated_at = now() where id = $3`,
     [result.clawed, result.uncollected, payment.id],
   );
   payment.credits_clawed_back += result.clawed;
@@ -138,7 +144,7 @@ const refundedStatus = (payment: PaymentRow): PaymentStatus =>
 
 async function setStatus(em: EntityManager, payment: PaymentRow, status: PaymentStatus) {
   if (payment.status === status) return;
-  await em.execute('update payments set status = ?, updated_at = now() where id = ?', [status, payment.id]);
+  await sql(em, 'update payments set status = $1, updated_at = now() where id = $2', [status, payment.id]);
   payment.status = status;
 }
 
@@ -160,9 +166,10 @@ export async function applyRefund(em: EntityManager, report: RefundReport) {
   if (cumulative <= payment.refunded_cents) return;
   const step = cumulative - payment.refunded_cents;
   const externalId = `${payment.external_payment_id}:refunded:${cumulative}`;
-  const rows = await em.execute<ReversalRow[]>(
+  const rows = await sql<ReversalRow>(
+    em,
     `insert into payment_reversals (id, payment_id, provider, kind, external_id, amount_cents, status, created_at, updated_at)
-     values (?, ?, ?, 'refund', ?, ?, ?, now(), now())
+     values ($1, $2, $3, 'refund', $4, $5, $6, now(), now())
      on conflict (provider, external_id) do nothing
      returning id, amount_cents, credits_clawed_back, credits_uncollected, clawed_at, reinstated_at,
                clawback_transaction_id, outcome`,
@@ -172,7 +179,7 @@ export async function applyRefund(em: EntityManager, report: RefundReport) {
   if (!reversal) return;
   const before = payment.refunded_cents;
   payment.refunded_cents = cumulative;
-  await em.execute('update payments set refunded_cents = ?, updated_at = now() where id = ?', [
+  await sql(em, 'update payments set refunded_cents = $1, updated_at = now() where id = $2', [
     cumulative,
     payment.id,
   ]);
@@ -216,16 +223,18 @@ export async function applyDispute(em: EntityManager, report: DisputeReport) {
   const payment = await lockPayment(em, report.provider, report.refs);
   if (!payment)
     throw new Error(`The disputed payment (${report.refs.filter(Boolean).join(', ')}) is not known yet`);
-  await em.execute(
+  await sql(
+    em,
     `insert into payment_reversals (id, payment_id, provider, kind, external_id, amount_cents, status, created_at, updated_at)
-     values (?, ?, ?, 'dispute', ?, ?, ?, now(), now())
+     values ($1, $2, $3, 'dispute', $4, $5, $6, now(), now())
      on conflict (provider, external_id) do nothing`,
     [uuidv7(), payment.id, report.provider, report.disputeId, report.amountCents, report.status],
   );
-  const [reversal] = await em.execute<ReversalRow[]>(
+  const [reversal] = await sql<ReversalRow>(
+    em,
     `select id, amount_cents, credits_clawed_back, credits_uncollected, clawed_at, reinstated_at,
             clawback_transaction_id, outcome
-       from payment_reversals where provider = ? and external_id = ? for update`,
+       from payment_reversals where provider = $1 and external_id = $2 for update`,
     [report.provider, report.disputeId],
   );
   if (!reversal) return;
@@ -233,16 +242,17 @@ export async function applyDispute(em: EntityManager, report: DisputeReport) {
   const lost = report.status === 'lost';
   const inquiryClosed = report.status === 'warning_closed';
   if (!reversal.outcome) {
-    await em.execute('update payment_reversals set status = ?, updated_at = now() where id = ?', [
+    await sql(em, 'update payment_reversals set status = $1, updated_at = now() where id = $2', [
       report.status,
       reversal.id,
     ]);
   }
   if (won || inquiryClosed) {
     if (!reversal.outcome || reversal.outcome === 'lost') {
-      await em.execute(
-        `update payment_reversals set outcome = ?, closed_at = coalesce(closed_at, now()), status = ?, updated_at = now()
-          where id = ?`,
+      await sql(
+        em,
+        `update payment_reversals set outcome = $1, closed_at = coalesce(closed_at, now()), status = $2, updated_at = now()
+          where id = $3`,
         [won ? 'won' : 'closed', report.status, reversal.id],
       );
       reversal.outcome = won ? 'won' : 'closed';
@@ -264,9 +274,10 @@ export async function applyDispute(em: EntityManager, report: DisputeReport) {
     );
   }
   if (lost || reversal.outcome === 'lost') {
-    await em.execute(
+    await sql(
+      em,
       `update payment_reversals set outcome = 'lost', closed_at = coalesce(closed_at, now()), status = 'lost',
-              updated_at = now() where id = ?`,
+              updated_at = now() where id = $1`,
       [reversal.id],
     );
     await setStatus(em, payment, 'dispute_lost');
@@ -276,8 +287,9 @@ export async function applyDispute(em: EntityManager, report: DisputeReport) {
 }
 
 async function openDisputes(em: EntityManager, paymentId: string) {
-  const [row] = await em.execute<{ open: string }[]>(
-    `select count(*) as open from payment_reversals where payment_id = ? and kind = 'dispute' and outcome is null`,
+  const [row] = await sql<{ open: string }>(
+    em,
+    `select count(*) as open from payment_reversals where payment_id = $1 and kind = 'dispute' and outcome is null`,
     [paymentId],
   );
   return Number(row?.open ?? 0) > 0;
@@ -294,14 +306,16 @@ async function reinstateFor(em: EntityManager, payment: PaymentRow, reversal: Re
         description: 'Dispute won: credits reinstated',
       })
     : 0;
-  await em.execute(
-    `update payment_reversals set reinstated_at = now(), credits_reinstated = ?, credits_uncollected = 0,
-            updated_at = now() where id = ?`,
+  await sql(
+    em,
+    `update payment_reversals set reinstated_at = now(), credits_reinstated = $1, credits_uncollected = 0,
+            updated_at = now() where id = $2`,
     [amount, reversal.id],
   );
-  await em.execute(
-    `update payments set credits_reinstated = credits_reinstated + ?, credits_uncollected = credits_uncollected - ?,
-            updated_at = now() where id = ?`,
+  await sql(
+    em,
+    `update payments set credits_reinstated = credits_reinstated + $1, credits_uncollected = credits_uncollected - $2,
+            updated_at = now() where id = $3`,
     [amount, reversal.credits_uncollected, payment.id],
   );
   payment.credits_reinstated += amount;

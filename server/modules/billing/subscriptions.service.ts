@@ -23,6 +23,7 @@ import {
   type SubscriptionStatus,
 } from '../../../shared/schemas/billing.ts';
 import { uuidv7 } from '../../common/ids.ts';
+import { sql } from '../../db/sql.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { recordPayment } from './billing.service.ts';
@@ -115,11 +116,12 @@ function wins(stored: StoredRow, incoming: SubscriptionState, force: boolean) {
 }
 
 async function lockStored(em: EntityManager, provider: PaymentProvider, externalId: string) {
-  const rows = await em.execute<StoredRow[]>(
+  const rows = await sql<StoredRow>(
+    em,
     `select id, user_id, plan_id, status, provider_updated_at, provider_event_key, current_period_start,
             current_period_end, credits_per_period, interval, scheduled_plan_id, scheduled_interval,
             scheduled_change_at
-       from subscriptions where provider = ? and external_subscription_id = ? for update`,
+       from subscriptions where provider = $1 and external_subscription_id = $2 for update`,
     [provider, externalId],
   );
   return rows[0] ?? null;
@@ -127,8 +129,9 @@ async function lockStored(em: EntityManager, provider: PaymentProvider, external
 
 /** The stored state's time, to detect a same-second tie before applying (stripe-events re-reads). */
 export async function storedStateTime(em: EntityManager, provider: PaymentProvider, externalId: string) {
-  const rows = await em.execute<{ provider_updated_at: Date; status: SubscriptionStatus }[]>(
-    'select provider_updated_at, status from subscriptions where provider = ? and external_subscription_id = ?',
+  const rows = await sql<{ provider_updated_at: Date; status: SubscriptionStatus }>(
+    em,
+    'select provider_updated_at, status from subscriptions where provider = $1 and external_subscription_id = $2',
     [provider, externalId],
   );
   return rows[0] ? { at: new Date(rows[0].provider_updated_at), status: rows[0].status } : null;
@@ -181,12 +184,13 @@ const duplicateCancel = (state: SubscriptionState) => ({
 async function insertState(em: EntityManager, state: SubscriptionState): Promise<ApplyOutcome | 'exists'> {
   const id = uuidv7();
   const insert = (tx: EntityManager, s: SubscriptionState) =>
-    tx.execute<{ id: string }[]>(
+    sql<{ id: string }>(
+      tx,
       `insert into subscriptions (id, user_id, plan_id, provider, external_subscription_id, status, price_id, amount,
                                   currency, interval, interval_count, trial_start, trial_end, current_period_start,
                                   current_period_end, cancel_at_period_end, canceled_at, provider_updated_at,
                                   provider_event_key, credits_per_period, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), now())
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, now(), now())
        on conflict (external_subscription_id) do nothing
        returning id`,
       [id, s.userId, s.planId, s.provider, s.externalSubscriptionId, ...stateColumns(s)],
@@ -229,13 +233,14 @@ function stateColumns(s: SubscriptionState) {
 
 async function updateState(em: EntityManager, stored: StoredRow, s: SubscriptionState) {
   const planChanged = s.planId !== null && s.planId !== stored.plan_id;
-  await em.execute(
-    `update subscriptions set status = ?, price_id = ?, amount = ?, currency = ?, interval = ?, interval_count = ?,
-            trial_start = ?, trial_end = ?, current_period_start = ?, current_period_end = ?,
-            cancel_at_period_end = ?, canceled_at = ?, provider_updated_at = ?, provider_event_key = ?,
-            credits_per_period = coalesce(?, case when ? then null else credits_per_period end),
-            plan_id = coalesce(?, plan_id), updated_at = now()
-      where id = ?`,
+  await sql(
+    em,
+    `update subscriptions set status = $1, price_id = $2, amount = $3, currency = $4, interval = $5, interval_count = $6,
+            trial_start = $7, trial_end = $8, current_period_start = $9, current_period_end = $10,
+            cancel_at_period_end = $11, canceled_at = $12, provider_updated_at = $13, provider_event_key = $14,
+            credits_per_period = coalesce($15, case when $16 then null else credits_per_period end),
+            plan_id = coalesce($17, plan_id), updated_at = now()
+      where id = $18`,
     [...stateColumns(s), planChanged, s.planId, stored.id],
   );
 }
@@ -375,9 +380,10 @@ export async function markPastDue(
   occurredAt: Date,
   eventType: string,
 ) {
-  const rows = await em.execute<{ user_id: string; plan_id: string | null }[]>(
-    `update subscriptions set status = 'past_due', provider_updated_at = ?, updated_at = now()
-      where provider = ? and external_subscription_id = ? and provider_updated_at <= ?
+  const rows = await sql<{ user_id: string; plan_id: string | null }>(
+    em,
+    `update subscriptions set status = 'past_due', provider_updated_at = $1, updated_at = now()
+      where provider = $2 and external_subscription_id = $3 and provider_updated_at <= $4
         and status in ('active', 'trialing', 'past_due')
       returning user_id, plan_id`,
     [occurredAt, provider, externalSubscriptionId, occurredAt],
@@ -403,17 +409,19 @@ export async function scheduleChange(
   at: Date,
   interval: BillingInterval | null = null,
 ) {
-  await em.execute(
-    `update subscriptions set scheduled_plan_id = ?, scheduled_change_at = ?,
-            scheduled_interval = coalesce(?, interval), updated_at = now() where id = ?`,
+  await sql(
+    em,
+    `update subscriptions set scheduled_plan_id = $1, scheduled_change_at = $2,
+            scheduled_interval = coalesce($3, interval), updated_at = now() where id = $4`,
     [planId, at, interval, subscriptionId],
   );
 }
 
 export async function clearScheduledChange(em: EntityManager, subscriptionId: string) {
-  await em.execute(
+  await sql(
+    em,
     `update subscriptions set scheduled_plan_id = null, scheduled_change_at = null, scheduled_interval = null,
-            updated_at = now() where id = ?`,
+            updated_at = now() where id = $1`,
     [subscriptionId],
   );
 }
@@ -559,19 +567,18 @@ async function grantMonth(
  * subscription in its own short transaction; returns how many grants were made.
  */
 export async function grantDueMonthlyCredits(em: EntityManager, now = new Date()): Promise<number> {
-  const due = await em.execute<
-    {
-      payment_id: string;
-      external_payment_id: string;
-      period_start: Date;
-      period_end: Date;
-      user_id: string;
-      provider: PaymentProvider;
-      external_subscription_id: string;
-      credits: number | null;
-      plan_name: string | null;
-    }[]
-  >(
+  const due = await sql<{
+    payment_id: string;
+    external_payment_id: string;
+    period_start: Date;
+    period_end: Date;
+    user_id: string;
+    provider: PaymentProvider;
+    external_subscription_id: string;
+    credits: number | null;
+    plan_name: string | null;
+  }>(
+    em,
     `select p.id as payment_id, p.external_payment_id, p.period_start, p.period_end, s.user_id, s.provider,
             s.external_subscription_id, coalesce(s.credits_per_period, pl.credits_per_period) as credits,
             pl.name as plan_name
@@ -580,7 +587,7 @@ export async function grantDueMonthlyCredits(em: EntityManager, now = new Date()
        left join plans pl on pl.id = s.plan_id
       where p.kind = 'subscription' and p.status = 'succeeded' and s.interval = 'year'
         and s.status in ('trialing', 'active', 'past_due')
-        and p.period_start <= ? and p.period_end > ?
+        and p.period_start <= $1 and p.period_end > $2
         and exists (select 1 from credit_transactions t where t.payment_id = p.id and t.type = 'subscription_grant')`,
     [now, now],
   );

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { WebhookProvider } from '../../../shared/schemas/billing.ts';
 import { uuidv7 } from '../../common/ids.ts';
+import { sql } from '../../db/sql.ts';
 
 export type InboxEvent = { id: string; type: string; payload: Record<string, unknown> };
 export type ApplyResult = 'applied' | 'duplicate';
@@ -20,37 +21,39 @@ export async function receiveEvent(
   event: InboxEvent,
   apply: (em: EntityManager) => Promise<void>,
 ): Promise<ApplyResult> {
-  await orm.em.fork().execute(
+  await sql(
+    orm.em.fork(),
     `insert into webhook_events (id, provider, event_id, type, payload, received_at, attempts)
-     values (?, ?, ?, ?, ?::jsonb, now(), 0)
+     values ($1, $2, $3, $4, $5::jsonb, now(), 0)
      on conflict (provider, event_id) do nothing`,
     [uuidv7(), provider, event.id, event.type, JSON.stringify(event.payload)],
   );
   try {
     return await orm.em.fork().transactional(async (em) => {
-      const rows = await em.execute<{ processed_at: Date | null; rejected_at: Date | null }[]>(
-        'select processed_at, rejected_at from webhook_events where provider = ? and event_id = ? for update',
+      const rows = await sql<{ processed_at: Date | null; rejected_at: Date | null }>(
+        em,
+        'select processed_at, rejected_at from webhook_events where provider = $1 and event_id = $2 for update',
         [provider, event.id],
       );
       if (rows[0]?.rejected_at) throw new WebhookRejectedError('This event id was rejected before');
       if (rows[0]?.processed_at) return 'duplicate';
       await apply(em);
       await em.flush();
-      await em.execute(
+      await sql(
+        em,
         `update webhook_events set processed_at = now(), error = null, attempts = attempts + 1
-          where provider = ? and event_id = ?`,
+          where provider = $1 and event_id = $2`,
         [provider, event.id],
       );
       return 'applied';
     });
   } catch (error) {
     if (error instanceof WebhookRejectedError) throw error;
-    await orm.em
-      .fork()
-      .execute(
-        'update webhook_events set error = ?, attempts = attempts + 1 where provider = ? and event_id = ?',
-        [String((error as Error).message ?? error).slice(0, 2000), provider, event.id],
-      );
+    await sql(
+      orm.em.fork(),
+      'update webhook_events set error = $1, attempts = attempts + 1 where provider = $2 and event_id = $3',
+      [String((error as Error).message ?? error).slice(0, 2000), provider, event.id],
+    );
     throw error;
   }
 }
@@ -77,9 +80,10 @@ export async function rejectEvent(
     payload && typeof payload === 'object' && !Array.isArray(payload)
       ? payload
       : { body: rawBody.toString('utf8').slice(0, 65_536) };
-  await orm.em.fork().execute(
+  await sql(
+    orm.em.fork(),
     `insert into webhook_events (id, provider, event_id, type, payload, received_at, rejected_at, error, attempts)
-     values (?, ?, ?, 'rejected', ?::jsonb, now(), now(), ?, 1)
+     values ($1, $2, $3, 'rejected', $4::jsonb, now(), now(), $5, 1)
      on conflict (provider, event_id) do nothing`,
     [uuidv7(), provider, eventId.slice(0, 255), JSON.stringify(stored), reason.slice(0, 2000)],
   );
