@@ -4,6 +4,7 @@
 // the stream listener re-checks its credentials with liveCredentials() every few seconds, which
 // also catches an announcement missed while its connection was down.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../../db/sql.ts';
 import { SESSION_ABSOLUTE_MS } from './lucia.ts';
 
 export const ACCESS_ENDED_CHANNEL = 'forgeline_access_ended';
@@ -20,7 +21,7 @@ export async function announceAccessEnded(em: EntityManager, ended: AccessEnded)
     const ids = ended[kind] ?? [];
     for (let start = 0; start < ids.length; start += IDS_PER_NOTIFY) {
       const payload = JSON.stringify({ [kind]: ids.slice(start, start + IDS_PER_NOTIFY) });
-      await em.execute('select pg_notify(?, ?)', [ACCESS_ENDED_CHANNEL, payload]);
+      await sql(em, 'select pg_notify($1, $2)', [ACCESS_ENDED_CHANNEL, payload]);
     }
   }
 }
@@ -47,26 +48,29 @@ const arrayLiteral = (values: string[]) => `{${values.filter((v) => /^[0-9a-f-]+
 export async function liveCredentials(em: EntityManager, credentials: Credentials): Promise<LiveCredentials> {
   const live: LiveCredentials = { sessions: new Set(), apiKeys: new Set(), users: new Set() };
   if (credentials.sessions.length) {
-    const rows = await em.execute<{ id: string }[]>(
+    const rows = await sql<{ id: string }>(
+      em,
       `select s.id from sessions s join users u on u.id = s.user_id
-        where s.id = any(?::text[]) and s.expires_at > now()
-          and s.created_at > now() - make_interval(secs => ?) and u.status = 'active'`,
+        where s.id = any($1::text[]) and s.expires_at > now()
+          and s.created_at > now() - make_interval(secs => $2) and u.status = 'active'`,
       [arrayLiteral(credentials.sessions), SESSION_ABSOLUTE_MS / 1000],
     );
     for (const row of rows) live.sessions.add(row.id);
   }
   if (credentials.apiKeys.length) {
-    const rows = await em.execute<{ id: string }[]>(
+    const rows = await sql<{ id: string }>(
+      em,
       `select k.id from api_keys k join users u on u.id = k.user_id
-        where k.id = any(?::uuid[]) and k.revoked_at is null
+        where k.id = any($1::uuid[]) and k.revoked_at is null
           and (k.expires_at is null or k.expires_at > now()) and u.status = 'active'`,
       [arrayLiteral(credentials.apiKeys)],
     );
     for (const row of rows) live.apiKeys.add(row.id);
   }
   if (credentials.users.length) {
-    const rows = await em.execute<{ id: string }[]>(
-      `select id from users where id = any(?::uuid[]) and status = 'active'`,
+    const rows = await sql<{ id: string }>(
+      em,
+      `select id from users where id = any($1::uuid[]) and status = 'active'`,
       [arrayLiteral(credentials.users)],
     );
     for (const row of rows) live.users.add(row.id);

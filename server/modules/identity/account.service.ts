@@ -6,6 +6,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuthTokenPurpose } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
+import { sql } from '../../db/sql.ts';
 import { sendMail } from '../mail/mail.service.ts';
 import { announceAccessEnded } from './access-events.ts';
 import { toProfile } from './identity.dto.ts';
@@ -24,8 +25,9 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 async function issueToken(em: EntityManager, userId: string, purpose: AuthTokenPurpose) {
   const token = randomBytes(32).toString('base64url');
-  await em.execute(
-    `insert into auth_tokens (id, user_id, purpose, token_hash, expires_at, created_at) values (?, ?, ?, ?, ?, now())`,
+  await sql(
+    em,
+    `insert into auth_tokens (id, user_id, purpose, token_hash, expires_at, created_at) values ($1, $2, $3, $4, $5, now())`,
     [uuidv7(), userId, purpose, hashToken(token), new Date(Date.now() + TOKEN_TTL_MS[purpose])],
   );
   return token;
@@ -33,9 +35,10 @@ async function issueToken(em: EntityManager, userId: string, purpose: AuthTokenP
 
 /** Uses a token once: the user id, or BAD_REQUEST for an unknown, used or expired link. */
 async function consumeToken(em: EntityManager, token: string, purpose: AuthTokenPurpose): Promise<string> {
-  const rows = await em.execute<{ user_id: string }[]>(
+  const rows = await sql<{ user_id: string }>(
+    em,
     `update auth_tokens set used_at = now()
-      where token_hash = ? and purpose = ? and used_at is null and expires_at > now()
+      where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now()
       returning user_id`,
     [hashToken(token), purpose],
   );
@@ -62,8 +65,9 @@ export async function requestEmailVerification(em: EntityManager, userId: string
 
 export async function verifyEmail(em: EntityManager, token: string) {
   const userId = await consumeToken(em, token, 'email_verification');
-  await em.execute(
-    'update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now() where id = ?',
+  await sql(
+    em,
+    'update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now() where id = $1',
     [userId],
   );
   return { ok: true as const };
@@ -144,8 +148,9 @@ export async function changePassword(
 }
 
 export async function revokeOtherSessions(em: EntityManager, userId: string, currentHandle: string | null) {
-  const deleted = await em.execute<{ id: string }[]>(
-    'delete from sessions where user_id = ? and id is distinct from ? returning id',
+  const deleted = await sql<{ id: string }>(
+    em,
+    'delete from sessions where user_id = $1 and id is distinct from $2 returning id',
     [userId, currentHandle],
   );
   await announceAccessEnded(em, { sessions: deleted.map((row) => row.id) });
@@ -194,9 +199,10 @@ export async function deactivate(em: EntityManager, auth: Auth, userId: string, 
 
 /** Deletes up to `limit` email tokens that expired before `now` (the retention job's batches). */
 export async function deleteExpiredTokens(em: EntityManager, now: Date, limit: number): Promise<number> {
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await sql<{ id: string }>(
+    em,
     `delete from auth_tokens where id in (
-       select id from auth_tokens where expires_at < ? limit ? for update skip locked)
+       select id from auth_tokens where expires_at < $1 limit $2 for update skip locked)
      returning id`,
     [now, limit],
   );

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ADMIN_ROLES, type ApiKeyScope, type UpdateApiKeyInput } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
+import { sql } from '../../db/sql.ts';
 import { todaysSpendByKey } from '../credits/credits.service.ts';
 import { announceAccessEnded } from './access-events.ts';
 import { ApiKey } from './api-key.entity.ts';
@@ -100,8 +101,9 @@ export async function authenticateApiKey(em: EntityManager, key: string): Promis
   const user = row.user as User;
   if (user.status !== 'active') return null;
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
-    await em.execute(
-      `update api_keys set last_used_at = now() where id = ? and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+    await sql(
+      em,
+      `update api_keys set last_used_at = now() where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
       [row.id],
     );
   }

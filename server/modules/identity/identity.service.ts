@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { signInInput, signUpInput } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
 import type { ClientInfo } from '../../common/caller.ts';
+import { sql } from '../../db/sql.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
 import * as credits from '../credits/credits.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
@@ -158,7 +159,7 @@ export async function revokeSession(em: EntityManager, userId: string, handle: s
  * and announces the account so that its open streams close, API-key streams included.
  */
 export async function endSessions(em: EntityManager, userId: string): Promise<void> {
-  await em.execute('delete from sessions where user_id = ?', [userId]);
+  await sql(em, 'delete from sessions where user_id = $1', [userId]);
   await announceAccessEnded(em, { users: [userId] });
 }
 
@@ -168,9 +169,10 @@ export async function endSessions(em: EntityManager, userId: string): Promise<vo
  * streams find out on their own re-check (access-events.ts).
  */
 export async function deleteExpiredSessions(em: EntityManager, now: Date, limit: number): Promise<number> {
-  const rows = await em.execute<{ id: string }[]>(
+  const rows = await sql<{ id: string }>(
+    em,
     `delete from sessions where id in (
-       select id from sessions where expires_at < ? limit ? for update skip locked)
+       select id from sessions where expires_at < $1 limit $2 for update skip locked)
      returning id`,
     [now, limit],
   );

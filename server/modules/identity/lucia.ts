@@ -103,14 +103,11 @@ export class MikroOrmSessionAdapter implements Adapter {
   }
 
   async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
-    await this.#em
-      .getConnection()
-      .execute(
-        `update sessions set expires_at = least(?, created_at + make_interval(secs => ?)) where id = ?`,
-        [expiresAt, SESSION_ABSOLUTE_MS / 1000, hashSessionId(sessionId)],
-        'run',
-        this.#em.getTransactionContext(),
-      );
+    await sql(
+      this.#em,
+      'update sessions set expires_at = least($1, created_at + make_interval(secs => $2)) where id = $3',
+      [expiresAt, SESSION_ABSOLUTE_MS / 1000, hashSessionId(sessionId)],
+    );
   }
 
   // Every way a session ends comes through here (sign-out, password change and reset, deactivation)
@@ -122,8 +119,9 @@ export class MikroOrmSessionAdapter implements Adapter {
   }
 
   async deleteUserSessions(userId: string): Promise<void> {
-    const deleted = await this.#em.execute<{ id: string }[]>(
-      'delete from sessions where user_id = ? returning id',
+    const deleted = await sql<{ id: string }>(
+      this.#em,
+      'delete from sessions where user_id = $1 returning id',
       [userId],
     );
     await announceAccessEnded(this.#em, { sessions: deleted.map((row) => row.id) });

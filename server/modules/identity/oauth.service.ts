@@ -16,6 +16,7 @@ import {
 } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
 import type { Config } from '../../config.ts';
+import { sql } from '../../db/sql.ts';
 import { toOAuthAccountDto } from './identity.dto.ts';
 import { type ClientInfo, createAccount, openSession } from './identity.service.ts';
 import type { Auth } from './lucia.ts';
@@ -134,12 +135,14 @@ export async function listOAuthAccounts(em: EntityManager, userId: string) {
  * both pass the check and leave the account with no way in.
  */
 export async function unlinkOAuthAccount(em: EntityManager, userId: string, provider: OAuthProvider) {
-  const [user] = await em.execute<{ has_password: boolean }[]>(
-    'select password_hash is not null as has_password from users where id = ? for update',
+  const [user] = await sql<{ has_password: boolean }>(
+    em,
+    'select password_hash is not null as has_password from users where id = $1 for update',
     [userId],
   );
-  const linked = await em.execute<{ provider: OAuthProvider }[]>(
-    'select provider from oauth_accounts where user_id = ?',
+  const linked = await sql<{ provider: OAuthProvider }>(
+    em,
+    'select provider from oauth_accounts where user_id = $1',
     [userId],
   );
   const label = OAUTH_PROVIDER_LABELS[provider];
@@ -152,6 +155,6 @@ export async function unlinkOAuthAccount(em: EntityManager, userId: string, prov
       `${label} is your only way to sign in. Set a password or link another account first.`,
     );
   }
-  await em.execute('delete from oauth_accounts where user_id = ? and provider = ?', [userId, provider]);
+  await sql(em, 'delete from oauth_accounts where user_id = $1 and provider = $2', [userId, provider]);
   return { ok: true as const };
 }
