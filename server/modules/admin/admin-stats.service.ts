@@ -3,40 +3,39 @@
 // (type, created_at) and created_at indexes and stay bounded by the requested range. Both are read
 // from a read replica when one is configured.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ON_REPLICA } from '../../db/read-replica.ts';
+import { sqlOnReplica } from '../../db/sql.ts';
 
 const num = (value: unknown) => Number(value ?? 0);
 
 export async function overview(em: EntityManager) {
-  const [users] = await em.execute<Record<string, string>[]>(
+  const [users] = await sqlOnReplica<Record<string, string>>(
+    em,
     `select count(*) as total,
             count(*) filter (where status = 'active') as active,
             count(*) filter (where created_at > now() - interval '7 days') as new_7d,
             count(*) filter (where created_at > now() - interval '30 days') as new_30d
        from users`,
     [],
-    ON_REPLICA,
   );
-  const [ledger] = await em.execute<Record<string, string>[]>(
+  const [ledger] = await sqlOnReplica<Record<string, string>>(
+    em,
     `select coalesce(sum(total_granted), 0) as granted, coalesce(sum(total_purchased), 0) as purchased,
             coalesce(sum(total_used), 0) as used, coalesce(sum(total_refunded), 0) as refunded,
             coalesce(sum(total_clawed_back), 0) as clawed_back, coalesce(sum(balance), 0) as outstanding
        from credit_balances`,
     [],
-    ON_REPLICA,
   );
-  const revenue = await em.execute<{ currency: string; cents: string; payments: string }[]>(
-    // Money kept: payments net of refunds; a lost dispute keeps nothing.
+  const revenue = await sqlOnReplica<{ currency: string; cents: string; payments: string }>(
+    em,
     `select currency, sum(amount_cents - refunded_cents) as cents, count(*) as payments
        from payments where status in ('succeeded', 'partially_refunded', 'disputed')
       group by currency order by sum(amount_cents - refunded_cents) desc`,
     [],
-    ON_REPLICA,
   );
-  const generations = await em.execute<{ status: string; count: string }[]>(
+  const generations = await sqlOnReplica<{ status: string; count: string }>(
+    em,
     'select status, count(*) as count from generations where deleted_at is null group by status',
     [],
-    ON_REPLICA,
   );
   return {
     users: {
@@ -66,12 +65,13 @@ export async function overview(em: EntityManager) {
 }
 
 export async function timeseries(em: EntityManager, range: { from: Date; to: Date }) {
-  const rows = await em.execute<Record<string, string | Date>[]>(
+  const rows = await sqlOnReplica<Record<string, string | Date>>(
+    em,
     `with days as (
-       select generate_series(date_trunc('day', ?::timestamptz), date_trunc('day', ?::timestamptz), interval '1 day') as day),
+       select generate_series(date_trunc('day', $1::timestamptz), date_trunc('day', $2::timestamptz), interval '1 day') as day),
      signups as (
        select date_trunc('day', created_at) as day, count(*) as n from users
-        where created_at >= ? and created_at < ?::timestamptz + interval '1 day' group by 1),
+        where created_at >= $3 and created_at < $4::timestamptz + interval '1 day' group by 1),
      ledger as (
        select date_trunc('day', created_at) as day,
               sum(amount) filter (where type in ('signup_bonus', 'subscription_grant', 'promo', 'admin_adjustment') and amount > 0) as granted,
@@ -79,7 +79,7 @@ export async function timeseries(em: EntityManager, range: { from: Date; to: Dat
               -sum(amount) filter (where type = 'usage') as used,
               sum(amount) filter (where type = 'refund') as refunded
          from credit_transactions
-        where created_at >= ? and created_at < ?::timestamptz + interval '1 day' group by 1),
+        where created_at >= $5 and created_at < $6::timestamptz + interval '1 day' group by 1),
      gens as (
        select date_trunc('day', created_at) as day,
               count(*) filter (where status = 'succeeded') as succeeded,
@@ -87,10 +87,10 @@ export async function timeseries(em: EntityManager, range: { from: Date; to: Dat
               count(*) filter (where status = 'canceled') as canceled,
               count(*) filter (where status in ('queued', 'running')) as pending
          from generations
-        where created_at >= ? and created_at < ?::timestamptz + interval '1 day' group by 1),
+        where created_at >= $7 and created_at < $8::timestamptz + interval '1 day' group by 1),
      revenue as (
        select date_trunc('day', created_at) as day, sum(amount_cents - refunded_cents) as cents from payments
-        where status in ('succeeded', 'partially_refunded', 'disputed') and created_at >= ? and created_at < ?::timestamptz + interval '1 day' group by 1)
+        where status in ('succeeded', 'partially_refunded', 'disputed') and created_at >= $9 and created_at < $10::timestamptz + interval '1 day' group by 1)
      select d.day, coalesce(s.n, 0) as signups, coalesce(l.granted, 0) as granted, coalesce(l.purchased, 0) as purchased,
             coalesce(l.used, 0) as used, coalesce(l.refunded, 0) as refunded, coalesce(g.succeeded, 0) as succeeded,
             coalesce(g.failed, 0) as failed, coalesce(g.canceled, 0) as canceled, coalesce(g.pending, 0) as pending,
@@ -111,7 +111,6 @@ export async function timeseries(em: EntityManager, range: { from: Date; to: Dat
       range.from,
       range.to,
     ],
-    ON_REPLICA,
   );
   return rows.map((row) => ({
     day: new Date(row.day as Date),

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { adminUsersListInput } from '../../../shared/schemas/admin.ts';
 import { ADMIN_ROLES, type UserRole } from '../../../shared/schemas/identity.ts';
 import { AppError } from '../../common/app-error.ts';
-import { ON_REPLICA } from '../../db/read-replica.ts';
+import { sql, sqlOnReplica } from '../../db/sql.ts';
 import { type Actor, record } from '../audit/audit.service.ts';
 import { toSubscriptionDto } from '../billing/billing.dto.ts';
 import { findCurrentSubscription } from '../billing/billing.service.ts';
@@ -38,31 +38,30 @@ export async function listUsers(em: EntityManager, input: z.output<typeof adminU
   const where: string[] = [];
   const params: unknown[] = [];
   if (input.search) {
-    where.push(`${USER_SEARCH_EXPRESSION} like ?`);
-    params.push(`%${escapeLike(input.search.toLowerCase())}%`);
+    where.push(
+      `${USER_SEARCH_EXPRESSION} like $${params.push(`%${escapeLike(input.search.toLowerCase())}%`)}`,
+    );
   }
   if (input.role) {
-    where.push('u.role = ?');
-    params.push(input.role);
+    where.push(`u.role = $${params.push(input.role)}`);
   }
   if (input.status) {
-    where.push('u.status = ?');
-    params.push(input.status);
+    where.push(`u.status = $${params.push(input.status)}`);
   }
   const order = {
     created_desc: 'u.created_at desc, u.id desc',
     created_asc: 'u.created_at asc, u.id asc',
     email_asc: 'u.email asc',
   }[input.sort];
-  const rows = await em.execute<UserRow[]>(
+  const rows = await sqlOnReplica<UserRow>(
+    em,
     `select u.id, u.email, u.name, u.first_name, u.last_name, u.role, u.status, u.created_at, u.last_login_at,
             b.balance, count(*) over () as total
        from users u left join credit_balances b on b.user_id = u.id
       ${where.length ? `where ${where.join(' and ')}` : ''}
       order by ${order}
-      limit ? offset ?`,
+      limit $${params.length + 1} offset $${params.length + 2}`,
     [...params, input.pageSize, (input.page - 1) * input.pageSize],
-    ON_REPLICA,
   );
   const total = rows[0] ? Number(rows[0].total) : await countUsers(em, where, params);
   return {
@@ -86,10 +85,10 @@ export async function listUsers(em: EntityManager, input: z.output<typeof adminU
 
 // Past the last page the window count is gone; count separately so the pager still knows the total.
 async function countUsers(em: EntityManager, where: string[], params: unknown[]) {
-  const [row] = await em.execute<{ total: string }[]>(
+  const [row] = await sqlOnReplica<{ total: string }>(
+    em,
     `select count(*) as total from users u ${where.length ? `where ${where.join(' and ')}` : ''}`,
     params,
-    ON_REPLICA,
   );
   return Number(row?.total ?? 0);
 }
@@ -97,12 +96,14 @@ async function countUsers(em: EntityManager, where: string[], params: unknown[])
 export async function getUser(em: EntityManager, userId: string) {
   const user = await em.findOne(User, { id: userId });
   if (!user) throw new AppError('not_found', 'No such user');
-  const [sessions] = await em.execute<{ count: string }[]>(
-    'select count(*) as count from sessions where user_id = ? and expires_at > now()',
+  const [sessions] = await sql<{ count: string }>(
+    em,
+    'select count(*) as count from sessions where user_id = $1 and expires_at > now()',
     [userId],
   );
-  const [generations] = await em.execute<{ count: string }[]>(
-    'select count(*) as count from generations where user_id = ? and deleted_at is null',
+  const [generations] = await sql<{ count: string }>(
+    em,
+    'select count(*) as count from generations where user_id = $1 and deleted_at is null',
     [userId],
   );
   const subscription = await findCurrentSubscription(em, userId);
@@ -195,7 +196,7 @@ export async function deleteUser(em: EntityManager, actor: Actor & { role: UserR
   }
   const email = user.email;
   await identity.endSessions(em, user.id);
-  await em.execute('delete from users where id = ?', [user.id]);
+  await sql(em, 'delete from users where id = $1', [user.id]);
   record(em, actor, 'user.deleted', { type: 'user', id: userId }, { email });
   return { ok: true as const };
 }
