@@ -23,6 +23,7 @@ import { rejectMalformedUrl } from './common/http-guards.ts';
 import type { Logger } from './common/logger.ts';
 import type { Config } from './config.ts';
 import { migrationsApplied } from './db/orm.ts';
+import { sqlOutsideTransaction } from './db/sql.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './db/unavailable.ts';
 import { paymentWebhookRoutes } from './modules/billing/webhooks.http.ts';
 import { providerWebhookRoutes } from './modules/generations/provider-webhooks.http.ts';
@@ -106,7 +107,7 @@ export async function createApp({
   });
   app.get('/ready', async (_req, res) => {
     try {
-      await orm.em.getConnection().execute('select 1');
+      await sqlOutsideTransaction(orm.em, 'select 1');
       const migrated = await migrationsApplied(orm);
       res.status(migrated ? 200 : 503).json({ ok: migrated, database: true, migrations: migrated });
     } catch {

@@ -26,6 +26,7 @@ import {
   restoreIntoScratch,
   takeBaseBackup,
 } from './physical-backup.ts';
+import { sql } from './sql.ts';
 import { type Violation, verifyInvariants } from './verify.ts';
 
 const run = promisify(execFile);
@@ -199,7 +200,8 @@ async function verifyAt(url: string, config: Config, logger: Logger): Promise<Ve
   const orm = await createOrm(url, config, logger);
   try {
     const em = orm.em.fork();
-    const [counts] = await em.execute<Record<string, string>[]>(
+    const [counts] = await sql<Record<string, string>>(
+      em,
       `select (select count(*) from users) as users, (select count(*) from credit_transactions) as ledger,
               (select count(*) from generations) as generations`,
     );

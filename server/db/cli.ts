@@ -22,6 +22,7 @@ import {
 import { migrateToLatest, openDatabase } from './orm.ts';
 import { seedDatabase } from './seed.ts';
 import { setupAdmin } from './setup-admin.ts';
+import { sqlOutsideTransaction } from './sql.ts';
 import { type Violation, verifyInvariants } from './verify.ts';
 
 const [command, ...args] = process.argv.slice(2);
@@ -52,7 +53,7 @@ const commands: Record<string, () => Promise<void>> = {
   async reset() {
     if (config.isProduction) throw new Error('db:reset refuses to run with NODE_ENV=production');
     await withDatabase(async ({ orm }) => {
-      await orm.em.getConnection().execute('drop schema public cascade; create schema public;');
+      await sqlOutsideTransaction(orm.em, 'drop schema public cascade; create schema public;');
       await migrateToLatest(orm, logger);
       await seedDatabase(orm, logger);
       console.log('database reset, migrated and seeded');

@@ -2,6 +2,7 @@
 // Each check is one SQL query returning offending rows; an empty result means the invariant holds.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OPERATION_OF_KIND } from '../../shared/schemas/generations.ts';
+import { sql } from './sql.ts';
 
 export type Violation = { check: string; detail: Record<string, unknown> };
 
@@ -228,8 +229,8 @@ export async function verifyInvariants(
   options: { userIds?: string[] } = {},
 ): Promise<Violation[]> {
   const violations: Violation[] = [];
-  for (const [check, sql] of Object.entries(CHECKS)) {
-    const rows = await em.getConnection().execute<Record<string, unknown>[]>(sql);
+  for (const [check, checkSql] of Object.entries(CHECKS)) {
+    const rows = await sql<Record<string, unknown>>(em, checkSql);
     for (const row of rows) {
       if (options.userIds && !options.userIds.includes(String(row.user_id))) continue;
       violations.push({ check, detail: row });

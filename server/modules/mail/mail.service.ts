@@ -5,6 +5,7 @@
 // worker that dies mid-send leaves a lease that expires, so the message is retried (at least once).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../common/logger.ts';
+import { sqlOutsideTransaction } from '../../db/sql.ts';
 import { isDatabaseUnavailable } from '../../db/unavailable.ts';
 import { MailOutbox } from './mail-outbox.entity.ts';
 import type { MailTransport } from './mail-transport.ts';
@@ -30,38 +31,43 @@ export async function deliverPendingMail(
   logger: Logger,
   options: { batchSize?: number } = {},
 ): Promise<DeliveryReport> {
-  const claimed = await em
-    .getConnection()
-    .execute<{ id: string; to: string; subject: string; body: string; attempts: number }[]>(
-      `update mail_outbox set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
+  // Out of any transaction on purpose (docs/decisions/0003): the claim commits before the send, each
+  // send's outcome commits on its own, and no transaction is held open across an SMTP round trip.
+  const claimed = await sqlOutsideTransaction<{
+    id: string;
+    to: string;
+    subject: string;
+    body: string;
+    attempts: number;
+  }>(
+    em,
+    `update mail_outbox set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $1)
      where id in (
        select id from mail_outbox
        where sent_at is null and next_attempt_at is not null and next_attempt_at <= now()
-       order by next_attempt_at limit ? for update skip locked)
+       order by next_attempt_at limit $2 for update skip locked)
      returning id, "to", subject, body, attempts`,
-      [LEASE_SECONDS, options.batchSize ?? 20],
-    );
+    [LEASE_SECONDS, options.batchSize ?? 20],
+  );
   const report: DeliveryReport = { sent: 0, failed: 0 };
   for (const mail of claimed) {
     try {
       await transport.send(mail);
-      await em
-        .getConnection()
-        .execute(
-          'update mail_outbox set sent_at = now(), next_attempt_at = null, error = null where id = ?',
-          [mail.id],
-        );
+      await sqlOutsideTransaction(
+        em,
+        'update mail_outbox set sent_at = now(), next_attempt_at = null, error = null where id = $1',
+        [mail.id],
+      );
       report.sent++;
     } catch (error) {
       const giveUp = mail.attempts >= MAIL_MAX_ATTEMPTS;
-      await em
-        .getConnection()
-        .execute(
-          `update mail_outbox set error = ?, next_attempt_at = ${giveUp ? 'null' : 'now() + make_interval(secs => ?)'} where id = ?`,
-          giveUp
-            ? [String((error as Error).message), mail.id]
-            : [String((error as Error).message), backoffSeconds(mail.attempts), mail.id],
-        );
+      await sqlOutsideTransaction(
+        em,
+        `update mail_outbox set error = $1, next_attempt_at = ${giveUp ? 'null' : 'now() + make_interval(secs => $3)'} where id = $2`,
+        giveUp
+          ? [String((error as Error).message), mail.id]
+          : [String((error as Error).message), mail.id, backoffSeconds(mail.attempts)],
+      );
       logger.warn({ mailId: mail.id, attempts: mail.attempts, giveUp, err: error }, 'mail delivery failed');
       report.failed++;
     }

@@ -2,6 +2,7 @@
 // with its result recorded — by the hourly `ledger-verify` job and by `npm run db:verify`. Reads
 // across modules' tables (pg-boss's, webhook_events); writes only verify_runs.
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { sqlOutsideTransaction } from '../../db/sql.ts';
 import { INVARIANT_CHECKS, type Violation, verifyInvariants } from '../../db/verify.ts';
 import { VerifyRun } from './verify-run.entity.ts';
 
@@ -16,8 +17,10 @@ export type QueueDepth = {
 
 /** Every pg-boss queue's live jobs by state, and how long its oldest ready job has waited. */
 export function readQueueDepths(em: EntityManager): Promise<QueueDepth[]> {
-  // The filter on state matches pg-boss's partial index over live jobs (job_i14).
-  return em.getConnection().execute<QueueDepth[]>(
+  // The filter on state matches pg-boss's partial index over live jobs (job_i14). A scrape-time
+  // gauge: on the pool, outside any transaction (docs/decisions/0007).
+  return sqlOutsideTransaction<QueueDepth>(
+    em,
     `select q.name as queue,
             count(j.id) filter (where j.state < 'active' and not j.blocked and j.start_after <= now())::int as ready,
             count(j.id) filter (where j.state < 'active' and (j.blocked or j.start_after > now()))::int as deferred,
@@ -42,7 +45,8 @@ export type WebhookBacklog = {
 
 /** Payment webhooks stored but not applied yet, per provider (a partial index keeps this small). */
 export function readWebhookBacklog(em: EntityManager): Promise<WebhookBacklog[]> {
-  return em.getConnection().execute<WebhookBacklog[]>(
+  return sqlOutsideTransaction<WebhookBacklog>(
+    em,
     `select provider::text as provider,
             count(*)::int as pending,
             count(*) filter (where error is not null)::int as failing,

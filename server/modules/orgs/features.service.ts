@@ -9,6 +9,7 @@ import type {
 } from '../../../shared/schemas/orgs.ts';
 import { AppError } from '../../common/app-error.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { sql } from '../../db/sql.ts';
 import { Feature } from './feature.entity.ts';
 import { toFeatureDto } from './orgs.dto.ts';
 
@@ -45,12 +46,11 @@ export async function listFeatures(
   const allTags = cursor
     ? null
     : (
-        await em
-          .getConnection()
-          .execute<{ tag: string }[]>(
-            'select distinct unnest(tags) as tag from features where organization_id = ? order by 1',
-            [organizationId],
-          )
+        await sql<{ tag: string }>(
+          em,
+          'select distinct unnest(tags) as tag from features where organization_id = $1 order by 1',
+          [organizationId],
+        )
       ).map((row) => row.tag);
   return { ...page, allTags };
 }

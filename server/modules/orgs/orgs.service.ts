@@ -8,6 +8,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { createOrgInput, MembershipRole, updateOrgInput } from '../../../shared/schemas/orgs.ts';
 import { AppError } from '../../common/app-error.ts';
+import { sql } from '../../db/sql.ts';
 import { User } from '../identity/user.entity.ts';
 import { takeBundlesOffline } from '../projects/project-bundles.ts';
 import { Membership } from './membership.entity.ts';
@@ -47,12 +48,11 @@ async function flushSlug(em: EntityManager) {
 
 async function memberCounts(em: EntityManager, orgIds: string[]) {
   if (orgIds.length === 0) return new Map<string, number>();
-  const rows = await em
-    .getConnection()
-    .execute<{ organization_id: string; n: string }[]>(
-      `select organization_id, count(*) as n from memberships where organization_id in (${orgIds.map(() => '?').join(', ')}) group by 1`,
-      orgIds,
-    );
+  const rows = await sql<{ organization_id: string; n: string }>(
+    em,
+    'select organization_id, count(*) as n from memberships where organization_id = any($1::uuid[]) group by 1',
+    [orgIds],
+  );
   return new Map(rows.map((row) => [row.organization_id, Number(row.n)]));
 }
 
@@ -88,10 +88,11 @@ export async function createOrg(em: EntityManager, userId: string, input: z.outp
 /** The organization with the caller's role and how many members, features and projects it has. */
 export async function getOrg(em: EntityManager, membership: OrgMembership) {
   const org = await em.findOneOrFail(Organization, membership.organizationId);
-  const [counts] = await em.execute<{ members: string; features: string; projects: string }[]>(
-    `select (select count(*) from memberships where organization_id = ?) as members,
-            (select count(*) from features where organization_id = ?) as features,
-            (select count(*) from projects where organization_id = ?) as projects`,
+  const [counts] = await sql<{ members: string; features: string; projects: string }>(
+    em,
+    `select (select count(*) from memberships where organization_id = $1) as members,
+            (select count(*) from features where organization_id = $2) as features,
+            (select count(*) from projects where organization_id = $3) as projects`,
     [org.id, org.id, org.id],
   );
   return toOrgDetailDto(org, membership.role, {
@@ -132,7 +133,7 @@ export async function deleteOrg(em: EntityManager, membership: OrgMembership) {
  * of one address (invitations.service).
  */
 export async function lockOrganization(em: EntityManager, organizationId: string) {
-  await em.execute('select id from organizations where id = ? for update', [organizationId]);
+  await sql(em, 'select id from organizations where id = $1 for update', [organizationId]);
 }
 
 /** Locks, then reads the actor's role again: a concurrent change may have demoted them meanwhile. */

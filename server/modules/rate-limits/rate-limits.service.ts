@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError } from '../../common/app-error.ts';
+import { sql, sqlOutsideTransaction } from '../../db/sql.ts';
 
 export type RateLimitRule = { limit: number; windowSeconds: number; message: string };
 
@@ -59,8 +60,11 @@ export function createRateLimiter(em: EntityManager) {
   const increment = async (name: RateLimitName, subject: string) => {
     const rule = RATE_LIMITS[name];
     const windowStart = windowOf(rule);
-    const [row] = await em.getConnection().execute<{ count: number }[]>(
-      `insert into rate_limit_windows (key, window_start, count, created_at) values (?, ?, 1, now())
+    // Out of the procedure's transaction on purpose (docs/decisions/0007): counted before it opens,
+    // and a refused or failed call's count survives its rollback.
+    const [row] = await sqlOutsideTransaction<{ count: number }>(
+      em,
+      `insert into rate_limit_windows (key, window_start, count, created_at) values ($1, $2, 1, now())
        on conflict (key, window_start) do update set count = rate_limit_windows.count + 1
        returning count`,
       [rateLimitKey(name, subject), windowStart],
@@ -81,21 +85,21 @@ export function createRateLimiter(em: EntityManager) {
      * get one more try, not 50.
      */
     async release(name: RateLimitName, subject: string) {
-      await em
-        .getConnection()
-        .execute(
-          'update rate_limit_windows set count = count - 1 where key = ? and window_start = ? and count > 0',
-          [rateLimitKey(name, subject), windowOf(RATE_LIMITS[name])],
-        );
+      await sqlOutsideTransaction(
+        em,
+        'update rate_limit_windows set count = count - 1 where key = $1 and window_start = $2 and count > 0',
+        [rateLimitKey(name, subject), windowOf(RATE_LIMITS[name])],
+      );
     },
   };
 }
 
 /** Deletes up to `limit` counter windows that started before `before` (the retention job's batches). */
 export async function deleteOldWindows(em: EntityManager, before: Date, limit: number): Promise<number> {
-  const rows = await em.execute<{ key: string }[]>(
+  const rows = await sql<{ key: string }>(
+    em,
     `delete from rate_limit_windows where (key, window_start) in (
-       select key, window_start from rate_limit_windows where window_start < ? limit ? for update skip locked)
+       select key, window_start from rate_limit_windows where window_start < $1 limit $2 for update skip locked)
      returning key`,
     [before, limit],
   );

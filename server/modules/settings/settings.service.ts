@@ -14,7 +14,7 @@ import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import type { Logger } from '../../common/logger.ts';
 import { afterCommit } from '../../db/after-commit.ts';
-import { prepared, sql } from '../../db/sql.ts';
+import { prepared, sql, sqlOutsideTransaction } from '../../db/sql.ts';
 
 export type FeatureCosts = typeof DEFAULT_FEATURE_COSTS;
 
@@ -162,23 +162,22 @@ export async function publishFeatureCosts(
 
 /** The versions of the feature costs, the latest to take effect first (with who made each). */
 export async function listPriceVersions(em: EntityManager, limit = 100) {
-  const rows = await em.getConnection().execute<
-    {
-      id: string;
-      costs: Partial<FeatureCosts>;
-      effective_from: Date;
-      created_at: Date;
-      created_by_id: string | null;
-      created_by_email: string | null;
-      created_by_name: string | null;
-      generations: string;
-    }[]
-  >(
+  const rows = await sql<{
+    id: string;
+    costs: Partial<FeatureCosts>;
+    effective_from: Date;
+    created_at: Date;
+    created_by_id: string | null;
+    created_by_email: string | null;
+    created_by_name: string | null;
+    generations: string;
+  }>(
+    em,
     `select v.id, v.costs, v.effective_from, v.created_at, v.created_by_id, u.email as created_by_email,
             u.name as created_by_name,
             (select count(*) from generations g where g.price_version_id = v.id) as generations
        from feature_cost_versions v left join users u on u.id = v.created_by_id
-      order by v.effective_from desc, v.created_at desc limit ?`,
+      order by v.effective_from desc, v.created_at desc limit $1`,
     [limit],
   );
   const settings = await readSettings(em);
@@ -204,7 +203,7 @@ export async function listPriceVersions(em: EntityManager, limit = 100) {
 
 /** Tells every process the settings changed (call in the transaction that changes them). */
 export async function settingsChanged(em: EntityManager): Promise<void> {
-  await em.execute('select pg_notify(?, ?)', [CHANNEL, '']);
+  await sql(em, 'select pg_notify($1, $2)', [CHANNEL, '']);
   // This process drops its copy at once on commit (the notification arrives a moment later).
   const cache = caches.get(em.getDriver());
   if (cache) afterCommit(em, () => invalidate(cache));
@@ -279,28 +278,28 @@ export async function watchSettings(options: {
 
 /** Writes the default settings row and the first version of the feature costs once; a no-op when they exist. */
 export async function ensureSettings(em: EntityManager): Promise<void> {
-  await em.getConnection().execute(
+  await sql(
+    em,
     `insert into admin_settings (id, signup_bonus, signing_secret, created_at, updated_at)
-     values (gen_random_uuid(), ?, ?, now(), now()) on conflict do nothing`,
+     values (gen_random_uuid(), $1, $2, now(), now()) on conflict do nothing`,
     [DEFAULT_SIGNUP_BONUS, randomBytes(32).toString('hex')],
-    'run',
-    em.getTransactionContext(),
   );
-  await em.getConnection().execute(
+  await sql(
+    em,
     `insert into feature_cost_versions (id, costs, effective_from, created_by_id, created_at)
-     select ?, ?::jsonb, now(), null, now() where not exists (select 1 from feature_cost_versions)`,
+     select $1, $2::jsonb, now(), null, now() where not exists (select 1 from feature_cost_versions)`,
     [uuidv7(), JSON.stringify(DEFAULT_FEATURE_COSTS)],
-    'run',
-    em.getTransactionContext(),
   );
 }
 
 let signingSecret: Promise<string> | undefined;
 /** The HMAC key for signed links; read once per process (it never changes). */
 export function getSigningSecret(em: EntityManager): Promise<string> {
-  signingSecret ??= em
-    .getConnection()
-    .execute<{ signing_secret: string }[]>('select signing_secret from admin_settings limit 1')
+  // Out of any transaction on purpose: a process-lifetime read, cached for every later caller.
+  signingSecret ??= sqlOutsideTransaction<{ signing_secret: string }>(
+    em,
+    'select signing_secret from admin_settings limit 1',
+  )
     .then((rows) => {
       const secret = rows[0]?.signing_secret;
       if (!secret) throw new Error('admin_settings has no signing secret: run the seed (npm run db:seed)');

@@ -8,6 +8,7 @@ import type { listStorageInput } from '../../../shared/schemas/storage.ts';
 import { AppError } from '../../common/app-error.ts';
 import { uuidv7 } from '../../common/ids.ts';
 import { decodeCursor, newestFirstAfter, toPage } from '../../common/pagination.ts';
+import { sql } from '../../db/sql.ts';
 import { getSigningSecret } from '../settings/settings.service.ts';
 import { toStorageObjectDto } from './storage.dto.ts';
 import type { StorageDriver } from './storage-driver.ts';
@@ -125,9 +126,10 @@ export async function restoreFile(em: EntityManager, userId: string, id: string)
  * them after the grace period. For modules that keep files under a name prefix (projects' bundles).
  */
 export async function removeFilesByPrefix(em: EntityManager, userId: string, prefix: string): Promise<void> {
-  await em.execute(
+  await sql(
+    em,
     `update storage_objects set deleted_at = now(), updated_at = now()
-      where user_id = ? and name like ? and deleted_at is null`,
+      where user_id = $1 and name like $2 and deleted_at is null`,
     [userId, `${prefix}%`],
   );
 }
@@ -174,13 +176,12 @@ export async function purgeDeletedFiles(
   let purged = 0;
   for (;;) {
     const rows = await em.fork().transactional(async (tx) => {
-      const batch = await tx.getConnection().execute<{ id: string; key: string }[]>(
+      const batch = await sql<{ id: string; key: string }>(
+        tx,
         `delete from storage_objects where id in (
-           select id from storage_objects where deleted_at < ? order by deleted_at limit ? for update skip locked)
+           select id from storage_objects where deleted_at < $1 order by deleted_at limit $2 for update skip locked)
          returning id, key`,
         [olderThan, batchSize],
-        'all',
-        tx.getTransactionContext(),
       );
       return batch;
     });
