@@ -64,14 +64,14 @@ export type PostedTransaction = {
 
 const IDEMPOTENCY_CONSTRAINT = 'credit_transactions_user_id_idempotency_key_unique';
 
-/** How many parameters a posting takes (see postingParams), and where its user id is among them. */
-export const POSTING_PARAM_COUNT = 18;
-export const POSTING_USER_INDEX = 6;
+/** Where a posting's user id is among its parameters (see postingParams). */
+const POSTING_USER_INDEX = 6;
 
 /**
  * The ledger's posting as the CTEs of one statement, its parameters numbered from `$first` on
- * (values: postingParams). post() runs it alone; generations.service.ts puts the generation's own
- * insert in front of it and passes `when` to make the posting depend on that insert.
+ * (values: postingParams), in one place: every ledger row but a hold's capture (CAPTURE_SQL) is
+ * written by it, through postingStatement (post(), and the two postings that must not replay).
+ * `when` (SQL) makes the posting depend on something earlier in the same statement.
  *
  * - `moved`: the balance row moves only if the available balance (balance − held) stays ≥ 0. Under
  *   READ COMMITTED the UPDATE re-checks its WHERE against the latest committed row, so concurrent
@@ -85,7 +85,7 @@ export const POSTING_USER_INDEX = 6;
  *
  * A repeated idempotency key violates a unique index: the whole statement fails, debit included.
  */
-export function postingCtes(first: number, options: { drain: boolean; when?: string }): string {
+function postingCtes(first: number, options: { drain: boolean; when?: string }): string {
   const $ = (i: number) => `$${first + i}`;
   const amount = `${$(0)}::int`;
   return `moved as (
@@ -118,7 +118,7 @@ drained as (
 }
 
 /** A posting's parameters, in postingCtes' order. */
-export function postingParams(posting: Posting): unknown[] {
+function postingParams(posting: Posting): unknown[] {
   if (!Number.isSafeInteger(posting.amount) || posting.amount === 0) {
     throw new AppError('bad_request', 'A credit amount must be a non-zero integer');
   }
@@ -154,7 +154,7 @@ export function postingParams(posting: Posting): unknown[] {
 }
 
 /** What a posting statement returns: the ledger row. */
-export const POSTED_COLUMNS = 'id, seq, amount, balance_after, created_at';
+const POSTED_COLUMNS = 'id, seq, amount, balance_after, created_at';
 
 /** How many parameters a hold takes (see holdParams); with an API key, one more. */
 export const HOLD_PARAM_COUNT = 4;
@@ -392,7 +392,7 @@ async function returnReservations(em: EntityManager, hold: ReleasedRow): Promise
       'update credit_grant_allocations set forfeited = amount, updated_at = now() where id = any($1::uuid[])',
       [lapsed.map((part) => part.id)],
     );
-    const params = postingParams({
+    const row = await postRow(em, {
       userId: hold.user_id,
       type: 'expiration',
       amount: -forfeited,
@@ -402,9 +402,9 @@ async function returnReservations(em: EntityManager, hold: ReleasedRow): Promise
         holdId: hold.id,
         forfeited: lapsed.map((part) => ({ grantId: part.grant_id, amount: Number(part.amount) })),
       },
+      drainGrants: false,
     });
-    const rows = await sql<PostRow>(em, POST_WITHOUT_DRAIN_SQL, params);
-    if (!rows[0]) throw new Error(`hold ${hold.id}: the balance does not cover the lapsed credits`);
+    if (!row) throw new Error(`hold ${hold.id}: the balance does not cover the lapsed credits`);
   }
   return forfeited;
 }
@@ -443,10 +443,27 @@ select ${POSTED_COLUMNS} from posted`);
 
 type PostRow = { id: string; seq: number; amount: number; balance_after: number; created_at: Date };
 
+/** A posting's statement and parameters (validates the amount): a debit drains grants unless `drainGrants` is false. */
+function postingStatement(posting: Posting): { text: string; params: unknown[] } {
+  const params = postingParams(posting);
+  return {
+    text: posting.amount < 0 && posting.drainGrants !== false ? POST_SQL : POST_WITHOUT_DRAIN_SQL,
+    params,
+  };
+}
+
+/**
+ * Runs a posting as it stands — no savepoint, no replay of an earlier key (post() adds those): the
+ * ledger row, or undefined when the balance does not cover the debit.
+ */
+async function postRow(em: EntityManager, posting: Posting): Promise<PostRow | undefined> {
+  const { text, params } = postingStatement(posting);
+  return (await sql<PostRow>(em, text, params))[0];
+}
+
 /** Appends one ledger row and moves the balance with it (and drains grants for a debit), in one statement. */
 export async function post(em: EntityManager, posting: Posting): Promise<PostedTransaction> {
-  const params = postingParams(posting);
-  const text = posting.amount < 0 && posting.drainGrants !== false ? POST_SQL : POST_WITHOUT_DRAIN_SQL;
+  const { text, params } = postingStatement(posting);
   const insert = async (tx: EntityManager) => {
     const row = (await sql<PostRow>(tx, text, params))[0];
     if (!row) throw noPosting(posting.amount);
@@ -635,16 +652,16 @@ export async function expireGrants(
 
 // An expiration must not drain other expiring grants (post() does that for ordinary debits).
 async function insertExpiration(em: EntityManager, userId: string, amount: number, grantId: string) {
-  const params = postingParams({
+  const row = await postRow(em, {
     userId,
     type: 'expiration',
     amount: -amount,
     description: 'Expired credits',
     idempotencyKey: `expire:${grantId}`,
     metadata: { grantId },
+    drainGrants: false,
   });
-  const rows = await sql<PostRow>(em, POST_WITHOUT_DRAIN_SQL, params);
-  if (!rows[0]) throw new AppError('conflict', 'The balance does not cover the expiring credits');
+  if (!row) throw new AppError('conflict', 'The balance does not cover the expiring credits');
 }
 
 /**
