@@ -34,6 +34,7 @@ import { AppError } from '../../common/app-error.ts';
 import type { Logger } from '../../common/logger.ts';
 import { sql } from '../../db/sql.ts';
 import { record, SYSTEM } from '../audit/audit.service.ts';
+import type { JobAttempt } from '../jobs/attempt.ts';
 import { type Jobs, QUEUES } from '../jobs/queue.ts';
 import { sendMail } from '../mail/mail.service.ts';
 import { AutoTopUp, AutoTopUpAttempt } from './auto-top-up.entity.ts';
@@ -424,7 +425,7 @@ const TRANSIENT = new Set([
 export async function chargeAutoTopUp(
   deps: AutoTopUpDeps,
   attemptId: string,
-  attempt: { retryCount: number; retryLimit: number },
+  attempt: JobAttempt,
 ): Promise<void> {
   const [claimed] = await sql<ClaimedAttempt>(
     deps.orm.em.fork(),

@@ -1,11 +1,12 @@
 // The worker side of a generation: runs it on its provider and records the outcome.
 // pg-boss may run the same job twice (a timed-out attempt is retried while the first still works,
 // a killed worker's job is picked up again); every write here is a conditional transition, so the
-// second run changes nothing and settles no hold twice.
+// second run changes nothing and settles no hold twice (the attempt skeleton: jobs/attempt.ts).
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GenerationImage } from '../../../shared/schemas/generations.ts';
 import type { Logger } from '../../common/logger.ts';
 import { sql } from '../../db/sql.ts';
+import { type JobAttempt, LOST_RACE, retryUnlessLastAttempt, settleAttempt } from '../jobs/attempt.ts';
 import { discardFiles, storeFile } from '../storage/storage.service.ts';
 import type { StorageDriver } from '../storage/storage-driver.ts';
 import * as generations from './generations.service.ts';
@@ -27,7 +28,7 @@ export type RunnerDeps = {
   pollIntervalMs?: number;
 };
 
-export type Attempt = { retryCount: number; retryLimit: number; signal: AbortSignal };
+export type Attempt = JobAttempt & { signal: AbortSignal };
 
 /** Handles one generation-run job. Throws to ask the queue for a retry. */
 export async function runGeneration(deps: RunnerDeps, generationId: string, attempt: Attempt): Promise<void> {
@@ -38,7 +39,6 @@ export async function runGeneration(deps: RunnerDeps, generationId: string, atte
     await finish(deps, generationId, { state: 'failed', error: `Unknown provider "${generation.provider}"` });
     return;
   }
-  const lastAttempt = attempt.retryCount >= attempt.retryLimit;
   try {
     const job = toProviderJob(deps, generation);
     let result: ProviderResult | { state: 'settled' } = generation.providerPredictionId
@@ -63,14 +63,8 @@ export async function runGeneration(deps: RunnerDeps, generationId: string, atte
     }
     await finish(deps, generationId, result);
   } catch (error) {
-    if (!lastAttempt) {
-      // Network trouble, a 5xx, a timeout, a crash: the queue retries with backoff.
-      deps.logger.warn(
-        { generationId, attempt: attempt.retryCount, err: error },
-        'generation attempt failed; will retry',
-      );
-      throw error;
-    }
+    // Network trouble, a 5xx, a timeout, a crash: the queue retries with backoff.
+    retryUnlessLastAttempt(deps.logger, attempt, error, 'generation', { generationId });
     const message =
       error instanceof ProviderUnavailableError ? 'The provider is unavailable' : 'The generation failed';
     await finish(deps, generationId, {
@@ -127,9 +121,9 @@ export async function finish(
   }
   const { output } = result;
   const written: string[] = [];
-  const completed = await deps.orm.em
-    .fork()
-    .transactional(async (em) => {
+  const completed = await settleAttempt(
+    deps.orm,
+    async (em, lost) => {
       const owner = await sql<{ user_id: string | null }>(
         em,
         'select user_id from generations where id = $1',
@@ -151,19 +145,13 @@ export async function finish(
         tokensUsed: output.tokensUsed ?? null,
         providerResponse: output.providerResponse ?? null,
       });
-      if (!done) throw new LostRace();
-      return true;
-    })
-    .catch(async (error: unknown) => {
-      await discardFiles(deps.storage, written);
-      if (error instanceof LostRace) return false;
-      throw error;
-    });
-  if (!completed)
+      if (!done) lost();
+    },
+    () => discardFiles(deps.storage, written),
+  );
+  if (completed === LOST_RACE)
     deps.logger.info({ generationId }, 'generation finished elsewhere; discarded this run’s outputs');
 }
-
-class LostRace extends Error {}
 
 function toProviderJob(
   deps: RunnerDeps,
