@@ -31,7 +31,7 @@ import { type GenerationJob, type Jobs, QUEUES, startJobs } from './modules/jobs
 import { startMailDelivery } from './modules/mail/mail.service.ts';
 import { createMailTransport } from './modules/mail/mail-transport.ts';
 import { verifyAndRecord } from './modules/metrics/metrics.service.ts';
-import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/projects.service.ts';
+import { type DeploymentJob, failDeployment, runDeployment } from './modules/projects/project-deploy.ts';
 import { runRetention } from './modules/retention/retention.service.ts';
 import { watchSettings } from './modules/settings/settings.service.ts';
 import { createStorage, type StorageDriver } from './modules/storage/storage-driver.ts';

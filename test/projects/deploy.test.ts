@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CreditTransaction } from '../../server/modules/credits/credit-transaction.entity.ts';
 import { Generation } from '../../server/modules/generations/generation.entity.ts';
-import { runDeployment } from '../../server/modules/projects/projects.service.ts';
+import { runDeployment } from '../../server/modules/projects/project-deploy.ts';
 import { StorageObject } from '../../server/modules/storage/storage-object.entity.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';

@@ -9,7 +9,7 @@ import { failRun } from '../../server/modules/generations/generations.service.ts
 import { Membership } from '../../server/modules/orgs/membership.entity.ts';
 import { Deployment } from '../../server/modules/projects/deployment.entity.ts';
 import { Project } from '../../server/modules/projects/project.entity.ts';
-import { failDeployment, runDeployment } from '../../server/modules/projects/projects.service.ts';
+import { failDeployment, runDeployment } from '../../server/modules/projects/project-deploy.ts';
 import type { StorageDriver } from '../../server/modules/storage/storage-driver.ts';
 import { StorageObject } from '../../server/modules/storage/storage-object.entity.ts';
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
