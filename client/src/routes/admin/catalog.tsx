@@ -3,7 +3,13 @@
 // versioned: a change is a new version, now or from a chosen moment (generations keep the price
 // they were created with), listed with its author under "Feature cost history".
 import { useState } from 'react';
-import { type FieldValues, type Path, type UseFormSetError, useForm } from 'react-hook-form';
+import {
+  type FieldValues,
+  type Path,
+  type UseFormReturn,
+  type UseFormSetError,
+  useForm,
+} from 'react-hook-form';
 import type { z } from 'zod';
 import {
   packageUpsertInput,
@@ -14,6 +20,7 @@ import { OPERATION_TYPES } from '../../../../shared/schemas/credits.ts';
 import { useStaffRole } from '../../features/admin/use-role.ts';
 import {
   centsToAmount,
+  formatCredits,
   formatDateTime,
   formatMoney,
   formatNumber,
@@ -67,7 +74,50 @@ function validateMoneyForm<T extends FieldValues, S extends z.ZodType>(
   return ok ? parsed.data : null;
 }
 
-const textarea = `${inputClass} min-h-20`;
+/**
+ * One field of a catalog form, registered on its form with the error react-hook-form holds for
+ * it: text by default, or a number, an amount of money in `money`'s currency, or a textarea.
+ */
+function FieldRow<T extends FieldValues>({
+  form,
+  name,
+  label,
+  hint,
+  number,
+  money,
+  textarea,
+}: {
+  form: UseFormReturn<T>;
+  name: Path<T>;
+  label: string;
+  hint?: string;
+  number?: { min: number; disabled?: boolean };
+  money?: string;
+  textarea?: boolean;
+}) {
+  const { error } = form.getFieldState(name, form.formState);
+  return (
+    <Field label={label} error={error?.message} hint={hint}>
+      {(control) =>
+        number ? (
+          <Input
+            {...control}
+            type="number"
+            min={number.min}
+            disabled={number.disabled}
+            {...form.register(name, { valueAsNumber: true })}
+          />
+        ) : money ? (
+          <MoneyInput {...control} currency={money} {...form.register(name)} />
+        ) : textarea ? (
+          <textarea {...control} rows={3} className={`${inputClass} min-h-20`} {...form.register(name)} />
+        ) : (
+          <Input {...control} {...form.register(name)} />
+        )
+      }
+    </Field>
+  );
+}
 
 type PlanFormValues = {
   key: string;
@@ -128,6 +178,7 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
   });
   const { errors } = form.formState;
   const currency = plan?.currency ?? 'usd';
+  const code = currency.toUpperCase();
   return (
     <form
       noValidate
@@ -163,61 +214,18 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
         if (data) upsert.mutate(data);
       })}
     >
-      <Field label="Key" error={errors.key?.message} hint="Lowercase letters, digits, - and _">
-        {(c) => <Input {...c} {...form.register('key')} />}
-      </Field>
-      <Field label="Name" error={errors.name?.message}>
-        {(c) => <Input {...c} {...form.register('name')} />}
-      </Field>
-      <Field label={`Monthly price (${currency.toUpperCase()})`} error={errors.priceMonthly?.message}>
-        {(c) => <MoneyInput {...c} currency={currency} {...form.register('priceMonthly')} />}
-      </Field>
-      <Field label={`Yearly price (${currency.toUpperCase()})`} error={errors.priceYearly?.message}>
-        {(c) => <MoneyInput {...c} currency={currency} {...form.register('priceYearly')} />}
-      </Field>
-      <Field label="Credits per month" error={errors.creditsPerPeriod?.message}>
-        {(c) => (
-          <Input
-            {...c}
-            type="number"
-            min={0}
-            {...form.register('creditsPerPeriod', { valueAsNumber: true })}
-          />
-        )}
-      </Field>
-      <Field label="Badge" error={errors.badge?.message} hint="e.g. “Most popular”">
-        {(c) => <Input {...c} {...form.register('badge')} />}
-      </Field>
-      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
-      </Field>
-      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
-      </Field>
-      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
-      </Field>
-      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
-      </Field>
-      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
-      </Field>
-      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
-      </Field>
-      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
-      </Field>
-      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
-      </Field>
-      <Field label="Features (one per line)">
-        {(c) => <textarea {...c} rows={3} className={textarea} {...form.register('featuresText')} />}
-      </Field>
-      <Field label="Description" error={errors.description?.message}>
-        {(c) => <textarea {...c} rows={3} className={textarea} {...form.register('description')} />}
-      </Field>
+      <FieldRow form={form} name="key" label="Key" hint="Lowercase letters, digits, - and _" />
+      <FieldRow form={form} name="name" label="Name" />
+      <FieldRow form={form} name="priceMonthly" label={`Monthly price (${code})`} money={currency} />
+      <FieldRow form={form} name="priceYearly" label={`Yearly price (${code})`} money={currency} />
+      <FieldRow form={form} name="creditsPerPeriod" label="Credits per month" number={{ min: 0 }} />
+      <FieldRow form={form} name="badge" label="Badge" hint="e.g. “Most popular”" />
+      <FieldRow form={form} name="stripePriceMonthlyId" label="Stripe price, monthly (price_…)" />
+      <FieldRow form={form} name="stripePriceYearlyId" label="Stripe price, yearly (price_…)" />
+      <FieldRow form={form} name="polarProductMonthlyId" label="Polar product, monthly" />
+      <FieldRow form={form} name="polarProductYearlyId" label="Polar product, yearly" />
+      <FieldRow form={form} name="featuresText" label="Features (one per line)" textarea />
+      <FieldRow form={form} name="description" label="Description" textarea />
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" {...form.register('highlight')} /> Highlight on the pricing page
       </label>
@@ -268,41 +276,73 @@ function Plans({ canWrite }: { canWrite: boolean }) {
         {(data) => (
           <ul className="divide-y divide-slate-100" aria-label="Plans">
             {data.map((plan) => (
-              <li key={plan.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
-                <span className="min-w-0">
-                  <strong>{plan.name}</strong>{' '}
-                  <span className="font-mono text-xs text-slate-600">{plan.key}</span>
-                  {!plan.active && (
-                    <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">archived</span>
-                  )}
-                  <span className="block text-slate-600 sm:ml-2 sm:inline">
-                    {formatMoney(plan.priceMonthlyCents, plan.currency)}/mo ·{' '}
-                    {formatMoney(plan.priceYearlyCents, plan.currency)}/yr · {plan.creditsPerPeriod} credits
-                  </span>
-                </span>
-                {canWrite && (
-                  <span className="flex gap-1">
-                    <Button variant="ghost" aria-label={`Edit ${plan.name}`} onClick={() => setEditing(plan)}>
-                      Edit
-                    </Button>
-                    {plan.active && (
-                      <ConfirmButton
-                        label="Archive"
-                        aria-label={`Archive ${plan.name}`}
-                        title={`Archive ${plan.name}?`}
-                        description="It leaves the pricing page; current subscribers keep it."
-                        confirmLabel="Archive"
-                        onConfirm={() => archive.mutate({ id: plan.id })}
-                      />
-                    )}
-                  </span>
-                )}
-              </li>
+              <CatalogItem
+                key={plan.id}
+                name={plan.name}
+                code={plan.key}
+                active={plan.active}
+                detail={`${formatMoney(plan.priceMonthlyCents, plan.currency)}/mo · ${formatMoney(plan.priceYearlyCents, plan.currency)}/yr · ${formatCredits(plan.creditsPerPeriod)}`}
+                canWrite={canWrite}
+                archiveHelp="It leaves the pricing page; current subscribers keep it."
+                onEdit={() => setEditing(plan)}
+                onArchive={() => archive.mutate({ id: plan.id })}
+              />
             ))}
           </ul>
         )}
       </QueryState>
     </Card>
+  );
+}
+
+/**
+ * A plan or a package in its list: name, key, whether archived, what it sells for; for staff who
+ * may write, Edit and Archive (after a confirmation that says what archiving does).
+ */
+function CatalogItem({
+  name,
+  code,
+  active,
+  detail,
+  canWrite,
+  archiveHelp,
+  onEdit,
+  onArchive,
+}: {
+  name: string;
+  code?: string;
+  active: boolean;
+  detail: string;
+  canWrite: boolean;
+  archiveHelp: string;
+  onEdit: () => void;
+  onArchive: () => void;
+}) {
+  return (
+    <li className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
+      <span className="min-w-0">
+        <strong>{name}</strong> {code && <span className="font-mono text-xs text-slate-600">{code}</span>}
+        {!active && <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">archived</span>}
+        <span className="block text-slate-600 sm:ml-2 sm:inline">{detail}</span>
+      </span>
+      {canWrite && (
+        <span className="flex gap-1">
+          <Button variant="ghost" aria-label={`Edit ${name}`} onClick={onEdit}>
+            Edit
+          </Button>
+          {active && (
+            <ConfirmButton
+              label="Archive"
+              aria-label={`Archive ${name}`}
+              title={`Archive ${name}?`}
+              description={archiveHelp}
+              confirmLabel="Archive"
+              onConfirm={onArchive}
+            />
+          )}
+        </span>
+      )}
+    </li>
   );
 }
 
@@ -355,15 +395,9 @@ function PackageForm({ pkg, onDone }: { pkg: PackageRow | null; onDone: () => vo
         if (data) upsert.mutate(data);
       })}
     >
-      <Field label="Name" error={errors.name?.message}>
-        {(c) => <Input {...c} {...form.register('name')} />}
-      </Field>
-      <Field label="Credits" error={errors.credits?.message}>
-        {(c) => <Input {...c} type="number" min={1} {...form.register('credits', { valueAsNumber: true })} />}
-      </Field>
-      <Field label={`Price (${currency.toUpperCase()})`} error={errors.price?.message}>
-        {(c) => <MoneyInput {...c} currency={currency} {...form.register('price')} />}
-      </Field>
+      <FieldRow form={form} name="name" label="Name" />
+      <FieldRow form={form} name="credits" label="Credits" number={{ min: 1 }} />
+      <FieldRow form={form} name="price" label={`Price (${currency.toUpperCase()})`} money={currency} />
       <div className="flex gap-2 sm:pt-6">
         <Button type="submit" busy={upsert.isPending}>
           {pkg ? 'Save package' : 'Add package'}
@@ -402,40 +436,16 @@ function Packages({ canWrite }: { canWrite: boolean }) {
                   <PackageForm pkg={pkg} onDone={() => setEditing(null)} />
                 </li>
               ) : (
-                <li key={pkg.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
-                  <span>
-                    <strong>{pkg.name}</strong>{' '}
-                    <span className="text-slate-600">
-                      {pkg.credits} credits · {formatMoney(pkg.priceCents, pkg.currency)}
-                    </span>
-                    {!pkg.active && (
-                      <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">
-                        archived
-                      </span>
-                    )}
-                  </span>
-                  {canWrite && (
-                    <span className="flex gap-1">
-                      <Button
-                        variant="ghost"
-                        aria-label={`Edit ${pkg.name}`}
-                        onClick={() => setEditing(pkg.id)}
-                      >
-                        Edit
-                      </Button>
-                      {pkg.active && (
-                        <ConfirmButton
-                          label="Archive"
-                          aria-label={`Archive ${pkg.name}`}
-                          title={`Archive ${pkg.name}?`}
-                          description="It is no longer sold. Credits already bought stay."
-                          confirmLabel="Archive"
-                          onConfirm={() => archive.mutate({ id: pkg.id })}
-                        />
-                      )}
-                    </span>
-                  )}
-                </li>
+                <CatalogItem
+                  key={pkg.id}
+                  name={pkg.name}
+                  active={pkg.active}
+                  detail={`${formatCredits(pkg.credits)} · ${formatMoney(pkg.priceCents, pkg.currency)}`}
+                  canWrite={canWrite}
+                  archiveHelp="It is no longer sold. Credits already bought stay."
+                  onEdit={() => setEditing(pkg.id)}
+                  onArchive={() => archive.mutate({ id: pkg.id })}
+                />
               ),
             )}
           </ul>
@@ -495,33 +505,20 @@ function Settings({ canWrite }: { canWrite: boolean }) {
             )}
           >
             {OPERATION_TYPES.map((op) => (
-              <Field
+              <FieldRow
                 key={op}
+                form={form}
+                name={`featureCosts.${op}`}
                 label={`${humanize(op)} (credits per output)`}
-                error={form.formState.errors.featureCosts?.[op]?.message}
-              >
-                {(c) => (
-                  <Input
-                    {...c}
-                    type="number"
-                    min={0}
-                    disabled={!canWrite}
-                    {...form.register(`featureCosts.${op}`, { valueAsNumber: true })}
-                  />
-                )}
-              </Field>
+                number={{ min: 0, disabled: !canWrite }}
+              />
             ))}
-            <Field label="Sign-up bonus (credits)" error={form.formState.errors.signupBonus?.message}>
-              {(c) => (
-                <Input
-                  {...c}
-                  type="number"
-                  min={0}
-                  disabled={!canWrite}
-                  {...form.register('signupBonus', { valueAsNumber: true })}
-                />
-              )}
-            </Field>
+            <FieldRow
+              form={form}
+              name="signupBonus"
+              label="Sign-up bonus (credits)"
+              number={{ min: 0, disabled: !canWrite }}
+            />
             {canWrite && (
               <Field
                 label="New costs take effect (optional)"
