@@ -20,6 +20,7 @@ import { ConfirmButton } from '../ui/confirm-button.tsx';
 import { Field, FormError, Input } from '../ui/field.tsx';
 import { applyServerErrors } from '../ui/form.ts';
 import { Card, Empty, ErrorState, Loading, PageHeader } from '../ui/layout.tsx';
+import { ScrollX } from '../ui/scroll-x.tsx';
 
 const SCOPE_HELP: Record<ApiKeyScope, string> = {
   read: 'Read your data (queries)',
@@ -71,7 +72,7 @@ export function ApiKeysPage() {
         description="Call the Forgeline API from scripts and servers. Each key is limited to the scopes you give it."
       />
       {created && <SecretOnce name={created.name} secret={created.secret} onDone={() => setCreated(null)} />}
-      <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
         <Card title="Your keys">
           {keys.isPending ? (
             <Loading />
@@ -194,9 +195,11 @@ export function ApiKeysPage() {
         </Card>
       </div>
       <Card title="Using a key" className="mt-6">
-        <pre className="overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100">
-          {`curl ${window.location.origin}/trpc/credits.balance \\\n  -H "Authorization: Bearer fl_…"`}
-        </pre>
+        <ScrollX label="Example request" className="rounded-lg bg-slate-900 p-4">
+          <pre className="text-xs text-slate-100">
+            {`curl ${window.location.origin}/trpc/credits.balance \\\n  -H "Authorization: Bearer fl_…"`}
+          </pre>
+        </ScrollX>
       </Card>
     </>
   );

@@ -1,9 +1,11 @@
 // For admins: a user's payments (or everyone's) with what refunds and disputes did to the credits —
 // clawed back, reinstated, and uncollected (spent before the money went back: never recovered).
-import { formatDateTime, formatMoney, humanize } from '../../lib/format.ts';
+import { formatDateTime, formatMoney, formatNumber, humanize } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
-import { Button } from '../../ui/button.tsx';
-import { Empty, ErrorState, Loading } from '../../ui/layout.tsx';
+import { Empty, ErrorState } from '../../ui/layout.tsx';
+import { LoadMore } from '../../ui/load-more.tsx';
+import { ScrollX } from '../../ui/scroll-x.tsx';
+import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 export function AdminPayments({ userId, uncollected }: { userId?: string; uncollected?: boolean }) {
   const payments = trpc.admin.payments.list.useInfiniteQuery(
@@ -11,12 +13,12 @@ export function AdminPayments({ userId, uncollected }: { userId?: string; uncoll
     { getNextPageParam: (page) => page.nextCursor },
   );
   const rows = payments.data?.pages.flatMap((page) => page.items) ?? [];
-  if (payments.isPending) return <Loading />;
+  if (payments.isPending) return <SkeletonRows label="Loading payments" />;
   if (payments.error) return <ErrorState error={payments.error} retry={() => payments.refetch()} />;
   if (rows.length === 0) return <Empty title="No payments" />;
   return (
     <>
-      <div className="-mx-5 overflow-x-auto">
+      <ScrollX label="Payments" className="-mx-5">
         <table className="min-w-full text-sm" data-testid="admin-payments">
           <thead className="text-left text-xs uppercase tracking-wide text-slate-600">
             <tr>
@@ -38,11 +40,11 @@ export function AdminPayments({ userId, uncollected }: { userId?: string; uncoll
                 {!userId && <td className="px-5 py-2 text-slate-600">{row.user?.email ?? '(deleted)'}</td>}
                 <td className="px-5 py-2 text-slate-800">
                   {row.description}
-                  <span className="ml-2 text-xs text-slate-600">
+                  <span className="block text-xs break-all text-slate-600">
                     {row.provider} {row.externalPaymentId}
                   </span>
                 </td>
-                <td className="px-5 py-2 text-slate-700">{humanize(row.status)}</td>
+                <td className="whitespace-nowrap px-5 py-2 text-slate-700">{humanize(row.status)}</td>
                 <td className="whitespace-nowrap px-5 py-2 text-right tabular-nums">
                   {formatMoney(row.amountCents, row.currency)}
                   {row.refundedCents > 0 && (
@@ -52,33 +54,24 @@ export function AdminPayments({ userId, uncollected }: { userId?: string; uncoll
                   )}
                 </td>
                 <td className="px-5 py-2 text-right tabular-nums">
-                  {row.creditsClawedBack}
+                  {formatNumber(row.creditsClawedBack)}
                   {row.creditsReinstated > 0 && (
-                    <span className="block text-xs text-emerald-700">
-                      +{row.creditsReinstated} reinstated
+                    <span className="block text-xs whitespace-nowrap text-emerald-700">
+                      +{formatNumber(row.creditsReinstated)} reinstated
                     </span>
                   )}
                 </td>
                 <td
                   className={`px-5 py-2 text-right tabular-nums ${row.creditsUncollected > 0 ? 'font-semibold text-red-700' : 'text-slate-600'}`}
                 >
-                  {row.creditsUncollected}
+                  {formatNumber(row.creditsUncollected)}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-      </div>
-      {payments.hasNextPage && (
-        <Button
-          variant="secondary"
-          className="mt-3"
-          busy={payments.isFetchingNextPage}
-          onClick={() => payments.fetchNextPage()}
-        >
-          Load more
-        </Button>
-      )}
+      </ScrollX>
+      <LoadMore query={payments} />
     </>
   );
 }

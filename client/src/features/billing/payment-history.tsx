@@ -2,8 +2,8 @@
 // included) and the provider's receipt or invoice when there is one.
 import { formatDateTime, formatMoney, humanize } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
-import { Button } from '../../ui/button.tsx';
 import { Card, Empty, ErrorState } from '../../ui/layout.tsx';
+import { LoadMore } from '../../ui/load-more.tsx';
 import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 const STATUS_STYLE: Record<string, string> = {
@@ -105,17 +105,7 @@ export function PaymentHistory() {
               </tbody>
             </table>
           </div>
-          {payments.hasNextPage && (
-            <div className="mt-4 text-center">
-              <Button
-                variant="secondary"
-                busy={payments.isFetchingNextPage}
-                onClick={() => payments.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            </div>
-          )}
+          <LoadMore query={payments} />
         </>
       )}
     </Card>

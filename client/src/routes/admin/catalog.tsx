@@ -35,6 +35,7 @@ import { Field, FormError, Input, inputClass, MoneyInput } from '../../ui/field.
 import { applyServerErrors, issuesByPath, placeFieldErrors } from '../../ui/form.ts';
 import { Card, PageHeader } from '../../ui/layout.tsx';
 import { QueryState } from '../../ui/query-state.tsx';
+import { ScrollX } from '../../ui/scroll-x.tsx';
 import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 type PlanRow = RouterOutputs['admin']['plans']['list'][number];
@@ -571,8 +572,8 @@ function PriceHistory() {
         skeleton={<SkeletonRows rows={3} label="Loading the feature cost history" />}
       >
         {(rows) => (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" aria-label="Feature cost versions">
+          <ScrollX label="Feature cost versions" className="-mx-5 px-5">
+            <table className="w-full text-left text-sm whitespace-nowrap" aria-label="Feature cost versions">
               <thead className="text-xs uppercase tracking-wide text-slate-600">
                 <tr>
                   <th className="py-2 pr-4 font-semibold">Effective from</th>
@@ -614,7 +615,7 @@ function PriceHistory() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollX>
         )}
       </QueryState>
     </Card>

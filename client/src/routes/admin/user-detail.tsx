@@ -7,7 +7,7 @@ import { useStaffRole } from '../../features/admin/use-role.ts';
 import { AdminPayments } from '../../features/billing/admin-payments.tsx';
 import { LedgerTable } from '../../features/credits/ledger-table.tsx';
 import { AdminStatementCard } from '../../features/credits/statement-card.tsx';
-import { humanize } from '../../lib/format.ts';
+import { formatCount, formatNumber, humanize } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton, ConfirmDialog } from '../../ui/confirm-button.tsx';
@@ -54,9 +54,10 @@ export function AdminUserPage() {
         <div className="min-w-0 space-y-6">
           <Card title="Ledger">
             <p className="mb-3 text-sm text-slate-600">
-              Balance <strong data-testid="admin-balance">{u.balance.balance}</strong>
-              {u.balance.held > 0 && ` (${u.balance.held} held by generations in progress)`} · used{' '}
-              {u.balance.totalUsed} · {u.generations} generations · {u.activeSessions} active sessions
+              Balance <strong data-testid="admin-balance">{formatNumber(u.balance.balance)}</strong>
+              {u.balance.held > 0 && ` (${formatNumber(u.balance.held)} held by generations in progress)`} ·
+              used {formatNumber(u.balance.totalUsed)} · {formatCount(u.generations, 'generation')} ·{' '}
+              {formatCount(u.activeSessions, 'active session')}
             </p>
             <Ledger userId={u.id} />
           </Card>
