@@ -72,7 +72,7 @@ export function ApiKeysPage() {
         description="Call the Forgeline API from scripts and servers. Each key is limited to the scopes you give it."
       />
       {created && <SecretOnce name={created.name} secret={created.secret} onDone={() => setCreated(null)} />}
-      <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
+      <div className="grid items-start gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
         <Card title="Your keys">
           {keys.isPending ? (
             <Loading />
@@ -113,6 +113,9 @@ export function ApiKeysPage() {
                           ? ` of ${formatNumber(key.maxCreditsPerDay)} credits a day`
                           : ' credits · no daily budget'}
                       </p>
+                      {key.maxCreditsPerDay !== null && (
+                        <BudgetBar spent={key.spentToday} budget={key.maxCreditsPerDay} />
+                      )}
                       {state === 'active' && (
                         <BudgetEditor id={key.id} name={key.name} budget={key.maxCreditsPerDay} />
                       )}
@@ -208,6 +211,22 @@ export function ApiKeysPage() {
 const budgetForm = z.object({ maxCreditsPerDay: budgetText });
 
 /** Sets, changes or removes a key's daily credit budget (apiKeys.update). */
+/** Today's spend against the daily budget, as a bar (the line above says it in words). */
+function BudgetBar({ spent, budget }: { spent: number; budget: number }) {
+  const share = budget > 0 ? Math.min(1, spent / budget) : 1;
+  return (
+    <div
+      aria-hidden="true"
+      className="mt-1.5 h-1.5 w-full max-w-56 overflow-hidden rounded-full bg-slate-100"
+    >
+      <div
+        className={`h-full rounded-full ${share >= 1 ? 'bg-red-500' : share >= 0.8 ? 'bg-amber-500' : 'bg-indigo-500'}`}
+        style={{ width: `${share * 100}%` }}
+      />
+    </div>
+  );
+}
+
 function BudgetEditor({ id, name, budget }: { id: string; name: string; budget: number | null }) {
   const utils = trpc.useUtils();
   const [open, setOpen] = useState(false);
