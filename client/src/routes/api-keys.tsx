@@ -17,7 +17,7 @@ import { trpc } from '../lib/trpc.ts';
 import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmButton } from '../ui/confirm-button.tsx';
-import { Field, FormError, Input } from '../ui/field.tsx';
+import { Field, FormError, FormField, Input } from '../ui/field.tsx';
 import { applyServerErrors } from '../ui/form.ts';
 import { Card, Empty, ErrorState, Loading, PageHeader } from '../ui/layout.tsx';
 import { ScrollX } from '../ui/scroll-x.tsx';
@@ -149,13 +149,12 @@ export function ApiKeysPage() {
               }),
             )}
           >
-            <Field
+            <FormField
+              form={form}
+              name="name"
               label="Name"
-              error={errors.name?.message}
               hint="Where it is used, e.g. “CI” or “billing sync”"
-            >
-              {(control) => <Input {...control} {...form.register('name')} />}
-            </Field>
+            />
             <fieldset className="space-y-2">
               <legend className="text-sm font-medium text-slate-800">Scopes</legend>
               {API_KEY_SCOPES.filter((scope) => scope !== 'admin' || isAdmin).map((scope) => (
@@ -173,23 +172,15 @@ export function ApiKeysPage() {
                 </p>
               )}
             </fieldset>
-            <Field label="Expires on (optional)" error={errors.expiresOn?.message}>
-              {(control) => <Input {...control} type="date" {...form.register('expiresOn')} />}
-            </Field>
-            <Field
+            <FormField form={form} name="expiresOn" label="Expires on (optional)" type="date" />
+            <FormField
+              form={form}
+              name="maxCreditsPerDay"
               label="Daily credit budget (optional)"
-              error={errors.maxCreditsPerDay?.message}
               hint="Generations through this key may hold or spend at most this much per day (UTC); more is refused until 00:00 UTC"
-            >
-              {(control) => (
-                <Input
-                  {...control}
-                  inputMode="numeric"
-                  placeholder="No budget"
-                  {...form.register('maxCreditsPerDay')}
-                />
-              )}
-            </Field>
+              inputMode="numeric"
+              placeholder="No budget"
+            />
             <FormError message={errors.root?.server?.message} />
             <Button type="submit" className="w-full" busy={create.isPending}>
               Create key

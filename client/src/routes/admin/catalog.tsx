@@ -3,13 +3,7 @@
 // versioned: a change is a new version, now or from a chosen moment (generations keep the price
 // they were created with), listed with its author under "Feature cost history".
 import { useState } from 'react';
-import {
-  type FieldValues,
-  type Path,
-  type UseFormReturn,
-  type UseFormSetError,
-  useForm,
-} from 'react-hook-form';
+import { type FieldValues, type Path, type UseFormSetError, useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import {
   packageUpsertInput,
@@ -31,7 +25,7 @@ import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm-button.tsx';
-import { Field, FormError, Input, inputClass, MoneyInput } from '../../ui/field.tsx';
+import { Field, FormError, FormField, Input } from '../../ui/field.tsx';
 import { applyServerErrors, issuesByPath, placeFieldErrors } from '../../ui/form.ts';
 import { Card, PageHeader } from '../../ui/layout.tsx';
 import { QueryState } from '../../ui/query-state.tsx';
@@ -73,51 +67,6 @@ function validateMoneyForm<T extends FieldValues, S extends z.ZodType>(
     return null;
   }
   return ok ? parsed.data : null;
-}
-
-/**
- * One field of a catalog form, registered on its form with the error react-hook-form holds for
- * it: text by default, or a number, an amount of money in `money`'s currency, or a textarea.
- */
-function FieldRow<T extends FieldValues>({
-  form,
-  name,
-  label,
-  hint,
-  number,
-  money,
-  textarea,
-}: {
-  form: UseFormReturn<T>;
-  name: Path<T>;
-  label: string;
-  hint?: string;
-  number?: { min: number; disabled?: boolean };
-  money?: string;
-  textarea?: boolean;
-}) {
-  const { error } = form.getFieldState(name, form.formState);
-  return (
-    <Field label={label} error={error?.message} hint={hint}>
-      {(control) =>
-        number ? (
-          <Input
-            {...control}
-            type="number"
-            min={number.min}
-            disabled={number.disabled}
-            {...form.register(name, { valueAsNumber: true })}
-          />
-        ) : money ? (
-          <MoneyInput {...control} currency={money} {...form.register(name)} />
-        ) : textarea ? (
-          <textarea {...control} rows={3} className={`${inputClass} min-h-20`} {...form.register(name)} />
-        ) : (
-          <Input {...control} {...form.register(name)} />
-        )
-      }
-    </Field>
-  );
 }
 
 type PlanFormValues = {
@@ -215,18 +164,25 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
         if (data) upsert.mutate(data);
       })}
     >
-      <FieldRow form={form} name="key" label="Key" hint="Lowercase letters, digits, - and _" />
-      <FieldRow form={form} name="name" label="Name" />
-      <FieldRow form={form} name="priceMonthly" label={`Monthly price (${code})`} money={currency} />
-      <FieldRow form={form} name="priceYearly" label={`Yearly price (${code})`} money={currency} />
-      <FieldRow form={form} name="creditsPerPeriod" label="Credits per month" number={{ min: 0 }} />
-      <FieldRow form={form} name="badge" label="Badge" hint="e.g. “Most popular”" />
-      <FieldRow form={form} name="stripePriceMonthlyId" label="Stripe price, monthly (price_…)" />
-      <FieldRow form={form} name="stripePriceYearlyId" label="Stripe price, yearly (price_…)" />
-      <FieldRow form={form} name="polarProductMonthlyId" label="Polar product, monthly" />
-      <FieldRow form={form} name="polarProductYearlyId" label="Polar product, yearly" />
-      <FieldRow form={form} name="featuresText" label="Features (one per line)" textarea />
-      <FieldRow form={form} name="description" label="Description" textarea />
+      <FormField form={form} name="key" label="Key" hint="Lowercase letters, digits, - and _" />
+      <FormField form={form} name="name" label="Name" />
+      <FormField form={form} name="priceMonthly" label={`Monthly price (${code})`} currency={currency} />
+      <FormField form={form} name="priceYearly" label={`Yearly price (${code})`} currency={currency} />
+      <FormField
+        form={form}
+        name="creditsPerPeriod"
+        label="Credits per month"
+        type="number"
+        min={0}
+        rules={{ valueAsNumber: true }}
+      />
+      <FormField form={form} name="badge" label="Badge" hint="e.g. “Most popular”" />
+      <FormField form={form} name="stripePriceMonthlyId" label="Stripe price, monthly (price_…)" />
+      <FormField form={form} name="stripePriceYearlyId" label="Stripe price, yearly (price_…)" />
+      <FormField form={form} name="polarProductMonthlyId" label="Polar product, monthly" />
+      <FormField form={form} name="polarProductYearlyId" label="Polar product, yearly" />
+      <FormField form={form} name="featuresText" label="Features (one per line)" textarea />
+      <FormField form={form} name="description" label="Description" textarea />
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" {...form.register('highlight')} /> Highlight on the pricing page
       </label>
@@ -396,9 +352,16 @@ function PackageForm({ pkg, onDone }: { pkg: PackageRow | null; onDone: () => vo
         if (data) upsert.mutate(data);
       })}
     >
-      <FieldRow form={form} name="name" label="Name" />
-      <FieldRow form={form} name="credits" label="Credits" number={{ min: 1 }} />
-      <FieldRow form={form} name="price" label={`Price (${currency.toUpperCase()})`} money={currency} />
+      <FormField form={form} name="name" label="Name" />
+      <FormField
+        form={form}
+        name="credits"
+        label="Credits"
+        type="number"
+        min={1}
+        rules={{ valueAsNumber: true }}
+      />
+      <FormField form={form} name="price" label={`Price (${currency.toUpperCase()})`} currency={currency} />
       <div className="flex gap-2 sm:pt-6">
         <Button type="submit" busy={upsert.isPending}>
           {pkg ? 'Save package' : 'Add package'}
@@ -506,19 +469,25 @@ function Settings({ canWrite }: { canWrite: boolean }) {
             )}
           >
             {OPERATION_TYPES.map((op) => (
-              <FieldRow
+              <FormField
                 key={op}
                 form={form}
                 name={`featureCosts.${op}`}
                 label={`${humanize(op)} (credits per output)`}
-                number={{ min: 0, disabled: !canWrite }}
+                type="number"
+                min={0}
+                disabled={!canWrite}
+                rules={{ valueAsNumber: true }}
               />
             ))}
-            <FieldRow
+            <FormField
               form={form}
               name="signupBonus"
               label="Sign-up bonus (credits)"
-              number={{ min: 0, disabled: !canWrite }}
+              type="number"
+              min={0}
+              disabled={!canWrite}
+              rules={{ valueAsNumber: true }}
             />
             {canWrite && (
               <Field
