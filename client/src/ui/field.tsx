@@ -50,7 +50,7 @@ type FormFieldProps<T extends FieldValues> = {
   name: Path<T>;
   label: string;
   hint?: ReactNode;
-  /** How the value is read back (valueAsNumber, setValueAs): react-hook-form's register options. */
+  /** How the value is read back (setValueAs…): react-hook-form's register options. A number input reads as a number. */
   rules?: RegisterOptions<T, Path<T>>;
   /** An amount of money in this currency (a MoneyInput) rather than a plain input. */
   currency?: string;
@@ -72,7 +72,10 @@ export function FormField<T extends FieldValues>({
   ...input
 }: FormFieldProps<T>) {
   const { error } = form.getFieldState(name, form.formState);
-  const registered = form.register(name, rules);
+  const registered = form.register(
+    name,
+    input.type === 'number' ? ({ valueAsNumber: true, ...rules } as RegisterOptions<T, Path<T>>) : rules,
+  );
   return (
     <Field label={label} error={error?.message} hint={hint}>
       {(control) =>

@@ -27,14 +27,7 @@ export function AdjustCreditsForm({ userId }: { userId: string }) {
   const { errors } = form.formState;
   return (
     <form noValidate className="space-y-3" onSubmit={form.handleSubmit((values) => adjust.mutate(values))}>
-      <FormField
-        form={form}
-        name="amount"
-        label="Credits (negative to take away)"
-        type="number"
-        step={1}
-        rules={{ valueAsNumber: true }}
-      />
+      <FormField form={form} name="amount" label="Credits (negative to take away)" type="number" step={1} />
       <FormField form={form} name="reason" label="Reason" hint="Recorded in the ledger and the audit log." />
       <FormError message={errors.root?.server?.message} />
       {adjust.isSuccess && (

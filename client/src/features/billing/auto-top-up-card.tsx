@@ -67,7 +67,6 @@ function AutoTopUpForm({ state, packages }: { state: State; packages: Package[] 
           min={1}
           step={1}
           disabled={!enabled}
-          rules={{ valueAsNumber: true }}
         />
         <Field label="Buy" error={errors.packageId?.message}>
           {(control) => (

@@ -168,14 +168,7 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
       <FormField form={form} name="name" label="Name" />
       <FormField form={form} name="priceMonthly" label={`Monthly price (${code})`} currency={currency} />
       <FormField form={form} name="priceYearly" label={`Yearly price (${code})`} currency={currency} />
-      <FormField
-        form={form}
-        name="creditsPerPeriod"
-        label="Credits per month"
-        type="number"
-        min={0}
-        rules={{ valueAsNumber: true }}
-      />
+      <FormField form={form} name="creditsPerPeriod" label="Credits per month" type="number" min={0} />
       <FormField form={form} name="badge" label="Badge" hint="e.g. “Most popular”" />
       <FormField form={form} name="stripePriceMonthlyId" label="Stripe price, monthly (price_…)" />
       <FormField form={form} name="stripePriceYearlyId" label="Stripe price, yearly (price_…)" />
@@ -353,14 +346,7 @@ function PackageForm({ pkg, onDone }: { pkg: PackageRow | null; onDone: () => vo
       })}
     >
       <FormField form={form} name="name" label="Name" />
-      <FormField
-        form={form}
-        name="credits"
-        label="Credits"
-        type="number"
-        min={1}
-        rules={{ valueAsNumber: true }}
-      />
+      <FormField form={form} name="credits" label="Credits" type="number" min={1} />
       <FormField form={form} name="price" label={`Price (${currency.toUpperCase()})`} currency={currency} />
       <div className="flex gap-2 sm:pt-6">
         <Button type="submit" busy={upsert.isPending}>
@@ -477,7 +463,6 @@ function Settings({ canWrite }: { canWrite: boolean }) {
                 type="number"
                 min={0}
                 disabled={!canWrite}
-                rules={{ valueAsNumber: true }}
               />
             ))}
             <FormField
@@ -487,7 +472,6 @@ function Settings({ canWrite }: { canWrite: boolean }) {
               type="number"
               min={0}
               disabled={!canWrite}
-              rules={{ valueAsNumber: true }}
             />
             {canWrite && (
               <Field
