@@ -31,9 +31,10 @@ async function checkAtBothWidths(page: Page, path: string, shot: string) {
         .map((node) => `${node.tagName.toLowerCase()}.${String(node.className).slice(0, 60)}`);
       return { scrollWidth: document.documentElement.scrollWidth, culprits };
     });
-    expect(overflow.scrollWidth, `${path} at ${size.width}: ${overflow.culprits.join(' | ')}`).toBeLessThanOrEqual(
-      size.width,
-    );
+    expect(
+      overflow.scrollWidth,
+      `${path} at ${size.width}: ${overflow.culprits.join(' | ')}`,
+    ).toBeLessThanOrEqual(size.width);
     expect(await seriousViolations(page), `${path} at ${size.width}`).toEqual([]);
     await page.screenshot({ path: `test-results/screen-${shot}-${size.name}.png`, fullPage: true });
   }
