@@ -16,6 +16,15 @@ const STATUS_STYLE: Record<string, string> = {
   pending: 'bg-slate-100 text-slate-600',
 };
 
+/** The provider's receipt (a purchase) or invoice (a subscription), in a new tab. */
+function ReceiptLink({ url, kind }: { url: string; kind: string }) {
+  return (
+    <a href={url} target="_blank" rel="noreferrer" className="font-semibold text-indigo-700 hover:underline">
+      {kind === 'subscription' ? 'Invoice' : 'Receipt'}
+    </a>
+  );
+}
+
 export function PaymentHistory() {
   const payments = trpc.billing.payments.useInfiniteQuery(
     { limit: 10 },
@@ -59,14 +68,7 @@ export function PaymentHistory() {
                         {row.receiptUrl && (
                           <>
                             {' · '}
-                            <a
-                              href={row.receiptUrl}
-                              target="_blank"
-                              rel="noreferrer"
-                              className="font-semibold text-indigo-700 hover:underline"
-                            >
-                              {row.kind === 'subscription' ? 'Invoice' : 'Receipt'}
-                            </a>
+                            <ReceiptLink url={row.receiptUrl} kind={row.kind} />
                           </>
                         )}
                       </span>
@@ -88,14 +90,7 @@ export function PaymentHistory() {
                     </td>
                     <td className="hidden whitespace-nowrap px-5 py-2.5 sm:table-cell">
                       {row.receiptUrl ? (
-                        <a
-                          href={row.receiptUrl}
-                          target="_blank"
-                          rel="noreferrer"
-                          className="font-semibold text-indigo-700 hover:underline"
-                        >
-                          {row.kind === 'subscription' ? 'Invoice' : 'Receipt'}
-                        </a>
+                        <ReceiptLink url={row.receiptUrl} kind={row.kind} />
                       ) : (
                         <span className="text-xs text-slate-600">—</span>
                       )}
