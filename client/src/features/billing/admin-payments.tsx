@@ -3,7 +3,7 @@
 // On a phone, When, Status and the credits (clawed back, uncollected) fold under What; Amount stays.
 import { formatDateTime, formatMoney, formatNumber, humanize } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
-import { type Column, DataTable } from '../../ui/data-table.tsx';
+import { type Column, DataTable, whenColumn } from '../../ui/data-table.tsx';
 import { Empty } from '../../ui/layout.tsx';
 import { LoadMore } from '../../ui/load-more.tsx';
 import { QueryState } from '../../ui/query-state.tsx';
@@ -33,13 +33,7 @@ const COLUMNS: Column<Row>[] = [
       </>
     ),
   },
-  {
-    key: 'when',
-    header: 'When',
-    wide: true,
-    className: 'whitespace-nowrap text-slate-600',
-    cell: (row) => formatDateTime(row.createdAt),
-  },
+  whenColumn(),
   {
     key: 'status',
     header: 'Status',

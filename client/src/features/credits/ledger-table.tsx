@@ -2,7 +2,7 @@
 // and the admin's view of one user show it. On a phone the date and balance go under the first cell.
 import { formatDateTime, formatNumber, formatSigned, humanize } from '../../lib/format.ts';
 import type { RouterOutputs } from '../../lib/trpc.ts';
-import { type Column, DataTable } from '../../ui/data-table.tsx';
+import { type Column, DataTable, whenColumn } from '../../ui/data-table.tsx';
 
 type LedgerRow = RouterOutputs['credits']['transactions']['items'][number] & {
   /** Set on admin rows: who posted a manual adjustment. */
@@ -21,13 +21,7 @@ const COLUMNS: Column<LedgerRow>[] = [
       </>
     ),
   },
-  {
-    key: 'when',
-    header: 'When',
-    wide: true,
-    className: 'whitespace-nowrap text-slate-600',
-    cell: (row) => formatDateTime(row.createdAt),
-  },
+  whenColumn(),
   {
     key: 'amount',
     header: 'Amount',
