@@ -8,6 +8,10 @@ export const formatCredits = (amount: number) =>
 
 export const formatNumber = (amount: number) => integer.format(amount);
 
+/** A count and its noun, plural but for one: "1 generation", "1,204 generations". */
+export const formatCount = (count: number, noun: string) =>
+  `${integer.format(count)} ${noun}${count === 1 ? '' : 's'}`;
+
 export const formatSigned = (amount: number) =>
   amount > 0 ? `+${integer.format(amount)}` : integer.format(amount);
 

@@ -10,7 +10,7 @@ import { useSessionChanged } from '../features/identity/use-session.ts';
 import { trpc } from '../lib/trpc.ts';
 import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
-import { Field, FormError, Input } from '../ui/field.tsx';
+import { Field, FormError, FormField, Input } from '../ui/field.tsx';
 import { applyServerErrors } from '../ui/form.ts';
 import { Loading } from '../ui/layout.tsx';
 import { AuthFrame } from './auth-pages.tsx';
@@ -85,21 +85,20 @@ export function ResetPasswordPage() {
           className="space-y-5"
           onSubmit={form.handleSubmit((values) => reset.mutate({ token, password: values.password }))}
         >
-          <Field label="New password" error={errors.password?.message}>
-            {(control) => (
-              <Input
-                {...control}
-                type="password"
-                autoComplete="new-password"
-                {...form.register('password')}
-              />
-            )}
-          </Field>
-          <Field label="Repeat it" error={errors.confirm?.message}>
-            {(control) => (
-              <Input {...control} type="password" autoComplete="new-password" {...form.register('confirm')} />
-            )}
-          </Field>
+          <FormField
+            form={form}
+            name="password"
+            label="New password"
+            type="password"
+            autoComplete="new-password"
+          />
+          <FormField
+            form={form}
+            name="confirm"
+            label="Repeat it"
+            type="password"
+            autoComplete="new-password"
+          />
           <FormError message={errors.root?.server?.message} />
           <Button type="submit" className="w-full" busy={reset.isPending}>
             Set the new password

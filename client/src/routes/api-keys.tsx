@@ -17,9 +17,10 @@ import { trpc } from '../lib/trpc.ts';
 import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmButton } from '../ui/confirm-button.tsx';
-import { Field, FormError, Input } from '../ui/field.tsx';
+import { Field, FormError, FormField, Input } from '../ui/field.tsx';
 import { applyServerErrors } from '../ui/form.ts';
 import { Card, Empty, ErrorState, Loading, PageHeader } from '../ui/layout.tsx';
+import { ScrollX } from '../ui/scroll-x.tsx';
 
 const SCOPE_HELP: Record<ApiKeyScope, string> = {
   read: 'Read your data (queries)',
@@ -71,7 +72,7 @@ export function ApiKeysPage() {
         description="Call the Forgeline API from scripts and servers. Each key is limited to the scopes you give it."
       />
       {created && <SecretOnce name={created.name} secret={created.secret} onDone={() => setCreated(null)} />}
-      <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+      <div className="grid items-start gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
         <Card title="Your keys">
           {keys.isPending ? (
             <Loading />
@@ -112,6 +113,9 @@ export function ApiKeysPage() {
                           ? ` of ${formatNumber(key.maxCreditsPerDay)} credits a day`
                           : ' credits · no daily budget'}
                       </p>
+                      {key.maxCreditsPerDay !== null && (
+                        <BudgetBar spent={key.spentToday} budget={key.maxCreditsPerDay} />
+                      )}
                       {state === 'active' && (
                         <BudgetEditor id={key.id} name={key.name} budget={key.maxCreditsPerDay} />
                       )}
@@ -145,13 +149,12 @@ export function ApiKeysPage() {
               }),
             )}
           >
-            <Field
+            <FormField
+              form={form}
+              name="name"
               label="Name"
-              error={errors.name?.message}
               hint="Where it is used, e.g. “CI” or “billing sync”"
-            >
-              {(control) => <Input {...control} {...form.register('name')} />}
-            </Field>
+            />
             <fieldset className="space-y-2">
               <legend className="text-sm font-medium text-slate-800">Scopes</legend>
               {API_KEY_SCOPES.filter((scope) => scope !== 'admin' || isAdmin).map((scope) => (
@@ -169,23 +172,15 @@ export function ApiKeysPage() {
                 </p>
               )}
             </fieldset>
-            <Field label="Expires on (optional)" error={errors.expiresOn?.message}>
-              {(control) => <Input {...control} type="date" {...form.register('expiresOn')} />}
-            </Field>
-            <Field
+            <FormField form={form} name="expiresOn" label="Expires on (optional)" type="date" />
+            <FormField
+              form={form}
+              name="maxCreditsPerDay"
               label="Daily credit budget (optional)"
-              error={errors.maxCreditsPerDay?.message}
               hint="Generations through this key may hold or spend at most this much per day (UTC); more is refused until 00:00 UTC"
-            >
-              {(control) => (
-                <Input
-                  {...control}
-                  inputMode="numeric"
-                  placeholder="No budget"
-                  {...form.register('maxCreditsPerDay')}
-                />
-              )}
-            </Field>
+              inputMode="numeric"
+              placeholder="No budget"
+            />
             <FormError message={errors.root?.server?.message} />
             <Button type="submit" className="w-full" busy={create.isPending}>
               Create key
@@ -194,9 +189,11 @@ export function ApiKeysPage() {
         </Card>
       </div>
       <Card title="Using a key" className="mt-6">
-        <pre className="overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100">
-          {`curl ${window.location.origin}/trpc/credits.balance \\\n  -H "Authorization: Bearer fl_…"`}
-        </pre>
+        <ScrollX label="Example request" className="rounded-lg bg-slate-900 p-4">
+          <pre className="text-xs text-slate-100">
+            {`curl ${window.location.origin}/trpc/credits.balance \\\n  -H "Authorization: Bearer fl_…"`}
+          </pre>
+        </ScrollX>
       </Card>
     </>
   );
@@ -205,6 +202,22 @@ export function ApiKeysPage() {
 const budgetForm = z.object({ maxCreditsPerDay: budgetText });
 
 /** Sets, changes or removes a key's daily credit budget (apiKeys.update). */
+/** Today's spend against the daily budget, as a bar (the line above says it in words). */
+function BudgetBar({ spent, budget }: { spent: number; budget: number }) {
+  const share = budget > 0 ? Math.min(1, spent / budget) : 1;
+  return (
+    <div
+      aria-hidden="true"
+      className="mt-1.5 h-1.5 w-full max-w-56 overflow-hidden rounded-full bg-slate-100"
+    >
+      <div
+        className={`h-full rounded-full ${share >= 1 ? 'bg-red-500' : share >= 0.8 ? 'bg-amber-500' : 'bg-indigo-500'}`}
+        style={{ width: `${share * 100}%` }}
+      />
+    </div>
+  );
+}
+
 function BudgetEditor({ id, name, budget }: { id: string; name: string; budget: number | null }) {
   const utils = trpc.useUtils();
   const [open, setOpen] = useState(false);

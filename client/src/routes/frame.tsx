@@ -1,7 +1,7 @@
 // The frame around every page but the sign-in ones: for a signed-in user the app's header (main
 // navigation, balance, sign-out; a menu on phones) and the live generation subscription; for a
 // visitor the public header (pricing, sign in, get started). A skip link jumps to the content.
-import { Suspense, useEffect, useId, useRef, useState } from 'react';
+import { type ReactNode, Suspense, useEffect, useId, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { BalancePill } from '../features/credits/balance-card.tsx';
 import { useGenerationUpdates } from '../features/generations/use-generation-updates.ts';
@@ -45,6 +45,18 @@ function Logo() {
       </span>
       Forgeline
     </Link>
+  );
+}
+
+/** The sticky bar both frames open with: the logo, then what the frame puts beside it. */
+function Header({ width, children }: { width: string; children: ReactNode }) {
+  return (
+    <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/95 backdrop-blur">
+      <div className={`mx-auto flex h-14 items-center gap-3 px-4 sm:gap-4 ${width}`}>
+        <Logo />
+        {children}
+      </div>
+    </header>
   );
 }
 
@@ -100,32 +112,29 @@ function AppFrame({ name, email, staff }: { name: string; email: string; staff: 
   return (
     <div className="min-h-screen">
       <SkipLink />
-      <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/95 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-4 px-4">
-          <Logo />
-          <nav aria-label="Main" className="hidden min-w-0 items-center gap-0.5 xl:flex">
-            {items.map((item) => (
-              <NavLink key={item.to} to={item.to} end={item.end} className={navLinkClass}>
-                {item.label}
-              </NavLink>
-            ))}
-          </nav>
-          <div className="ml-auto flex items-center gap-2">
-            <BalancePill />
-            <div className="hidden xl:block">
-              <Button
-                variant="ghost"
-                title={`Signed in as ${name} (${email})`}
-                busy={signOut.isPending}
-                onClick={() => signOut.mutate()}
-              >
-                Sign out
-              </Button>
-            </div>
-            <MobileMenu items={items} name={name} email={email} onSignOut={() => signOut.mutate()} />
+      <Header width="max-w-7xl">
+        <nav aria-label="Main" className="hidden min-w-0 items-center gap-0.5 xl:flex">
+          {items.map((item) => (
+            <NavLink key={item.to} to={item.to} end={item.end} className={navLinkClass}>
+              {item.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="ml-auto flex items-center gap-2">
+          <BalancePill />
+          <div className="hidden xl:block">
+            <Button
+              variant="ghost"
+              title={`Signed in as ${name} (${email})`}
+              busy={signOut.isPending}
+              onClick={() => signOut.mutate()}
+            >
+              Sign out
+            </Button>
           </div>
+          <MobileMenu items={items} name={name} email={email} onSignOut={() => signOut.mutate()} />
         </div>
-      </header>
+      </Header>
       <Main />
     </div>
   );
@@ -227,25 +236,22 @@ function PublicFrame() {
   return (
     <div className="flex min-h-screen flex-col">
       <SkipLink />
-      <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/95 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4">
-          <Logo />
-          <nav aria-label="Main" className="ml-2 flex items-center gap-1">
-            <NavLink to="/pricing" className={navLinkClass}>
-              Pricing
-            </NavLink>
-          </nav>
-          <div className="ml-auto flex items-center gap-2">
-            <Link
-              to={`/sign-in${next}`}
-              className="rounded-lg px-3 py-2 text-sm font-semibold text-slate-700 hover:bg-slate-100"
-            >
-              Sign in
-            </Link>
-            <LinkButton to={`/sign-up${next}`}>Get started</LinkButton>
-          </div>
+      <Header width="max-w-6xl">
+        <nav aria-label="Main" className="ml-2 flex items-center gap-1">
+          <NavLink to="/pricing" className={navLinkClass}>
+            Pricing
+          </NavLink>
+        </nav>
+        <div className="ml-auto flex items-center gap-2">
+          <Link
+            to={`/sign-in${next}`}
+            className="rounded-lg px-3 py-2 text-sm font-semibold text-slate-700 hover:bg-slate-100"
+          >
+            Sign in
+          </Link>
+          <LinkButton to={`/sign-up${next}`}>Get started</LinkButton>
         </div>
-      </header>
+      </Header>
       <div className="flex-1">
         <Main />
       </div>

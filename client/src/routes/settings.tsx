@@ -15,7 +15,7 @@ import { trpc } from '../lib/trpc.ts';
 import { zodResolver } from '../lib/zod-form.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmButton } from '../ui/confirm-button.tsx';
-import { Field, FormError, Input } from '../ui/field.tsx';
+import { Field, FormError, FormField, Input } from '../ui/field.tsx';
 import { applyServerErrors } from '../ui/form.ts';
 import { Card, ErrorState, Loading, PageHeader } from '../ui/layout.tsx';
 
@@ -108,26 +108,19 @@ function ProfileCard() {
         )}
       </div>
       <form noValidate className="space-y-4" onSubmit={form.handleSubmit((values) => update.mutate(values))}>
-        <Field label="Display name" error={errors.name?.message}>
-          {(control) => <Input {...control} autoComplete="nickname" {...form.register('name')} />}
-        </Field>
+        <FormField form={form} name="name" label="Display name" autoComplete="nickname" />
         <div className="grid gap-4 sm:grid-cols-2">
-          <Field label="First name" error={errors.firstName?.message}>
-            {(control) => <Input {...control} autoComplete="given-name" {...form.register('firstName')} />}
-          </Field>
-          <Field label="Last name" error={errors.lastName?.message}>
-            {(control) => <Input {...control} autoComplete="family-name" {...form.register('lastName')} />}
-          </Field>
+          <FormField form={form} name="firstName" label="First name" autoComplete="given-name" />
+          <FormField form={form} name="lastName" label="Last name" autoComplete="family-name" />
         </div>
-        <Field label="Avatar URL" error={errors.avatarUrl?.message} hint="An https:// image">
-          {(control) => (
-            <Input
-              {...control}
-              type="url"
-              {...form.register('avatarUrl', { setValueAs: (v) => v || null })}
-            />
-          )}
-        </Field>
+        <FormField
+          form={form}
+          name="avatarUrl"
+          label="Avatar URL"
+          hint="An https:// image"
+          type="url"
+          rules={{ setValueAs: (v) => v || null }}
+        />
         <FormError message={errors.root?.server?.message} />
         <div className="flex items-center gap-3">
           <Button type="submit" busy={update.isPending}>
@@ -161,30 +154,21 @@ function PasswordCard() {
   return (
     <Card title="Password">
       <form noValidate className="space-y-4" onSubmit={form.handleSubmit((values) => change.mutate(values))}>
-        <Field label="Current password" error={errors.currentPassword?.message}>
-          {(control) => (
-            <Input
-              {...control}
-              type="password"
-              autoComplete="current-password"
-              {...form.register('currentPassword')}
-            />
-          )}
-        </Field>
-        <Field
+        <FormField
+          form={form}
+          name="currentPassword"
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+        />
+        <FormField
+          form={form}
+          name="newPassword"
           label="New password"
-          error={errors.newPassword?.message}
           hint="Changing it signs out your other sessions"
-        >
-          {(control) => (
-            <Input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              {...form.register('newPassword')}
-            />
-          )}
-        </Field>
+          type="password"
+          autoComplete="new-password"
+        />
         <FormError message={errors.root?.server?.message} />
         <div className="flex items-center gap-3">
           <Button type="submit" busy={change.isPending}>

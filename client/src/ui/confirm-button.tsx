@@ -1,6 +1,6 @@
 // Actions that need a second thought, behind a native <dialog> (focus-trapped, Esc closes). Each
 // dialog names itself with its own ids (useId): twenty on one page never share a label.
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { Button, type ButtonVariant } from './button.tsx';
 
 type DialogProps = {
@@ -74,7 +74,7 @@ type ConfirmButtonProps = {
   'aria-label'?: string;
 };
 
-/** A button that asks first. */
+/** A button that asks first: the same dialog, opened by the button. */
 export function ConfirmButton({
   label,
   title,
@@ -86,8 +86,7 @@ export function ConfirmButton({
   className,
   'aria-label': ariaLabel,
 }: ConfirmButtonProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const id = useId();
+  const [open, setOpen] = useState(false);
   return (
     <>
       <Button
@@ -96,39 +95,21 @@ export function ConfirmButton({
         className={className}
         aria-label={ariaLabel}
         aria-haspopup="dialog"
-        onClick={() => dialog.current?.showModal()}
+        onClick={() => setOpen(true)}
       >
         {label}
       </Button>
-      <dialog
-        ref={dialog}
-        aria-labelledby={`${id}-title`}
-        aria-describedby={`${id}-description`}
-        className="m-auto w-[calc(100%-2rem)] max-w-sm rounded-2xl p-0 shadow-xl backdrop:bg-slate-900/40"
-      >
-        <form method="dialog" className="space-y-4 p-6">
-          <h2 id={`${id}-title`} className="text-lg font-semibold text-slate-900">
-            {title}
-          </h2>
-          <div id={`${id}-description`} className="text-sm text-slate-600">
-            {description}
-          </div>
-          <div className="flex justify-end gap-2">
-            <Button type="submit" variant="secondary" value="cancel">
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              onClick={() => {
-                dialog.current?.close();
-                onConfirm();
-              }}
-            >
-              {confirmLabel}
-            </Button>
-          </div>
-        </form>
-      </dialog>
+      <ConfirmDialog
+        open={open}
+        title={title}
+        description={description}
+        confirmLabel={confirmLabel}
+        onCancel={() => setOpen(false)}
+        onConfirm={() => {
+          setOpen(false);
+          onConfirm();
+        }}
+      />
     </>
   );
 }

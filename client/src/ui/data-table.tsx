@@ -1,6 +1,7 @@
 // A table that works on a phone: columns marked `wide` hide below the small breakpoint (their
 // content can repeat under the first cell via `secondary`), and the amount columns always stay.
 import type { ReactNode } from 'react';
+import { formatDateTime } from '../lib/format.ts';
 
 export type Column<Row> = {
   key: string;
@@ -11,6 +12,17 @@ export type Column<Row> = {
   wide?: boolean;
   className?: string;
 };
+
+/** The row's date and time, a `wide` column (on a phone the `secondary` line says it). */
+export function whenColumn<Row extends { createdAt: Date }>(): Column<Row> {
+  return {
+    key: 'when',
+    header: 'When',
+    wide: true,
+    className: 'whitespace-nowrap text-slate-600',
+    cell: (row) => formatDateTime(row.createdAt),
+  };
+}
 
 export function DataTable<Row>({
   rows,

@@ -1,6 +1,7 @@
 // A labelled form field with its hint and its error (client-side or from the server), wired for
 // screen readers (aria-invalid, aria-describedby).
 import { type InputHTMLAttributes, type ReactNode, useId } from 'react';
+import type { FieldValues, Path, RegisterOptions, UseFormReturn } from 'react-hook-form';
 
 type FieldProps = {
   label: string;
@@ -42,6 +43,52 @@ export const inputClass =
 
 export function Input(props: InputHTMLAttributes<HTMLInputElement>) {
   return <input {...props} className={`${inputClass} ${props.className ?? ''}`} />;
+}
+
+type FormFieldProps<T extends FieldValues> = {
+  form: UseFormReturn<T>;
+  name: Path<T>;
+  label: string;
+  hint?: ReactNode;
+  /** How the value is read back (setValueAs…): react-hook-form's register options. A number input reads as a number. */
+  rules?: RegisterOptions<T, Path<T>>;
+  /** An amount of money in this currency (a MoneyInput) rather than a plain input. */
+  currency?: string;
+  textarea?: boolean;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'form' | 'name'>;
+
+/**
+ * The usual form row: a Field whose input is registered on a react-hook-form form under `name`,
+ * showing the error the form holds for it (client or server). Other input props pass through.
+ */
+export function FormField<T extends FieldValues>({
+  form,
+  name,
+  label,
+  hint,
+  rules,
+  currency,
+  textarea,
+  ...input
+}: FormFieldProps<T>) {
+  const { error } = form.getFieldState(name, form.formState);
+  const registered = form.register(
+    name,
+    input.type === 'number' ? ({ valueAsNumber: true, ...rules } as RegisterOptions<T, Path<T>>) : rules,
+  );
+  return (
+    <Field label={label} error={error?.message} hint={hint}>
+      {(control) =>
+        textarea ? (
+          <textarea {...control} rows={3} className={`${inputClass} min-h-20`} {...registered} />
+        ) : currency ? (
+          <MoneyInput {...control} {...input} currency={currency} {...registered} />
+        ) : (
+          <Input {...control} {...input} {...registered} />
+        )
+      }
+    </Field>
+  );
 }
 
 /** A message for the whole form (not one field): a server error with no field to sit on. */

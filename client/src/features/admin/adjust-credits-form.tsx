@@ -4,7 +4,7 @@ import { adjustCreditsInput } from '../../../../shared/schemas/admin.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
-import { Field, FormError, Input } from '../../ui/field.tsx';
+import { FormError, FormField } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 
 type Values = z.input<typeof adjustCreditsInput>;
@@ -27,14 +27,8 @@ export function AdjustCreditsForm({ userId }: { userId: string }) {
   const { errors } = form.formState;
   return (
     <form noValidate className="space-y-3" onSubmit={form.handleSubmit((values) => adjust.mutate(values))}>
-      <Field label="Credits (negative to take away)" error={errors.amount?.message}>
-        {(control) => (
-          <Input {...control} type="number" step={1} {...form.register('amount', { valueAsNumber: true })} />
-        )}
-      </Field>
-      <Field label="Reason" error={errors.reason?.message} hint="Recorded in the ledger and the audit log.">
-        {(control) => <Input {...control} {...form.register('reason')} />}
-      </Field>
+      <FormField form={form} name="amount" label="Credits (negative to take away)" type="number" step={1} />
+      <FormField form={form} name="reason" label="Reason" hint="Recorded in the ledger and the audit log." />
       <FormError message={errors.root?.server?.message} />
       {adjust.isSuccess && (
         <p role="status" className="text-sm text-emerald-700">

@@ -8,7 +8,7 @@ import { formatCredits, formatDateTime, formatMoney, humanize } from '../../lib/
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
-import { Field, FormError, Input, inputClass } from '../../ui/field.tsx';
+import { Field, FormError, FormField, inputClass } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { Card, ErrorState } from '../../ui/layout.tsx';
 import { SkeletonLines } from '../../ui/skeleton.tsx';
@@ -59,18 +59,15 @@ function AutoTopUpForm({ state, packages }: { state: State; packages: Package[] 
         Buy credits automatically when my balance runs low
       </label>
       <div className="grid gap-4 sm:grid-cols-2">
-        <Field label="When my balance falls below (credits)" error={errors.threshold?.message}>
-          {(control) => (
-            <Input
-              {...control}
-              type="number"
-              min={1}
-              step={1}
-              disabled={!enabled}
-              {...form.register('threshold', { valueAsNumber: true })}
-            />
-          )}
-        </Field>
+        <FormField
+          form={form}
+          name="threshold"
+          label="When my balance falls below (credits)"
+          type="number"
+          min={1}
+          step={1}
+          disabled={!enabled}
+        />
         <Field label="Buy" error={errors.packageId?.message}>
           {(control) => (
             <select {...control} className={inputClass} disabled={!enabled} {...form.register('packageId')}>

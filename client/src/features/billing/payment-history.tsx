@@ -2,8 +2,8 @@
 // included) and the provider's receipt or invoice when there is one.
 import { formatDateTime, formatMoney, humanize } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
-import { Button } from '../../ui/button.tsx';
 import { Card, Empty, ErrorState } from '../../ui/layout.tsx';
+import { LoadMore } from '../../ui/load-more.tsx';
 import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 const STATUS_STYLE: Record<string, string> = {
@@ -15,6 +15,15 @@ const STATUS_STYLE: Record<string, string> = {
   failed: 'bg-red-50 text-red-700',
   pending: 'bg-slate-100 text-slate-600',
 };
+
+/** The provider's receipt (a purchase) or invoice (a subscription), in a new tab. */
+function ReceiptLink({ url, kind }: { url: string; kind: string }) {
+  return (
+    <a href={url} target="_blank" rel="noreferrer" className="font-semibold text-indigo-700 hover:underline">
+      {kind === 'subscription' ? 'Invoice' : 'Receipt'}
+    </a>
+  );
+}
 
 export function PaymentHistory() {
   const payments = trpc.billing.payments.useInfiniteQuery(
@@ -59,14 +68,7 @@ export function PaymentHistory() {
                         {row.receiptUrl && (
                           <>
                             {' · '}
-                            <a
-                              href={row.receiptUrl}
-                              target="_blank"
-                              rel="noreferrer"
-                              className="font-semibold text-indigo-700 hover:underline"
-                            >
-                              {row.kind === 'subscription' ? 'Invoice' : 'Receipt'}
-                            </a>
+                            <ReceiptLink url={row.receiptUrl} kind={row.kind} />
                           </>
                         )}
                       </span>
@@ -88,14 +90,7 @@ export function PaymentHistory() {
                     </td>
                     <td className="hidden whitespace-nowrap px-5 py-2.5 sm:table-cell">
                       {row.receiptUrl ? (
-                        <a
-                          href={row.receiptUrl}
-                          target="_blank"
-                          rel="noreferrer"
-                          className="font-semibold text-indigo-700 hover:underline"
-                        >
-                          {row.kind === 'subscription' ? 'Invoice' : 'Receipt'}
-                        </a>
+                        <ReceiptLink url={row.receiptUrl} kind={row.kind} />
                       ) : (
                         <span className="text-xs text-slate-600">—</span>
                       )}
@@ -105,17 +100,7 @@ export function PaymentHistory() {
               </tbody>
             </table>
           </div>
-          {payments.hasNextPage && (
-            <div className="mt-4 text-center">
-              <Button
-                variant="secondary"
-                busy={payments.isFetchingNextPage}
-                onClick={() => payments.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            </div>
-          )}
+          <LoadMore query={payments} />
         </>
       )}
     </Card>

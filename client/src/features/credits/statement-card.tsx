@@ -8,6 +8,7 @@ import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { inputClass } from '../../ui/field.tsx';
 import { Card, ErrorState } from '../../ui/layout.tsx';
+import { ScrollX } from '../../ui/scroll-x.tsx';
 import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 type Statement = RouterOutputs['credits']['statement'];
@@ -72,7 +73,7 @@ function StatementPanel({
       ) : query.error || !statement ? (
         <ErrorState error={query.error} retry={() => query.refetch()} />
       ) : (
-        <div className="-mx-5 overflow-x-auto">
+        <ScrollX label="Statement" className="-mx-5">
           <table className="min-w-full text-sm" data-testid="statement">
             <caption className="px-5 pb-2 text-left text-xs text-slate-600">
               {monthName(statement.from)}, UTC · {statement.transactionCount} transaction
@@ -81,8 +82,8 @@ function StatementPanel({
             <tbody className="divide-y divide-slate-100">
               <tr className="font-medium text-slate-800">
                 <td className="px-5 py-2">Opening balance</td>
-                <td />
-                <td className="px-5 py-2 text-right tabular-nums">
+                <td className="hidden sm:table-cell" />
+                <td className="px-5 py-2 text-right whitespace-nowrap tabular-nums">
                   {formatCredits(statement.openingBalance)}
                 </td>
               </tr>
@@ -97,7 +98,7 @@ function StatementPanel({
                   <tr key={`${line.section}:${line.key}`}>
                     <td className="px-5 py-2 text-slate-700">
                       {line.label !== STATEMENT_SECTION_LABELS[line.section] && (
-                        <span className="mr-2 text-xs uppercase tracking-wide text-slate-600">
+                        <span className="block text-xs uppercase tracking-wide text-slate-600 sm:mr-2 sm:inline">
                           {statement.lines[index - 1]?.section === line.section
                             ? ''
                             : STATEMENT_SECTION_LABELS[line.section]}
@@ -105,7 +106,7 @@ function StatementPanel({
                       )}
                       {line.label}
                       {line.section === 'releases' && (
-                        <span className="ml-2 text-xs text-slate-600">
+                        <span className="block text-xs text-slate-600 sm:ml-2 sm:inline">
                           {line.released} credits held, given back (no balance moved)
                         </span>
                       )}
@@ -114,7 +115,7 @@ function StatementPanel({
                       × {line.count}
                     </td>
                     <td
-                      className={`px-5 py-2 text-right font-semibold tabular-nums ${line.amount < 0 ? 'text-slate-700' : 'text-emerald-700'}`}
+                      className={`px-5 py-2 text-right font-semibold whitespace-nowrap tabular-nums ${line.amount < 0 ? 'text-slate-700' : 'text-emerald-700'}`}
                     >
                       {line.section === 'releases' ? '—' : formatSigned(line.amount)}
                     </td>
@@ -124,13 +125,16 @@ function StatementPanel({
               <tr className="font-semibold text-slate-900">
                 <td className="px-5 py-2">Closing balance</td>
                 <td className="hidden sm:table-cell" />
-                <td className="px-5 py-2 text-right tabular-nums" data-testid="statement-closing">
+                <td
+                  className="px-5 py-2 text-right whitespace-nowrap tabular-nums"
+                  data-testid="statement-closing"
+                >
                   {formatCredits(statement.closingBalance)}
                 </td>
               </tr>
             </tbody>
           </table>
-        </div>
+        </ScrollX>
       )}
     </Card>
   );

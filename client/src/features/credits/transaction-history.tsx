@@ -1,56 +1,14 @@
 // The ledger, newest first, a page at a time, filterable by type.
 import { useState } from 'react';
 import { CREDIT_TRANSACTION_TYPES, type CreditTransactionType } from '../../../../shared/schemas/credits.ts';
-import { formatDateTime, formatNumber, formatSigned, humanize } from '../../lib/format.ts';
-import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
-import { type Column, DataTable } from '../../ui/data-table.tsx';
+import { humanize } from '../../lib/format.ts';
+import { trpc } from '../../lib/trpc.ts';
 import { inputClass } from '../../ui/field.tsx';
 import { Card, Empty } from '../../ui/layout.tsx';
 import { LoadMore } from '../../ui/load-more.tsx';
 import { QueryState } from '../../ui/query-state.tsx';
 import { SkeletonRows } from '../../ui/skeleton.tsx';
-
-type Row = RouterOutputs['credits']['transactions']['items'][number];
-
-const COLUMNS: Column<Row>[] = [
-  {
-    key: 'what',
-    header: 'What',
-    cell: (row) => (
-      <>
-        <span className="font-medium text-slate-800">{humanize(row.type)}</span>
-        {row.description && <span className="block text-slate-600 sm:ml-2 sm:inline">{row.description}</span>}
-      </>
-    ),
-  },
-  {
-    key: 'when',
-    header: 'When',
-    wide: true,
-    className: 'whitespace-nowrap text-slate-600',
-    cell: (row) => formatDateTime(row.createdAt),
-  },
-  {
-    key: 'amount',
-    header: 'Amount',
-    align: 'right',
-    cell: (row) => (
-      <span
-        className={`font-semibold tabular-nums ${row.amount < 0 ? 'text-slate-700' : 'text-emerald-700'}`}
-      >
-        {formatSigned(row.amount)}
-      </span>
-    ),
-  },
-  {
-    key: 'balance',
-    header: 'Balance',
-    align: 'right',
-    wide: true,
-    className: 'tabular-nums text-slate-600',
-    cell: (row) => formatNumber(row.balanceAfter),
-  },
-];
+import { LedgerTable } from './ledger-table.tsx';
 
 export function TransactionHistory({ pageSize = 10 }: { pageSize?: number }) {
   const [type, setType] = useState<CreditTransactionType | ''>('');
@@ -87,13 +45,8 @@ export function TransactionHistory({ pageSize = 10 }: { pageSize?: number }) {
       >
         {(data) => (
           <>
-            <DataTable
+            <LedgerTable
               rows={data.pages.flatMap((page) => page.items)}
-              columns={COLUMNS}
-              rowKey={(row) => String(row.id)}
-              secondary={(row) =>
-                `${formatDateTime(row.createdAt)} · balance ${formatNumber(row.balanceAfter)}`
-              }
               label="Transactions"
               testId="transactions"
             />

@@ -4,7 +4,7 @@ import type { SignInInput } from '../../../../shared/schemas/identity.ts';
 import { lazyZodResolver } from '../../lib/lazy-resolver.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
-import { Field, FormError, Input } from '../../ui/field.tsx';
+import { FormError, FormField } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { useSessionChanged } from './use-session.ts';
 
@@ -32,19 +32,14 @@ export function SignInForm({ next = '/' }: { next?: string }) {
       onFocus={validation.preload}
       onSubmit={form.handleSubmit((values) => signIn.mutate(values))}
     >
-      <Field label="Email" error={errors.email?.message}>
-        {(control) => <Input {...control} type="email" autoComplete="email" {...form.register('email')} />}
-      </Field>
-      <Field label="Password" error={errors.password?.message}>
-        {(control) => (
-          <Input
-            {...control}
-            type="password"
-            autoComplete="current-password"
-            {...form.register('password')}
-          />
-        )}
-      </Field>
+      <FormField form={form} name="email" label="Email" type="email" autoComplete="email" />
+      <FormField
+        form={form}
+        name="password"
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+      />
       <FormError message={errors.root?.server?.message} />
       <p className="-mt-2 text-right text-sm">
         <Link to="/forgot-password" className="font-medium text-indigo-700 hover:underline">

@@ -3,7 +3,7 @@ import { PASSWORD_MIN_LENGTH, type SignUpInput, signUpInput } from '../../../../
 import { trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
-import { Field, FormError, Input } from '../../ui/field.tsx';
+import { Field, FormError, FormField, Input } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { useSessionChanged } from './use-session.ts';
 
@@ -21,12 +21,8 @@ export function SignUpForm({ next = '/' }: { next?: string }) {
 
   return (
     <form noValidate className="space-y-5" onSubmit={form.handleSubmit((values) => signUp.mutate(values))}>
-      <Field label="Name" error={errors.name?.message}>
-        {(control) => <Input {...control} autoComplete="name" {...form.register('name')} />}
-      </Field>
-      <Field label="Email" error={errors.email?.message}>
-        {(control) => <Input {...control} type="email" autoComplete="email" {...form.register('email')} />}
-      </Field>
+      <FormField form={form} name="name" label="Name" autoComplete="name" />
+      <FormField form={form} name="email" label="Email" type="email" autoComplete="email" />
       <Field
         label="Password"
         error={errors.password?.message}

@@ -4,7 +4,7 @@ import { createOrgInput } from '../../../../shared/schemas/orgs.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
-import { Field, FormError, Input } from '../../ui/field.tsx';
+import { FormError, FormField } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { Card } from '../../ui/layout.tsx';
 
@@ -26,18 +26,14 @@ export function CreateOrgCard({ onCreated }: { onCreated: (id: string) => void }
   return (
     <Card title="New organization">
       <form noValidate className="space-y-4" onSubmit={form.handleSubmit((values) => create.mutate(values))}>
-        <Field label="Organization name" error={errors.name?.message}>
-          {(control) => <Input {...control} {...form.register('name')} />}
-        </Field>
-        <Field
+        <FormField form={form} name="name" label="Organization name" />
+        <FormField
+          form={form}
+          name="slug"
           label="Address (optional)"
-          error={errors.slug?.message}
           hint="Lowercase letters, digits and dashes"
-        >
-          {(control) => (
-            <Input {...control} {...form.register('slug', { setValueAs: (v) => v || undefined })} />
-          )}
-        </Field>
+          rules={{ setValueAs: (v) => v || undefined }}
+        />
         <FormError message={errors.root?.server?.message} />
         <Button type="submit" className="w-full" busy={create.isPending}>
           Create organization

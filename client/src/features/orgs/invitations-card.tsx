@@ -10,7 +10,7 @@ import { trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm-button.tsx';
-import { Field, FormError, Input, inputClass } from '../../ui/field.tsx';
+import { Field, FormError, FormField, inputClass } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { Card, Empty } from '../../ui/layout.tsx';
 import { QueryState } from '../../ui/query-state.tsx';
@@ -41,9 +41,7 @@ export function InvitationsCard({ orgId, role }: { orgId: string; role: Membersh
         className="mb-4 grid gap-3 sm:grid-cols-[1fr_8rem_auto] sm:items-end"
         onSubmit={form.handleSubmit((values) => invite.mutate({ ...values, organizationId: orgId }))}
       >
-        <Field label="Invite by email" error={errors.email?.message}>
-          {(control) => <Input {...control} type="email" {...form.register('email')} />}
-        </Field>
+        <FormField form={form} name="email" label="Invite by email" type="email" />
         <Field label="Role" error={errors.role?.message}>
           {(control) => (
             <select {...control} className={inputClass} {...form.register('role')}>

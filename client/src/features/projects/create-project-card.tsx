@@ -6,7 +6,7 @@ import { humanize } from '../../lib/format.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
-import { Field, FormError, Input, inputClass } from '../../ui/field.tsx';
+import { Field, FormError, FormField, inputClass } from '../../ui/field.tsx';
 import { applyServerErrors } from '../../ui/form.ts';
 import { Card } from '../../ui/layout.tsx';
 
@@ -29,9 +29,7 @@ export function CreateProjectCard() {
   return (
     <Card title="New project">
       <form noValidate className="space-y-4" onSubmit={form.handleSubmit((values) => create.mutate(values))}>
-        <Field label="Project name" error={errors.name?.message}>
-          {(control) => <Input {...control} {...form.register('name')} />}
-        </Field>
+        <FormField form={form} name="name" label="Project name" />
         <Field label="Template" error={errors.template?.message}>
           {(control) => (
             <select {...control} className={inputClass} {...form.register('template')}>
@@ -43,9 +41,7 @@ export function CreateProjectCard() {
             </select>
           )}
         </Field>
-        <Field label="Description" error={errors.description?.message}>
-          {(control) => <Input {...control} {...form.register('description')} />}
-        </Field>
+        <FormField form={form} name="description" label="Description" />
         {orgs.data && orgs.data.length > 0 && (
           <Field label="Owner" error={errors.organizationId?.message}>
             {(control) => (

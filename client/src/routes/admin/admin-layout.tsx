@@ -25,21 +25,26 @@ export function AdminLayout() {
   }
   return (
     <div>
-      <nav aria-label="Admin" className="mb-6 flex flex-wrap gap-1 border-b border-slate-200 pb-2">
+      <nav
+        aria-label="Admin"
+        className="mb-6 flex gap-0.5 overflow-x-auto sm:gap-1 border-b border-slate-200 pb-2"
+      >
         {SECTIONS.map((section) => (
           <NavLink
             key={section.to}
             to={section.to}
             end={section.end}
             className={({ isActive }) =>
-              `whitespace-nowrap rounded-lg px-3 py-1.5 text-sm font-medium ${isActive ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'}`
+              `whitespace-nowrap rounded-lg px-2 py-1.5 text-sm font-medium sm:px-3 ${isActive ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'}`
             }
           >
             {section.label}
           </NavLink>
         ))}
         {!role.canWrite && (
-          <span className="ml-auto self-center text-xs text-slate-600">Read-only (moderator)</span>
+          <span className="ml-auto self-center whitespace-nowrap text-xs text-slate-600">
+            Read-only (moderator)
+          </span>
         )}
       </nav>
       <Suspense fallback={<SkeletonPage />}>

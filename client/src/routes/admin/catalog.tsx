@@ -14,6 +14,7 @@ import { OPERATION_TYPES } from '../../../../shared/schemas/credits.ts';
 import { useStaffRole } from '../../features/admin/use-role.ts';
 import {
   centsToAmount,
+  formatCredits,
   formatDateTime,
   formatMoney,
   formatNumber,
@@ -24,10 +25,11 @@ import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { zodResolver } from '../../lib/zod-form.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm-button.tsx';
-import { Field, FormError, Input, inputClass, MoneyInput } from '../../ui/field.tsx';
+import { Field, FormError, FormField, Input } from '../../ui/field.tsx';
 import { applyServerErrors, issuesByPath, placeFieldErrors } from '../../ui/form.ts';
 import { Card, PageHeader } from '../../ui/layout.tsx';
 import { QueryState } from '../../ui/query-state.tsx';
+import { ScrollX } from '../../ui/scroll-x.tsx';
 import { SkeletonRows } from '../../ui/skeleton.tsx';
 
 type PlanRow = RouterOutputs['admin']['plans']['list'][number];
@@ -66,8 +68,6 @@ function validateMoneyForm<T extends FieldValues, S extends z.ZodType>(
   }
   return ok ? parsed.data : null;
 }
-
-const textarea = `${inputClass} min-h-20`;
 
 type PlanFormValues = {
   key: string;
@@ -128,6 +128,7 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
   });
   const { errors } = form.formState;
   const currency = plan?.currency ?? 'usd';
+  const code = currency.toUpperCase();
   return (
     <form
       noValidate
@@ -163,61 +164,18 @@ function PlanForm({ plan, onDone }: { plan: PlanRow | null; onDone: () => void }
         if (data) upsert.mutate(data);
       })}
     >
-      <Field label="Key" error={errors.key?.message} hint="Lowercase letters, digits, - and _">
-        {(c) => <Input {...c} {...form.register('key')} />}
-      </Field>
-      <Field label="Name" error={errors.name?.message}>
-        {(c) => <Input {...c} {...form.register('name')} />}
-      </Field>
-      <Field label={`Monthly price (${currency.toUpperCase()})`} error={errors.priceMonthly?.message}>
-        {(c) => <MoneyInput {...c} currency={currency} {...form.register('priceMonthly')} />}
-      </Field>
-      <Field label={`Yearly price (${currency.toUpperCase()})`} error={errors.priceYearly?.message}>
-        {(c) => <MoneyInput {...c} currency={currency} {...form.register('priceYearly')} />}
-      </Field>
-      <Field label="Credits per month" error={errors.creditsPerPeriod?.message}>
-        {(c) => (
-          <Input
-            {...c}
-            type="number"
-            min={0}
-            {...form.register('creditsPerPeriod', { valueAsNumber: true })}
-          />
-        )}
-      </Field>
-      <Field label="Badge" error={errors.badge?.message} hint="e.g. “Most popular”">
-        {(c) => <Input {...c} {...form.register('badge')} />}
-      </Field>
-      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
-      </Field>
-      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
-      </Field>
-      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
-      </Field>
-      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
-      </Field>
-      <Field label="Stripe price, monthly (price_…)" error={errors.stripePriceMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceMonthlyId')} />}
-      </Field>
-      <Field label="Stripe price, yearly (price_…)" error={errors.stripePriceYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('stripePriceYearlyId')} />}
-      </Field>
-      <Field label="Polar product, monthly" error={errors.polarProductMonthlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductMonthlyId')} />}
-      </Field>
-      <Field label="Polar product, yearly" error={errors.polarProductYearlyId?.message}>
-        {(c) => <Input {...c} {...form.register('polarProductYearlyId')} />}
-      </Field>
-      <Field label="Features (one per line)">
-        {(c) => <textarea {...c} rows={3} className={textarea} {...form.register('featuresText')} />}
-      </Field>
-      <Field label="Description" error={errors.description?.message}>
-        {(c) => <textarea {...c} rows={3} className={textarea} {...form.register('description')} />}
-      </Field>
+      <FormField form={form} name="key" label="Key" hint="Lowercase letters, digits, - and _" />
+      <FormField form={form} name="name" label="Name" />
+      <FormField form={form} name="priceMonthly" label={`Monthly price (${code})`} currency={currency} />
+      <FormField form={form} name="priceYearly" label={`Yearly price (${code})`} currency={currency} />
+      <FormField form={form} name="creditsPerPeriod" label="Credits per month" type="number" min={0} />
+      <FormField form={form} name="badge" label="Badge" hint="e.g. “Most popular”" />
+      <FormField form={form} name="stripePriceMonthlyId" label="Stripe price, monthly (price_…)" />
+      <FormField form={form} name="stripePriceYearlyId" label="Stripe price, yearly (price_…)" />
+      <FormField form={form} name="polarProductMonthlyId" label="Polar product, monthly" />
+      <FormField form={form} name="polarProductYearlyId" label="Polar product, yearly" />
+      <FormField form={form} name="featuresText" label="Features (one per line)" textarea />
+      <FormField form={form} name="description" label="Description" textarea />
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" {...form.register('highlight')} /> Highlight on the pricing page
       </label>
@@ -268,41 +226,73 @@ function Plans({ canWrite }: { canWrite: boolean }) {
         {(data) => (
           <ul className="divide-y divide-slate-100" aria-label="Plans">
             {data.map((plan) => (
-              <li key={plan.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
-                <span className="min-w-0">
-                  <strong>{plan.name}</strong>{' '}
-                  <span className="font-mono text-xs text-slate-600">{plan.key}</span>
-                  {!plan.active && (
-                    <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">archived</span>
-                  )}
-                  <span className="block text-slate-600 sm:ml-2 sm:inline">
-                    {formatMoney(plan.priceMonthlyCents, plan.currency)}/mo ·{' '}
-                    {formatMoney(plan.priceYearlyCents, plan.currency)}/yr · {plan.creditsPerPeriod} credits
-                  </span>
-                </span>
-                {canWrite && (
-                  <span className="flex gap-1">
-                    <Button variant="ghost" aria-label={`Edit ${plan.name}`} onClick={() => setEditing(plan)}>
-                      Edit
-                    </Button>
-                    {plan.active && (
-                      <ConfirmButton
-                        label="Archive"
-                        aria-label={`Archive ${plan.name}`}
-                        title={`Archive ${plan.name}?`}
-                        description="It leaves the pricing page; current subscribers keep it."
-                        confirmLabel="Archive"
-                        onConfirm={() => archive.mutate({ id: plan.id })}
-                      />
-                    )}
-                  </span>
-                )}
-              </li>
+              <CatalogItem
+                key={plan.id}
+                name={plan.name}
+                code={plan.key}
+                active={plan.active}
+                detail={`${formatMoney(plan.priceMonthlyCents, plan.currency)}/mo · ${formatMoney(plan.priceYearlyCents, plan.currency)}/yr · ${formatCredits(plan.creditsPerPeriod)}`}
+                canWrite={canWrite}
+                archiveHelp="It leaves the pricing page; current subscribers keep it."
+                onEdit={() => setEditing(plan)}
+                onArchive={() => archive.mutate({ id: plan.id })}
+              />
             ))}
           </ul>
         )}
       </QueryState>
     </Card>
+  );
+}
+
+/**
+ * A plan or a package in its list: name, key, whether archived, what it sells for; for staff who
+ * may write, Edit and Archive (after a confirmation that says what archiving does).
+ */
+function CatalogItem({
+  name,
+  code,
+  active,
+  detail,
+  canWrite,
+  archiveHelp,
+  onEdit,
+  onArchive,
+}: {
+  name: string;
+  code?: string;
+  active: boolean;
+  detail: string;
+  canWrite: boolean;
+  archiveHelp: string;
+  onEdit: () => void;
+  onArchive: () => void;
+}) {
+  return (
+    <li className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
+      <span className="min-w-0">
+        <strong>{name}</strong> {code && <span className="font-mono text-xs text-slate-600">{code}</span>}
+        {!active && <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">archived</span>}
+        <span className="block text-slate-600 sm:ml-2 sm:inline">{detail}</span>
+      </span>
+      {canWrite && (
+        <span className="flex gap-1">
+          <Button variant="ghost" aria-label={`Edit ${name}`} onClick={onEdit}>
+            Edit
+          </Button>
+          {active && (
+            <ConfirmButton
+              label="Archive"
+              aria-label={`Archive ${name}`}
+              title={`Archive ${name}?`}
+              description={archiveHelp}
+              confirmLabel="Archive"
+              onConfirm={onArchive}
+            />
+          )}
+        </span>
+      )}
+    </li>
   );
 }
 
@@ -355,15 +345,9 @@ function PackageForm({ pkg, onDone }: { pkg: PackageRow | null; onDone: () => vo
         if (data) upsert.mutate(data);
       })}
     >
-      <Field label="Name" error={errors.name?.message}>
-        {(c) => <Input {...c} {...form.register('name')} />}
-      </Field>
-      <Field label="Credits" error={errors.credits?.message}>
-        {(c) => <Input {...c} type="number" min={1} {...form.register('credits', { valueAsNumber: true })} />}
-      </Field>
-      <Field label={`Price (${currency.toUpperCase()})`} error={errors.price?.message}>
-        {(c) => <MoneyInput {...c} currency={currency} {...form.register('price')} />}
-      </Field>
+      <FormField form={form} name="name" label="Name" />
+      <FormField form={form} name="credits" label="Credits" type="number" min={1} />
+      <FormField form={form} name="price" label={`Price (${currency.toUpperCase()})`} currency={currency} />
       <div className="flex gap-2 sm:pt-6">
         <Button type="submit" busy={upsert.isPending}>
           {pkg ? 'Save package' : 'Add package'}
@@ -402,40 +386,16 @@ function Packages({ canWrite }: { canWrite: boolean }) {
                   <PackageForm pkg={pkg} onDone={() => setEditing(null)} />
                 </li>
               ) : (
-                <li key={pkg.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5 text-sm">
-                  <span>
-                    <strong>{pkg.name}</strong>{' '}
-                    <span className="text-slate-600">
-                      {pkg.credits} credits · {formatMoney(pkg.priceCents, pkg.currency)}
-                    </span>
-                    {!pkg.active && (
-                      <span className="ml-2 rounded bg-slate-100 px-1.5 text-xs text-slate-700">
-                        archived
-                      </span>
-                    )}
-                  </span>
-                  {canWrite && (
-                    <span className="flex gap-1">
-                      <Button
-                        variant="ghost"
-                        aria-label={`Edit ${pkg.name}`}
-                        onClick={() => setEditing(pkg.id)}
-                      >
-                        Edit
-                      </Button>
-                      {pkg.active && (
-                        <ConfirmButton
-                          label="Archive"
-                          aria-label={`Archive ${pkg.name}`}
-                          title={`Archive ${pkg.name}?`}
-                          description="It is no longer sold. Credits already bought stay."
-                          confirmLabel="Archive"
-                          onConfirm={() => archive.mutate({ id: pkg.id })}
-                        />
-                      )}
-                    </span>
-                  )}
-                </li>
+                <CatalogItem
+                  key={pkg.id}
+                  name={pkg.name}
+                  active={pkg.active}
+                  detail={`${formatCredits(pkg.credits)} · ${formatMoney(pkg.priceCents, pkg.currency)}`}
+                  canWrite={canWrite}
+                  archiveHelp="It is no longer sold. Credits already bought stay."
+                  onEdit={() => setEditing(pkg.id)}
+                  onArchive={() => archive.mutate({ id: pkg.id })}
+                />
               ),
             )}
           </ul>
@@ -495,33 +455,24 @@ function Settings({ canWrite }: { canWrite: boolean }) {
             )}
           >
             {OPERATION_TYPES.map((op) => (
-              <Field
+              <FormField
                 key={op}
+                form={form}
+                name={`featureCosts.${op}`}
                 label={`${humanize(op)} (credits per output)`}
-                error={form.formState.errors.featureCosts?.[op]?.message}
-              >
-                {(c) => (
-                  <Input
-                    {...c}
-                    type="number"
-                    min={0}
-                    disabled={!canWrite}
-                    {...form.register(`featureCosts.${op}`, { valueAsNumber: true })}
-                  />
-                )}
-              </Field>
+                type="number"
+                min={0}
+                disabled={!canWrite}
+              />
             ))}
-            <Field label="Sign-up bonus (credits)" error={form.formState.errors.signupBonus?.message}>
-              {(c) => (
-                <Input
-                  {...c}
-                  type="number"
-                  min={0}
-                  disabled={!canWrite}
-                  {...form.register('signupBonus', { valueAsNumber: true })}
-                />
-              )}
-            </Field>
+            <FormField
+              form={form}
+              name="signupBonus"
+              label="Sign-up bonus (credits)"
+              type="number"
+              min={0}
+              disabled={!canWrite}
+            />
             {canWrite && (
               <Field
                 label="New costs take effect (optional)"
@@ -574,8 +525,8 @@ function PriceHistory() {
         skeleton={<SkeletonRows rows={3} label="Loading the feature cost history" />}
       >
         {(rows) => (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" aria-label="Feature cost versions">
+          <ScrollX label="Feature cost versions" className="-mx-5 px-5">
+            <table className="w-full text-left text-sm whitespace-nowrap" aria-label="Feature cost versions">
               <thead className="text-xs uppercase tracking-wide text-slate-600">
                 <tr>
                   <th className="py-2 pr-4 font-semibold">Effective from</th>
@@ -617,7 +568,7 @@ function PriceHistory() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollX>
         )}
       </QueryState>
     </Card>

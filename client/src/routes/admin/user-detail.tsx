@@ -5,55 +5,17 @@ import { USER_ROLES, type UserRole } from '../../../../shared/schemas/identity.t
 import { AdjustCreditsForm } from '../../features/admin/adjust-credits-form.tsx';
 import { useStaffRole } from '../../features/admin/use-role.ts';
 import { AdminPayments } from '../../features/billing/admin-payments.tsx';
+import { LedgerTable } from '../../features/credits/ledger-table.tsx';
 import { AdminStatementCard } from '../../features/credits/statement-card.tsx';
-import { formatDateTime, formatSigned, humanize } from '../../lib/format.ts';
+import { formatCount, formatNumber, humanize } from '../../lib/format.ts';
 import { type RouterOutputs, trpc } from '../../lib/trpc.ts';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton, ConfirmDialog } from '../../ui/confirm-button.tsx';
-import { type Column, DataTable } from '../../ui/data-table.tsx';
 import { Field, inputClass } from '../../ui/field.tsx';
 import { Card, ErrorState, PageHeader } from '../../ui/layout.tsx';
 import { LoadMore } from '../../ui/load-more.tsx';
 import { QueryState } from '../../ui/query-state.tsx';
 import { SkeletonPage, SkeletonRows } from '../../ui/skeleton.tsx';
-
-type LedgerRow = RouterOutputs['admin']['credits']['transactions']['items'][number];
-
-const LEDGER_COLUMNS: Column<LedgerRow>[] = [
-  {
-    key: 'what',
-    header: 'What',
-    cell: (row) => (
-      <>
-        <span className="font-medium">{humanize(row.type)}</span>
-        {row.description && <span className="block text-slate-600">{row.description}</span>}
-        {row.performedBy && <span className="block text-xs text-slate-600">by {row.performedBy.email}</span>}
-      </>
-    ),
-  },
-  {
-    key: 'when',
-    header: 'When',
-    wide: true,
-    className: 'whitespace-nowrap text-slate-600',
-    cell: (row) => formatDateTime(row.createdAt),
-  },
-  {
-    key: 'amount',
-    header: 'Amount',
-    align: 'right',
-    className: 'font-semibold tabular-nums',
-    cell: (row) => formatSigned(row.amount),
-  },
-  {
-    key: 'balance',
-    header: 'Balance',
-    align: 'right',
-    wide: true,
-    className: 'tabular-nums text-slate-600',
-    cell: (row) => row.balanceAfter,
-  },
-];
 
 function Ledger({ userId }: { userId: string }) {
   const ledger = trpc.admin.credits.transactions.useInfiniteQuery(
@@ -64,14 +26,7 @@ function Ledger({ userId }: { userId: string }) {
     <QueryState query={ledger} skeleton={<SkeletonRows label="Loading the ledger" />}>
       {(data) => (
         <>
-          <DataTable
-            rows={data.pages.flatMap((page) => page.items)}
-            columns={LEDGER_COLUMNS}
-            rowKey={(row) => String(row.id)}
-            secondary={(row) => formatDateTime(row.createdAt)}
-            label="Ledger"
-            testId="admin-ledger"
-          />
+          <LedgerTable rows={data.pages.flatMap((page) => page.items)} label="Ledger" testId="admin-ledger" />
           <LoadMore query={ledger} />
         </>
       )}
@@ -99,9 +54,10 @@ export function AdminUserPage() {
         <div className="min-w-0 space-y-6">
           <Card title="Ledger">
             <p className="mb-3 text-sm text-slate-600">
-              Balance <strong data-testid="admin-balance">{u.balance.balance}</strong>
-              {u.balance.held > 0 && ` (${u.balance.held} held by generations in progress)`} · used{' '}
-              {u.balance.totalUsed} · {u.generations} generations · {u.activeSessions} active sessions
+              Balance <strong data-testid="admin-balance">{formatNumber(u.balance.balance)}</strong>
+              {u.balance.held > 0 && ` (${formatNumber(u.balance.held)} held by generations in progress)`} ·
+              used {formatNumber(u.balance.totalUsed)} · {formatCount(u.generations, 'generation')} ·{' '}
+              {formatCount(u.activeSessions, 'active session')}
             </p>
             <Ledger userId={u.id} />
           </Card>
