@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { afterCommitSubscriber } from './server/db/after-commit.ts';
 import { entities } from './server/db/entities.ts';
 import {
+  dropHeldBeginOnRelease,
   InstrumentedClient,
   instrumentPool,
   type PoolInstrumentation,
@@ -44,7 +45,11 @@ export function ormConfig(options: OrmConnectionOptions) {
       name: `replica-${index + 1}`,
       clientUrl: url,
       // Named, so a replica's pg_stat_activity shows which connections are our replica reads.
-      driverOptions: { ...driverOptions, application_name: 'forgeline-replica-reads' },
+      driverOptions: {
+        ...driverOptions,
+        application_name: 'forgeline-replica-reads',
+        onPoolCreated: dropHeldBeginOnRelease,
+      },
     })),
     preferReadReplicas: false,
     entities,
@@ -61,6 +66,7 @@ export function ormConfig(options: OrmConnectionOptions) {
       ...driverOptions,
       ...(options.instrumentation ? slowStatementReporter(options.instrumentation) : {}),
       onPoolCreated: (pool: pg.Pool) => {
+        dropHeldBeginOnRelease(pool);
         if (options.instrumentation) instrumentPool(pool, options.instrumentation);
       },
     },

@@ -42,26 +42,88 @@ export type InstrumentedClientConfig = pg.ClientConfig & {
   onStatementTimed?: ((timing: StatementTiming) => void) | null;
 };
 
+/** What a `begin`, `commit` or `rollback` that was never sent answers (as pg would, to Kysely). */
+const unsent = (command: string): pg.QueryResult => ({
+  command,
+  rowCount: null,
+  oid: 0,
+  rows: [],
+  fields: [],
+});
+
 /**
  * The client class of the ORM's pool: times each statement from the moment it is handed to its
- * connection to its result (the pool wait is not in it), and sends registered texts as named
- * prepared statements.
+ * connection to its result (the pool wait is not in it), sends registered texts as named prepared
+ * statements, and sends a transaction's `begin` with its first statement, in one socket write
+ * (docs/decisions/0009): `begin` is answered at once and held back; the next statement on the
+ * connection goes out pipelined behind it (pg's pipeline mode: both on the wire before either
+ * answers), and a `commit` or `rollback` of a transaction that sent nothing sends nothing.
  */
 export class InstrumentedClient extends pg.Client {
   readonly #onTimed: ((timing: StatementTiming) => void) | null;
+  /** A `begin` answered but not sent yet. */
+  #beginHeld = false;
   constructor(config?: InstrumentedClientConfig) {
+    // Pipeline mode sends a query at once even while another is on the wire. Only the held
+    // `begin` ever has company: Kysely and MikroORM await each statement, and a client belongs to
+    // one transaction (or one statement) at a time.
     super(config);
+    // (Set here rather than in the options: pg-pool hides the password from a spread of them.)
+    (this as unknown as { pipeline: boolean }).pipeline = true;
     this.#onTimed = config?.onStatementTimed ?? null;
+  }
+
+  /** Called when the pool takes the client back: a held `begin` never sent leaves nothing open. */
+  dropHeldBegin(): void {
+    this.#beginHeld = false;
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: pg's query() is a set of overloads; we pass them through.
   override query(...args: any[]): any {
     const [text, values] = args;
-    // Cursors, callbacks and config objects pass through untouched.
+    // Cursors, callbacks and config objects pass through untouched (after a held `begin`).
     if (typeof text !== 'string' || args.length > 2 || typeof values === 'function') {
+      if (this.#beginHeld) {
+        this.#beginHeld = false;
+        this.#send('begin', undefined).catch(() => {}); // its failure fails what follows too
+      }
       // biome-ignore lint/suspicious/noExplicitAny: see above.
       return (super.query as any)(...args);
     }
+    if (text === 'begin' && !values?.length) {
+      // Held until the transaction's first statement (a second `begin` is a no-op in PostgreSQL too).
+      this.#beginHeld = true;
+      return Promise.resolve(unsent('BEGIN'));
+    }
+    if (!this.#beginHeld) return this.#send(text, values);
+    this.#beginHeld = false;
+    // A transaction that sent nothing: nothing to commit or roll back.
+    if (text === 'commit' && !values?.length) return Promise.resolve(unsent('COMMIT'));
+    if (text === 'rollback' && !values?.length) return Promise.resolve(unsent('ROLLBACK'));
+    // `begin` and the statement in one write. `begin` cannot fail on its own (PostgreSQL only
+    // warns about a transaction already open; a broken connection fails both): its error, if any,
+    // is the statement's.
+    const stream = (this as unknown as { connection: { stream: import('node:stream').Writable } }).connection
+      .stream;
+    stream.cork();
+    let begun: Promise<pg.QueryResult>;
+    let result: Promise<pg.QueryResult>;
+    try {
+      begun = this.#send('begin', undefined);
+      result = this.#send(text, values);
+    } finally {
+      stream.uncork();
+    }
+    return begun.then(
+      () => result,
+      (error: unknown) => {
+        result.catch(() => {});
+        throw error;
+      },
+    );
+  }
+
+  #send(text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {
     if (statementChannel.hasSubscribers) statementChannel.publish({ text, values });
     const name = values?.length ? preparedNames.get(text) : undefined;
     const started = performance.now();
@@ -81,6 +143,13 @@ export class InstrumentedClient extends pg.Client {
       },
     );
   }
+}
+
+/** Every pool of InstrumentedClients calls this once: a client goes back to it without a held `begin`. */
+export function dropHeldBeginOnRelease(pool: pg.Pool): void {
+  pool.on('release', (_error: unknown, client: pg.PoolClient) => {
+    if (client instanceof InstrumentedClient) client.dropHeldBegin();
+  });
 }
 
 export type PoolInstrumentation = {

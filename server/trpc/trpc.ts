@@ -30,9 +30,15 @@ export type AroundCall = <R extends { ok: boolean }>(
 /**
  * Per-procedure facts the middleware reads. `scope`: an API-key scope that allows this mutation
  * besides `write`; `sessionOnly`: refused to API keys (managing keys, passwords, the account);
- * `around`: what runs around the unit of work (see AroundCall).
+ * `around`: what runs around the unit of work (see AroundCall); `unitOfWork: false`: a query that
+ * only runs `sql()` statements (server/db/sql.ts) and needs no unit of work — see procedureCall.
  */
-export type ProcedureMeta = { scope?: ApiKeyScope; sessionOnly?: boolean; around?: AroundCall };
+export type ProcedureMeta = {
+  scope?: ApiKeyScope;
+  sessionOnly?: boolean;
+  around?: AroundCall;
+  unitOfWork?: false;
+};
 
 const t = initTRPC
   .context<ContextInner>()
@@ -119,6 +125,13 @@ async function procedureCall<R extends { ok: true } | { ok: false; error: TRPCEr
   const unitOfWork = async () => {
     // Before the fork and the transaction: a caller refused here costs no connection.
     if (signedIn && !ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
+    // A query declared `unitOfWork: false` gets the ORM's root EntityManager instead of a fork
+    // (a fork is ≈ 3 % of a balance read's CPU: MikroORM builds a unit of work and writes
+    // process.env twice). sql() outside a transaction needs only its connection; anything that
+    // would use an identity map (find, persist, flush, begin) throws on the root EntityManager,
+    // because allowGlobalContext is off — a procedure that outgrows the flag fails its tests
+    // loudly rather than sharing state (docs/decisions/0001).
+    if (type === 'query' && meta?.unitOfWork === false) return next(ctx.orm.em);
     const em = ctx.orm.em.fork();
     if (type !== 'mutation') return next(em);
     // begin/commit by hand (rather than em.transactional) so the procedure's result, ok or not,

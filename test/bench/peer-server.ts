@@ -204,6 +204,8 @@ const dto = (g: typeof generations.$inferSelect) => ({
   model: g.model,
   outputCount: g.outputCount,
   creditsCharged: g.creditsCharged,
+  unitCost: g.unitCost,
+  priceVersionId: g.priceVersionId,
   images: (g.images as unknown[] | null) ?? [],
   response: g.response,
   error: g.error,

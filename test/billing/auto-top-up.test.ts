@@ -11,6 +11,7 @@ import { AutoTopUpAttempt } from '../../server/modules/billing/auto-top-up.entit
 import { sweepAutoTopUps } from '../../server/modules/billing/auto-top-up.service.ts';
 import { Payment } from '../../server/modules/billing/payment.entity.ts';
 import * as credits from '../../server/modules/credits/credits.service.ts';
+import { Generation } from '../../server/modules/generations/generation.entity.ts';
 import { MailOutbox } from '../../server/modules/mail/mail-outbox.entity.ts';
 import { customerOf, postStripe, stripeCheckoutSession } from '../support/billing-events.ts';
 import { callerFor } from '../support/callers.ts';
@@ -293,6 +294,17 @@ describe('with Stripe (the real SDK against a loopback Stripe)', () => {
     });
     const request = stripe.requests.find((r) => r.path === '/v1/payment_intents');
     expect(request?.body).toMatchObject({ confirm: 'true', off_session: 'true' });
+    // The ten generations run on the worker, independently of the top-up: their holds become
+    // spending when each finishes (read the balance only then).
+    await waitFor(
+      async () => {
+        const rows = await em().find(Generation, { user: user.id });
+        return rows.length === 10 && rows.every((row) => ['succeeded', 'failed'].includes(row.status))
+          ? rows
+          : null;
+      },
+      { what: 'the generations to finish' },
+    );
     expect(await balanceOf(user)).toBe(90 + 500);
     // Stripe's webhook arrives too, three times at once.
     const statuses = await Promise.all(

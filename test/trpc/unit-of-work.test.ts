@@ -1,7 +1,7 @@
 // Spec invariant 6: a mutation commits all its rows or none. Procedures built with the project's
 // own builders, against the real database.
 import { getErrorShape, type TRPCError } from '@trpc/server';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as credits from '../../server/modules/credits/credits.service.ts';
 import { User } from '../../server/modules/identity/user.entity.ts';
 import { createContextInner } from '../../server/trpc/context.ts';
@@ -32,6 +32,16 @@ const testRouter = router({
     user.name = 'Committed';
     return 'ok';
   }),
+  // `unitOfWork: false`: raw SQL reads only, on the ORM's root EntityManager (no fork).
+  sqlOnlyRead: userProcedure
+    .meta({ unitOfWork: false })
+    .query(async ({ ctx }) => (await credits.balanceOf(ctx.em, ctx.user.id)).balance),
+  sqlOnlyFind: userProcedure
+    .meta({ unitOfWork: false })
+    .query(async ({ ctx }) => (await ctx.em.findOneOrFail(User, { id: ctx.user.id })).name),
+  forkedFind: userProcedure.query(
+    async ({ ctx }) => (await ctx.em.findOneOrFail(User, { id: ctx.user.id })).name,
+  ),
 });
 
 const callerAs = (user: Awaited<ReturnType<typeof createUser>>) =>
@@ -80,5 +90,28 @@ describe('mutations run in one transaction', () => {
     });
     expect(shape.message).not.toContain('boom');
     expect(JSON.stringify(shape)).not.toContain('boom');
+  });
+});
+
+describe('queries declared unitOfWork: false', () => {
+  it('run their sql() reads without a fork of their own', async () => {
+    const user = await createUser(db, { credits: 50 });
+    const fork = vi.spyOn(db.orm.em, 'fork');
+    try {
+      await expect(callerAs(user).sqlOnlyRead()).resolves.toBe(50);
+      expect(fork).not.toHaveBeenCalled();
+      await expect(callerAs(user).forkedFind()).resolves.toBeTypeOf('string');
+      expect(fork).toHaveBeenCalledTimes(1);
+    } finally {
+      fork.mockRestore();
+    }
+  });
+
+  it('fail loudly when they use the identity map (MikroORM refuses the root EntityManager)', async () => {
+    const user = await createUser(db, { credits: 50, name: 'Original' });
+    expectConsoleErrors(1); // an internal error, logged with its request id
+    await expect(callerAs(user).sqlOnlyFind()).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
+    // The same read with the default (a fork per call) works.
+    await expect(callerAs(user).forkedFind()).resolves.toBe('Original');
   });
 });

@@ -6,7 +6,10 @@ import * as credits from './credits.service.ts';
 import { statementOf } from './statement.service.ts';
 
 export const creditsRouter = router({
-  balance: userProcedure.query(({ ctx }) => credits.balanceOf(ctx.em, ctx.user.id)),
+  // One sql() read on every page view: no fork of its own (trpc.ts, `unitOfWork: false`).
+  balance: userProcedure
+    .meta({ unitOfWork: false })
+    .query(({ ctx }) => credits.balanceOf(ctx.em, ctx.user.id)),
   transactions: userProcedure
     .input(transactionsInput)
     .query(({ ctx, input }) => credits.history(ctx.em, ctx.user.id, input)),
