@@ -38,6 +38,31 @@ async function running(user: TestUser, outputCount = 2) {
 }
 
 describe('holds', () => {
+  it('holds at create (no ledger row yet), then captures into one usage row linked to the generation', async () => {
+    const user = await createUser(db, { credits: 20 });
+    const created = await em().transactional((tx) =>
+      generations.createGeneration(
+        tx,
+        { jobs: db.runtime.jobs, providerName: 'none-registered-for-this-test' },
+        user.id,
+        { kind: 'logo', input: logo, outputCount: 2 },
+      ),
+    );
+    expect(await em().find(CreditTransaction, { generation: created.id })).toEqual([]);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({
+      balance: 20,
+      held: 2,
+      available: 18,
+    });
+    // No worker runs in this file: settle it by hand, as a provider would.
+    await em().transactional((tx) => generations.startRun(tx, created.id));
+    await em().transactional((tx) => generations.completeRun(tx, created.id, output));
+    const usage = await em().find(CreditTransaction, { generation: created.id });
+    expect(usage).toMatchObject([{ type: 'usage', amount: -2, operationType: 'logo_generation' }]);
+    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 18, held: 0 });
+    await expectClean(user);
+  });
+
   it('concurrent creates never take more than the available balance: 40 × 3 against 50 → 16 held', async () => {
     const user = await createUser(db, { credits: 50 });
     const caller = callerFor(db, user);

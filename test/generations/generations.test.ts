@@ -89,40 +89,6 @@ describe('a logo generation with the local provider', () => {
     await expectLedgerConsistent(user.id);
   });
 
-  it('holds at create (no ledger row yet), then captures into one usage row linked to the generation', async () => {
-    const user = await createUser(db, { credits: 20 });
-    const created = await db.orm.em
-      .fork()
-      .transactional((em) =>
-        generations.createGeneration(
-          em,
-          { jobs: db.runtime.jobs, providerName: 'none-registered-for-this-test' },
-          user.id,
-          { kind: 'logo', input: logo, outputCount: 2 },
-        ),
-      );
-    expect(await db.orm.em.fork().find(CreditTransaction, { generation: created.id })).toEqual([]);
-    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({
-      balance: 20,
-      held: 2,
-      available: 18,
-    });
-    // The worker would fail it (no such provider): settle it by hand first, as a provider would.
-    await db.orm.em.fork().transactional((em) => generations.startRun(em, created.id));
-    await db.orm.em.fork().transactional((em) =>
-      generations.completeRun(em, created.id, {
-        images: [],
-        text: 'ok',
-        tokensUsed: 1,
-        providerResponse: null,
-      }),
-    );
-    const usage = await db.orm.em.fork().find(CreditTransaction, { generation: created.id });
-    expect(usage).toMatchObject([{ type: 'usage', amount: -2, operationType: 'logo_generation' }]);
-    await expect(callerFor(db, user).credits.balance()).resolves.toMatchObject({ balance: 18, held: 0 });
-    await expectLedgerConsistent(user.id);
-  });
-
   it('generates code by agent type with tokens used', async () => {
     const user = await createUser(db, { credits: 20 });
     const caller = callerFor(db, user);
