@@ -2,25 +2,14 @@
 // held and available credits, a key's daily budget set through apiKeys.update (a session, with the
 // CSRF header) and enforced on bearer calls with 429 TOO_MANY_REQUESTS and a clear message, its
 // spend of today in apiKeys.list, and a generation's recorded price.
-import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { setupTestDatabase } from '../support/database.ts';
 import { uniqueEmail } from '../support/factories.ts';
-import { httpClient, setupTestServer } from '../support/http.ts';
+import { clientError, httpClient, setupTestServer } from '../support/http.ts';
 
 const db = setupTestDatabase();
 const server = setupTestServer(db);
 const logo = { appName: 'Wire', appFocus: 'holds over HTTP', color1: '#112233', color2: '#445566' };
-
-const clientError = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-};
 
 describe('holds and key budgets over HTTP', () => {
   it('holds on create, shows held and available, and refuses a key past its daily budget with 429', async () => {

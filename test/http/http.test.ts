@@ -1,22 +1,11 @@
-import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { setupTestDatabase } from '../support/database.ts';
 import { uniqueEmail } from '../support/factories.ts';
-import { httpClient, setupTestServer } from '../support/http.ts';
+import { clientError, httpClient, setupTestServer } from '../support/http.ts';
 
 const db = setupTestDatabase();
 const server = setupTestServer(db);
 const password = 'a long enough password';
-
-const clientError = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-};
 
 describe('the HTTP API', () => {
   it('signs up, keeps the session cookie, and batches queries', async () => {

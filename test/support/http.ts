@@ -3,7 +3,7 @@
 // like our clients do.
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../server/app.ts';
@@ -115,4 +115,15 @@ export function httpClient(
     ],
   });
   return { client, jar };
+}
+
+/** Awaits an HTTP call that must fail and returns the tRPC client's error (code, message, data). */
+export async function clientError(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
 }
