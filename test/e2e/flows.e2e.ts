@@ -117,7 +117,8 @@ describe('journeys in the browser', () => {
     await page.getByRole('button', { name: 'Save role' }).click();
     const confirmRole = page.getByRole('dialog', { name: `Make ${customer} a moderator?` });
     await confirmRole.getByRole('button', { name: 'Cancel' }).click();
-    expect(await page.getByLabel('Role').inputValue()).toBe('user');
+    // The dialog's close event (which puts the select back) is queued after the click returns.
+    await expect.poll(() => page.getByLabel('Role').inputValue()).toBe('user');
     await page.getByLabel('Role').selectOption('moderator');
     await page.getByRole('button', { name: 'Save role' }).click();
     await confirmRole.getByRole('button', { name: 'Change role' }).click();
@@ -127,7 +128,7 @@ describe('journeys in the browser', () => {
 
     await page.getByRole('button', { name: 'Deactivate' }).click();
     const deactivate = page.getByRole('dialog', { name: `Deactivate ${customer}?` });
-    expect(await deactivate.isVisible()).toBe(true);
+    await expect.poll(() => deactivate.isVisible()).toBe(true);
     await deactivate.getByRole('button', { name: 'Deactivate' }).click();
     await expect
       .poll(() => page.getByRole('heading', { level: 1 }).locator('..').textContent())

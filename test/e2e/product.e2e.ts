@@ -152,7 +152,7 @@ describe('the app, page by page', () => {
     const menu = page.getByRole('button', { name: 'Menu' });
     expect(await menu.getAttribute('aria-expanded')).toBe('false');
     await menu.click();
-    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await expect.poll(() => menu.getAttribute('aria-expanded')).toBe('true');
     await page.screenshot({ path: 'test-results/e2e-phone-menu.png' });
     expect(await seriousViolations(page)).toEqual([]);
     await mainNav(page).getByRole('link', { name: 'History' }).click();
@@ -161,7 +161,7 @@ describe('the app, page by page', () => {
     await expect.poll(() => mainNav(page).count()).toBe(0);
     await menu.click();
     await page.keyboard.press('Escape');
-    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    await expect.poll(() => menu.getAttribute('aria-expanded')).toBe('false');
 
     // The transactions table keeps its Amount column inside the screen.
     await page.goto('/');
@@ -227,7 +227,7 @@ describe('the app, page by page', () => {
     for (const id of ids) expect(await page.locator(`[id="${id}"]`).count()).toBe(1);
     await page.getByRole('button', { name: /^Delete keyline-2\.svg$/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete keyline-2.svg?' });
-    expect(await dialog.isVisible()).toBe(true);
+    await expect.poll(() => dialog.isVisible()).toBe(true);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(await page.getByTestId('file').count()).toBe(3);
   });
