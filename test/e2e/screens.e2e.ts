@@ -97,6 +97,12 @@ describe('the busiest pages at desktop and phone widths', () => {
     await expect.poll(() => page.getByTestId('admin-ledger').textContent()).toContain('Goodwill');
 
     await checkAtBothWidths(page, '/admin/catalog', 'admin-catalog');
+    // On the phone (the last width) the feature-cost history is a list of short blocks, not a
+    // table to scroll sideways.
+    const history = page.getByRole('list', { name: 'Feature cost versions' });
+    expect(await history.textContent()).toMatch(/scheduled[\s\S]*in force/);
+    expect(await history.textContent()).toContain('Logo 2');
+    expect(await page.getByRole('table', { name: 'Feature cost versions' }).count()).toBe(0);
     await checkAtBothWidths(page, userPath, 'admin-user');
   }, 300_000);
 });

@@ -515,7 +515,29 @@ function Settings({ canWrite }: { canWrite: boolean }) {
   );
 }
 
-/** Every version of the feature costs: scheduled, in force, past — who made it, how many generations it priced. */
+type PriceVersion = RouterOutputs['admin']['settings']['versions'][number];
+
+const operationLabel = (op: (typeof OPERATION_TYPES)[number]) => humanize(op).replace(' generation', '');
+
+function VersionState({ state }: { state: PriceVersion['state'] }) {
+  const tone =
+    state === 'current'
+      ? 'bg-emerald-50 text-emerald-800'
+      : state === 'scheduled'
+        ? 'bg-amber-50 text-amber-800'
+        : 'bg-slate-100 text-slate-600';
+  return (
+    <span className={`rounded-full px-2 py-0.5 text-xs ${tone}`}>
+      {state === 'current' ? 'in force' : state}
+    </span>
+  );
+}
+
+/**
+ * Every version of the feature costs: scheduled, in force, past — who made it, how many generations
+ * it priced. A table from the small breakpoint up; on a phone each version is a short block (its
+ * costs on one line), so nothing scrolls sideways.
+ */
 function PriceHistory() {
   const versions = trpc.admin.settings.versions.useQuery();
   return (
@@ -525,50 +547,68 @@ function PriceHistory() {
         skeleton={<SkeletonRows rows={3} label="Loading the feature cost history" />}
       >
         {(rows) => (
-          <ScrollX label="Feature cost versions" className="-mx-5 px-5">
-            <table className="w-full text-left text-sm whitespace-nowrap" aria-label="Feature cost versions">
-              <thead className="text-xs uppercase tracking-wide text-slate-600">
-                <tr>
-                  <th className="py-2 pr-4 font-semibold">Effective from</th>
-                  <th className="py-2 pr-4 font-semibold">State</th>
-                  {OPERATION_TYPES.map((op) => (
-                    <th key={op} className="py-2 pr-4 text-right font-semibold">
-                      {humanize(op).replace(' generation', '')}
-                    </th>
-                  ))}
-                  <th className="py-2 pr-4 font-semibold">By</th>
-                  <th className="py-2 text-right font-semibold">Generations</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {rows.map((version) => (
-                  <tr key={version.id}>
-                    <td className="py-2 pr-4 whitespace-nowrap">{formatDateTime(version.effectiveFrom)}</td>
-                    <td className="py-2 pr-4">
-                      <span
-                        className={`rounded-full px-2 py-0.5 text-xs ${
-                          version.state === 'current'
-                            ? 'bg-emerald-50 text-emerald-800'
-                            : version.state === 'scheduled'
-                              ? 'bg-amber-50 text-amber-800'
-                              : 'bg-slate-100 text-slate-600'
-                        }`}
-                      >
-                        {version.state === 'current' ? 'in force' : version.state}
-                      </span>
-                    </td>
+          <>
+            <ScrollX label="Feature cost versions" className="-mx-5 hidden px-5 sm:block">
+              <table
+                className="w-full text-left text-sm whitespace-nowrap"
+                aria-label="Feature cost versions"
+              >
+                <thead className="text-xs uppercase tracking-wide text-slate-600">
+                  <tr>
+                    <th className="py-2 pr-4 font-semibold">Effective from</th>
+                    <th className="py-2 pr-4 font-semibold">State</th>
                     {OPERATION_TYPES.map((op) => (
-                      <td key={op} className="py-2 pr-4 text-right tabular-nums">
-                        {version.costs[op]}
-                      </td>
+                      <th key={op} className="py-2 pr-4 text-right font-semibold">
+                        {operationLabel(op)}
+                      </th>
                     ))}
-                    <td className="py-2 pr-4">{version.createdBy?.email ?? 'system'}</td>
-                    <td className="py-2 text-right tabular-nums">{formatNumber(version.generations)}</td>
+                    <th className="py-2 pr-4 font-semibold">By</th>
+                    <th className="py-2 text-right font-semibold">Generations</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollX>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {rows.map((version) => (
+                    <tr key={version.id}>
+                      <td className="py-2 pr-4 whitespace-nowrap">{formatDateTime(version.effectiveFrom)}</td>
+                      <td className="py-2 pr-4">
+                        <VersionState state={version.state} />
+                      </td>
+                      {OPERATION_TYPES.map((op) => (
+                        <td key={op} className="py-2 pr-4 text-right tabular-nums">
+                          {version.costs[op]}
+                        </td>
+                      ))}
+                      <td className="py-2 pr-4">{version.createdBy?.email ?? 'system'}</td>
+                      <td className="py-2 text-right tabular-nums">{formatNumber(version.generations)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </ScrollX>
+            <ul className="divide-y divide-slate-100 text-sm sm:hidden" aria-label="Feature cost versions">
+              {rows.map((version) => (
+                <li key={version.id} className="space-y-1 py-3">
+                  <div className="flex items-center justify-between gap-2">
+                    <span className="font-medium text-slate-900">
+                      {formatDateTime(version.effectiveFrom)}
+                    </span>
+                    <VersionState state={version.state} />
+                  </div>
+                  <div className="flex flex-wrap gap-x-3 tabular-nums text-slate-700">
+                    {OPERATION_TYPES.map((op) => (
+                      <span key={op}>
+                        {operationLabel(op)} <strong className="font-semibold">{version.costs[op]}</strong>
+                      </span>
+                    ))}
+                  </div>
+                  <div className="break-all text-xs text-slate-600">
+                    by {version.createdBy?.email ?? 'system'} · {formatNumber(version.generations)}{' '}
+                    {version.generations === 1 ? 'generation' : 'generations'}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </>
         )}
       </QueryState>
     </Card>
