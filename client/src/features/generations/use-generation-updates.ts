@@ -1,10 +1,17 @@
 // Live generation status: one SSE subscription (generations.onUpdate) for the signed-in user.
-// Each pushed generation replaces its cached copy; lists and the balance (a refund changes it)
-// are refreshed. No polling anywhere. The server ends the stream with UNAUTHORIZED when the session
-// ends (signed out elsewhere, revoked, password changed, banned): then the shell asks who we are
-// again, and sends us to sign in.
+// Each pushed generation replaces its cached copy and refreshes the lists; one that ended
+// refreshes the balance too (its hold settled). No polling anywhere. The server ends the stream
+// with UNAUTHORIZED when the session ends (signed out elsewhere, revoked, password changed,
+// banned): then the shell asks who we are again, and sends us to sign in.
 import { useQueryClient } from '@tanstack/react-query';
+import {
+  type GenerationStatus,
+  TERMINAL_GENERATION_STATUSES,
+} from '../../../../shared/schemas/generations.ts';
 import { checkSession, errorCode, trpc } from '../../lib/trpc.ts';
+
+const isTerminal = (status: GenerationStatus) =>
+  (TERMINAL_GENERATION_STATUSES as readonly GenerationStatus[]).includes(status);
 
 export function useGenerationUpdates(enabled: boolean) {
   const utils = trpc.useUtils();
@@ -14,7 +21,9 @@ export function useGenerationUpdates(enabled: boolean) {
     onData(generation) {
       utils.generations.get.setData({ id: generation.id }, generation);
       void utils.generations.list.invalidate();
-      if (generation.status === 'failed' || generation.status === 'canceled') void utils.credits.invalidate();
+      // Any end settles the generation's hold: a success turns it into the charge (the total drops,
+      // nothing held), a failure or cancel gives it back — the balance changes either way.
+      if (isTerminal(generation.status)) void utils.credits.invalidate();
       if (generation.status === 'succeeded') void utils.storage.list.invalidate();
     },
     onError(error) {
