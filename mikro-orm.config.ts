@@ -33,8 +33,10 @@ export function ormConfig(options: OrmConnectionOptions) {
   const driverOptions = {
     connectionTimeoutMillis: options.pool?.connectionTimeoutMs ?? 5_000,
     ...(options.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
-    // Our pg.Client: prepared hot statements, statement timing (server/db/sql.ts).
+    // Our pg.Client: prepared hot statements, statement timing, a transaction's `begin` sent with
+    // its first statement — which needs pg's pipeline mode (server/db/sql.ts, ADR 0009).
     Client: InstrumentedClient,
+    pipeline: true,
   };
   return defineConfig({
     clientUrl: options.clientUrl,

@@ -64,12 +64,11 @@ export class InstrumentedClient extends pg.Client {
   /** A `begin` answered but not sent yet. */
   #beginHeld = false;
   constructor(config?: InstrumentedClientConfig) {
-    // Pipeline mode sends a query at once even while another is on the wire. Only the held
-    // `begin` ever has company: Kysely and MikroORM await each statement, and a client belongs to
-    // one transaction (or one statement) at a time.
     super(config);
-    // (Set here rather than in the options: pg-pool hides the password from a spread of them.)
-    (this as unknown as { pipeline: boolean }).pipeline = true;
+    // Pipeline mode (`pipeline: true` in the pool's options) sends a query at once even while
+    // another is on the wire. Only the held `begin` ever has company: Kysely and MikroORM await
+    // each statement, and a client belongs to one transaction (or one statement) at a time.
+    if (!this.pipeline) throw new Error('InstrumentedClient needs `pipeline: true` in its pool options');
     this.#onTimed = config?.onStatementTimed ?? null;
   }
 
