@@ -13,6 +13,7 @@ import { connect, type Socket } from 'node:net';
 import autocannon, { type Instance, type Request } from 'autocannon';
 import type { BenchUser } from './database.ts';
 import { cpuSeconds, machineBusySeconds, treeCpu, treeCpuDelta } from './processes.ts';
+import type { Timeline } from './trace.ts';
 import type { Workload } from './workloads.ts';
 
 export type LoadOptions = {
@@ -24,6 +25,8 @@ export type LoadOptions = {
   durationSeconds: number;
   /** Open loop: requests per second, evenly spaced; unset = closed loop. */
   rate?: number;
+  /** Open loop: keep every request's scheduled time and latency (BENCH_TRACE, trace.ts). */
+  timeline?: boolean;
   serverPid: number;
   postgresPid: number | null;
 };
@@ -49,6 +52,8 @@ export type LoadResult = {
    * processes — the idle server among them — and the kernel), a sign of a noisy neighbour.
    */
   cpu: { server: number; postgres: number; loadGenerator: number; other: number };
+  /** With `timeline`: [ms since the open loop started, latency ms] of every 2xx response. */
+  timeline?: Timeline;
 };
 
 type Traffic = Omit<LoadResult, 'cpu'>;
@@ -158,7 +163,9 @@ async function openLoop(options: LoadOptions, rate: number): Promise<Traffic> {
     ]);
   };
 
+  let started = performance.now();
   const latencies: number[] = [];
+  const samples: Timeline['samples'] | null = options.timeline ? [] : null;
   const statusCodes: Record<string, number> = {};
   let errors = 0;
   let timeouts = 0;
@@ -176,7 +183,11 @@ async function openLoop(options: LoadOptions, rate: number): Promise<Traffic> {
     if (status === null) errors++;
     else {
       statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-      if (status >= 200 && status < 300) latencies.push(performance.now() - scheduledAt);
+      if (status >= 200 && status < 300) {
+        const latency = performance.now() - scheduledAt;
+        latencies.push(latency);
+        samples?.push([Math.round(scheduledAt - started), Math.round(latency * 10) / 10]);
+      }
     }
     inFlight--;
     if (stopped && inFlight === 0) drained?.();
@@ -261,7 +272,7 @@ async function openLoop(options: LoadOptions, rate: number): Promise<Traffic> {
     waiting.push({ bytes: requestBytes(pickUser(users)), scheduledAt });
   };
 
-  const started = performance.now();
+  started = performance.now();
   const durationMs = options.durationSeconds * 1000;
   const interval = 1000 / rate;
   let issued = 0;
@@ -322,6 +333,7 @@ async function openLoop(options: LoadOptions, rate: number): Promise<Traffic> {
     timeouts,
     non2xx: answered - ok,
     statusCodes,
+    ...(samples ? { timeline: { startedAt: Math.round(performance.timeOrigin + started), samples } } : {}),
   };
 }
 

@@ -109,7 +109,7 @@ export function tail(file: string, lines = 30): string {
 }
 
 // Clock ticks per second of /proc/<pid>/stat's CPU fields (USER_HZ: 100 on every Linux we meet).
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 function statFields(pid: number): string[] | null {
   try {

@@ -21,16 +21,20 @@
 //
 // Knobs (environment): BENCH_USERS (2000), BENCH_BALANCE (credits per user, 1000000),
 // BENCH_CONNECTIONS (50), BENCH_WARMUP (5 s), BENCH_DURATION (10 s), BENCH_ROUNDS (3),
-// BENCH_POOL (10), BENCH_OPEN_LOOP (10 s, 0 to skip), BENCH_WORKLOADS (comma-separated names),
+// BENCH_POOL (10), BENCH_OPEN_LOOP (10 s, 0 to skip), BENCH_OPEN_LOOP_RATE (req/s; default 75 % of
+// Forgeline's peak), BENCH_WORKLOADS (comma-separated names),
 // BENCH_PEER=0 (no peer), BENCH_SOAK (0 s), BENCH_CPU_PROF=1 (profile Forgeline and the baseline
-// into test-results/bench-profile/), BENCH_NODE_ARGS (extra Node options for both, e.g. --trace-gc), BENCH_KEEP=1 (keep the temp dir, for its server logs),
+// into test-results/bench-profile/), BENCH_NODE_ARGS (extra Node options for both, e.g.
+// --trace-gc), BENCH_KEEP=1 (keep the temp dir, for its server logs), BENCH_TRACE=1 (each open
+// loop's slowest moments beside the servers' event-loop stalls and GC pauses, PostgreSQL's
+// background work and the machine's idle cores: trace.ts; keeps the temp dir),
 // BENCH_NOISE_RETRIES (2: see noiseLimitCores). The defaults take about 8 minutes on 2 cores (more
-// when noisy runs are redone); for
-// steadier numbers, e.g. BENCH_DURATION=30 BENCH_ROUNDS=5 BENCH_WARMUP=15 BENCH_OPEN_LOOP=30.
+// when noisy runs are redone); for steadier numbers, e.g. BENCH_DURATION=30 BENCH_ROUNDS=5
+// BENCH_WARMUP=15 BENCH_OPEN_LOOP=30.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '../../server/db/embedded-postgres.ts';
@@ -52,6 +56,7 @@ import {
   treeCpu,
   treeCpuDelta,
 } from './processes.ts';
+import { explainTail, postgresTraceSettings, sampleIdleCores, TRACE_WINDOW_MS } from './trace.ts';
 import { type Workload, workloads } from './workloads.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -76,6 +81,7 @@ const settings = {
   rounds: Math.max(1, envInt('BENCH_ROUNDS', 3)),
   openLoopSeconds: envInt('BENCH_OPEN_LOOP', 10),
   openLoopFraction: 0.75,
+  openLoopRate: envInt('BENCH_OPEN_LOOP_RATE', 0),
   // A run during which more than this many cores were busy outside the bench is run again, once,
   // at most BENCH_NOISE_RETRIES times per workload (which bounds the time it adds; 0: never).
   noiseLimitCores: 0.5,
@@ -91,7 +97,9 @@ const settings = {
   cpuProfile: process.env.BENCH_CPU_PROF === '1',
   /** Extra Node options for Forgeline and the baseline (e.g. `--trace-gc`; logs kept with BENCH_KEEP=1). */
   nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  keepTemp: process.env.BENCH_KEEP === '1',
+  /** Explain the open loop's slow moments (trace.ts); keeps the temp dir. */
+  trace: process.env.BENCH_TRACE === '1',
+  keepTemp: process.env.BENCH_KEEP === '1' || process.env.BENCH_TRACE === '1',
   postgres: {
     shared_buffers: '1GB',
     max_connections: 100,
@@ -101,6 +109,7 @@ const settings = {
     shared_preload_libraries: 'pg_stat_statements',
     'pg_stat_statements.track': 'top',
     'pg_stat_statements.track_utility': 'on',
+    ...(process.env.BENCH_TRACE === '1' ? postgresTraceSettings : {}),
   } as Record<string, string | number>,
 };
 
@@ -238,6 +247,7 @@ async function main() {
 
   log(`starting PostgreSQL in ${tmp} and seeding ${settings.users} users`);
   const db = await startBenchDatabase({
+    ...(settings.trace ? { onLog: (line: string) => appendFileSync(join(tmp, 'pg.log'), `${line}\n`) } : {}),
     dir: tmp,
     users: settings.users,
     startingBalance: settings.startingBalance,
@@ -251,6 +261,7 @@ async function main() {
   log('starting Forgeline (builds the client first if dist/client is missing)');
   const profileDir = join(ROOT, 'test-results', 'bench-profile');
   if (settings.cpuProfile) mkdirSync(profileDir, { recursive: true });
+  const traceArgs = settings.trace ? ['--import', './test/bench/stall-log.ts'] : [];
   const forgeline = await startServer({
     name: 'forgeline',
     script: 'server/main.ts',
@@ -261,6 +272,7 @@ async function main() {
     readyTimeoutMs: 180_000,
     nodeArgs: [
       ...settings.nodeArgs,
+      ...traceArgs,
       ...(settings.cpuProfile
         ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=forgeline.cpuprofile']
         : []),
@@ -279,6 +291,7 @@ async function main() {
     readyTimeoutMs: 30_000,
     nodeArgs: [
       ...settings.nodeArgs,
+      ...traceArgs,
       ...(settings.cpuProfile
         ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=baseline.cpuprofile']
         : []),
@@ -478,7 +491,10 @@ async function benchWorkload(
           : settings.runSeconds;
     const before = await readCounters(db, workload.writes);
     await resetCounters(db);
+    const tracing = settings.trace && phase === 'open-loop';
+    const idleCores = tracing ? sampleIdleCores() : null;
     const result = await runLoad({
+      timeline: tracing,
       url: servers[variant].url,
       workload,
       users: db.users,
@@ -492,7 +508,21 @@ async function benchWorkload(
       serverPid: servers[variant].pid,
       postgresPid: db.postmasterPid(),
     });
+    const cpuSamples = idleCores?.stop() ?? [];
     if (interrupted) throw new Error('interrupted');
+    if (result.timeline) {
+      const dir = dirname(servers[variant].logFile);
+      const file = join(dir, `open-loop-${workload.name}-${variant}.json`);
+      writeFileSync(file, JSON.stringify({ rate, ...result.timeline, idleCores: cpuSamples }));
+      log(
+        `${workload.name} ${variant} open loop, its slowest ${TRACE_WINDOW_MS} ms windows (timeline: ${file}):`,
+      );
+      const logs = [
+        { name: variant, file: servers[variant].logFile },
+        { name: 'postgres', file: join(dir, 'pg.log') },
+      ];
+      for (const line of explainTail(result.timeline, cpuSamples, logs)) log(line);
+    }
     // Let the last in-flight requests finish (autocannon stops without waiting for them): a server
     // still working through a backlog would otherwise spoil the next run, whoever's it is.
     await drained(servers[variant]);
@@ -552,7 +582,9 @@ async function benchWorkload(
   const measured = (variant: Variant) =>
     runs.filter((r) => r.variant === variant && r.phase === 'measured' && !r.discarded);
   const forgelinePeak = median(measured('forgeline').map((r) => r.rps));
-  const rate = Math.max(1, Math.round(forgelinePeak * settings.openLoopFraction));
+  // BENCH_OPEN_LOOP_RATE fixes the offered rate (A/B runs of a change to the tail: the same load
+  // on both sides of the comparison, whatever each run's noisy peak).
+  const rate = settings.openLoopRate || Math.max(1, Math.round(forgelinePeak * settings.openLoopFraction));
   if (settings.openLoopSeconds > 0 && Number.isFinite(forgelinePeak)) {
     // Same offered load for both: 75 % of Forgeline's peak.
     for (const variant of HTTP_PEAK_VARIANTS) await run(variant, 'open-loop', 0, rate);
