@@ -1,7 +1,8 @@
 // Held credits in the browser: while a generation runs on the AI provider (a loopback Replicate
 // that keeps the prediction processing until released), the dashboard shows the credits it holds
-// apart from the available balance, at desktop and phone widths; once the provider finishes (its
-// signed webhook), the hold becomes the charge and "nothing held" comes back.
+// apart from the available balance, at desktop and phone widths; once the provider finishes (the
+// worker polls it: an app on plain http gives the provider no webhook URL), the hold becomes the
+// charge and "nothing held" comes back without a reload.
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBrowser } from '../support/browser.ts';
