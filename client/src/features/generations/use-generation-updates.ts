@@ -4,14 +4,7 @@
 // with UNAUTHORIZED when the session ends (signed out elsewhere, revoked, password changed,
 // banned): then the shell asks who we are again, and sends us to sign in.
 import { useQueryClient } from '@tanstack/react-query';
-import {
-  type GenerationStatus,
-  TERMINAL_GENERATION_STATUSES,
-} from '../../../../shared/schemas/generations.ts';
 import { checkSession, errorCode, trpc } from '../../lib/trpc.ts';
-
-const isTerminal = (status: GenerationStatus) =>
-  (TERMINAL_GENERATION_STATUSES as readonly GenerationStatus[]).includes(status);
 
 export function useGenerationUpdates(enabled: boolean) {
   const utils = trpc.useUtils();
@@ -23,7 +16,9 @@ export function useGenerationUpdates(enabled: boolean) {
       void utils.generations.list.invalidate();
       // Any end settles the generation's hold: a success turns it into the charge (the total drops,
       // nothing held), a failure or cancel gives it back — the balance changes either way.
-      if (isTerminal(generation.status)) void utils.credits.invalidate();
+      // (Not TERMINAL_GENERATION_STATUSES: its module brings zod into every page's first load.)
+      const ended = generation.status !== 'queued' && generation.status !== 'running';
+      if (ended) void utils.credits.invalidate();
       if (generation.status === 'succeeded') void utils.storage.list.invalidate();
     },
     onError(error) {
