@@ -1,4 +1,3 @@
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { sql } from '../../server/db/sql.ts';
 import { verifyInvariants } from '../../server/db/verify.ts';
@@ -8,21 +7,11 @@ import { completeRun, failRun, startRun } from '../../server/modules/generations
 import { DEFAULT_FEATURE_COSTS } from '../../shared/defaults.ts';
 import { callerFor } from '../support/callers.ts';
 import { setupTestDatabase } from '../support/database.ts';
-import { codeOf } from '../support/errors.ts';
+import { codeOf, failureOf } from '../support/errors.ts';
 import { createUser } from '../support/factories.ts';
 import { waitFor } from '../support/wait.ts';
 
 const db = setupTestDatabase();
-
-const errorOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-};
 
 const spendOnce = (userId: string, amount: number, key?: string) =>
   db.orm.em.fork().transactional((em) => credits.spend(em, userId, amount, 'logo_generation', {}, key));
@@ -42,7 +31,7 @@ describe('credits.balance', () => {
   });
 
   it('refuses anonymous callers', async () => {
-    expect((await errorOf(callerFor(db, null).credits.balance())).code).toBe('UNAUTHORIZED');
+    expect(await codeOf(callerFor(db, null).credits.balance())).toBe('UNAUTHORIZED');
   });
 });
 
@@ -234,7 +223,7 @@ describe('credits.transactions', () => {
     const user = await createUser(db);
     const caller = callerFor(db, user);
     // biome-ignore lint/suspicious/noExplicitAny: deliberately invalid input
-    const error = await errorOf(caller.credits.transactions(input as any));
+    const error = await failureOf(caller.credits.transactions(input as any));
     expect(error.code).toBe('BAD_REQUEST');
     const { errorData } = await import('../../server/trpc/errors.ts');
     expect(errorData(error, null).fieldErrors).toHaveProperty(field);

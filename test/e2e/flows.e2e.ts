@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { setupBrowser } from '../support/browser.ts';
 import { uniqueEmail } from '../support/factories.ts';
-import { demoAdmin, settle, signIn, signUp } from '../support/page-checks.ts';
+import { demoAdmin, requestLogos, settle, signIn, signUp } from '../support/page-checks.ts';
 import { setupSmtpCapture } from '../support/smtp.ts';
 
 const smtp = setupSmtpCapture();
@@ -175,11 +175,7 @@ describe('journeys in the browser', () => {
       ['Harbor Books', 'reading club'],
       ['Pixel Kitchen', 'recipes'],
     ]) {
-      await page.goto('/generate');
-      await page.getByLabel('App name').fill(name as string);
-      await page.getByLabel('What is it about?').fill(focus as string);
-      await page.getByLabel('How many logos?').selectOption('4');
-      await page.getByRole('button', { name: 'Generate', exact: true }).click();
+      await requestLogos(page, name as string, focus as string, 4);
       await expect.poll(() => page.getByTestId('generated-image').count(), { timeout: 30_000 }).toBe(4);
     }
     await nav('History').click();

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBrowser } from '../support/browser.ts';
 import { type FakeReplicate, startFakeReplicate } from '../support/fake-replicate.ts';
-import { settle, signUp } from '../support/page-checks.ts';
+import { requestLogos, settle, signUp } from '../support/page-checks.ts';
 
 const TOKEN = 'r8_loopback_e2e_token';
 let fake: FakeReplicate;
@@ -27,11 +27,7 @@ describe('held credits in the browser', () => {
     await signUp(page, 'Hold Watcher');
     fake.plan({ hold: true, outputs: 3 });
 
-    await page.goto('/generate');
-    await page.getByLabel('App name').fill('Slow Provider');
-    await page.getByLabel('What is it about?').fill('waiting patiently');
-    await page.getByLabel('How many logos?').selectOption('3');
-    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await requestLogos(page, 'Slow Provider', 'waiting patiently', 3);
     await expect.poll(() => fake.predictions.size, { timeout: 30_000 }).toBe(1);
 
     await page.goto('/');

@@ -9,6 +9,7 @@ import { setupBrowser } from '../support/browser.ts';
 import {
   demoAdmin,
   firstLoadJavaScript,
+  requestLogos,
   seriousViolations,
   settle,
   signIn,
@@ -75,10 +76,7 @@ describe('the app, page by page', () => {
     const { page, app } = browser;
     await signUp(page, 'Route Walker');
     // Something to show: a generation, a project, an organization.
-    await page.goto('/generate');
-    await page.getByLabel('App name').fill('Routebook');
-    await page.getByLabel('What is it about?').fill('travel planning');
-    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await requestLogos(page, 'Routebook', 'travel planning');
     await expect
       .poll(() => page.getByTestId('generation-status').first().textContent(), { timeout: 30_000 })
       .toBe('succeeded');
@@ -196,11 +194,7 @@ describe('the app, page by page', () => {
   it('has a skip link to the content, and every dialog named by its own ids', async () => {
     const { page } = browser;
     await signUp(page, 'Keyboard User');
-    await page.goto('/generate');
-    await page.getByLabel('App name').fill('Keyline');
-    await page.getByLabel('What is it about?').fill('music podcasts');
-    await page.getByLabel('How many logos?').selectOption('3');
-    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await requestLogos(page, 'Keyline', 'music podcasts', 3);
     await expect.poll(() => page.getByTestId('generated-image').count(), { timeout: 30_000 }).toBe(3);
 
     await page.goto('/files');

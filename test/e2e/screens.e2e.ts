@@ -6,7 +6,14 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { setupBrowser } from '../support/browser.ts';
-import { demoAdmin, seriousViolations, settle, signIn, signUp } from '../support/page-checks.ts';
+import {
+  demoAdmin,
+  requestLogos,
+  seriousViolations,
+  settle,
+  signIn,
+  signUp,
+} from '../support/page-checks.ts';
 
 const browser = setupBrowser({ env: () => ({ NODE_ENV: 'development' }) });
 mkdirSync('test-results', { recursive: true });
@@ -46,10 +53,7 @@ describe('the busiest pages at desktop and phone widths', () => {
     const email = await signUp(page, 'Screen Tester With A Rather Long Name');
 
     // Spending and a purchase for the ledger, the statement and the auto top-up card.
-    await page.goto('/generate');
-    await page.getByLabel('App name').fill('Widthwise');
-    await page.getByLabel('What is it about?').fill('responsive layouts');
-    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await requestLogos(page, 'Widthwise', 'responsive layouts');
     await expect
       .poll(() => page.getByTestId('generation-status').first().textContent(), { timeout: 30_000 })
       .toBe('succeeded');

@@ -73,6 +73,15 @@ export async function signIn(page: Page, email: string, password = 'correct hors
   await expect.poll(() => page.getByTestId('balance').isVisible()).toBe(true);
 }
 
+/** Asks for logos on /generate (the caller waits for what it needs: a status, the images, a job). */
+export async function requestLogos(page: Page, appName: string, about: string, count?: number) {
+  await page.goto('/generate');
+  await page.getByLabel('App name').fill(appName);
+  await page.getByLabel('What is it about?').fill(about);
+  if (count !== undefined) await page.getByLabel('How many logos?').selectOption(String(count));
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+}
+
 export function demoAdmin(output: string) {
   const [, email = '', password = ''] =
     /Demo admin account \(shown once\): (\S+) \/ (\S+)/.exec(output) ?? [];
